@@ -1,0 +1,363 @@
+"""The slow path of `load_or_create`: take the lock (or wait for its holder), create, publish.
+
+```
+loop:  SUCCESS.json exists?            -> load
+       claim the compute lock           -> check again, create, publish SUCCESS.json, release
+       holder dead?                     -> break its lock (one breaker wins), loop
+       else wait (log whom for), loop   -> FuruWaitTimeout after _max_wait_time_sec
+```
+
+A process that waited for an attempt which then failed raises that failure instead of
+recomputing (eight waiters do not retry a broken step eight times); a later call retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from furu._errors import (
+    FuruComputeError,
+    FuruIdentityError,
+    FuruLockNotAcquired,
+    FuruRemoteError,
+    FuruStoreError,
+    FuruWaitTimeout,
+)
+from furu._furu import Furu
+from furu._lock import ComputeLock, LockInfo, break_if_dead, read_lock
+from furu._logging import append_to_log, get_logger, step_log
+from furu._metadata import MetadataManager
+from furu._settings import FURU_CONFIG
+from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
+from furu._store import HOSTNAME, LOCK_FILE, LOG_FILE, SUCCESS_FILE, write_json_atomic
+
+T = TypeVar("T")
+_log = get_logger()
+_forced_done: set[tuple[str, str]] = set()
+_forced_lock = threading.Lock()
+_active: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
+    "furu_active_steps", default=()
+)
+_FAST_POLL_CAP = 0.05
+_REMOTE_POLL_CAP = 0.5
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while `_create` ran (a scheduler preempting or stopping the job)."""
+
+
+def forced(step: Furu[Any]) -> bool:
+    """Whether FURU_ALWAYS_RERUN or (once per process) FURU_FORCE_RECOMPUTE applies."""
+    config, namespace = FURU_CONFIG, step._furu_namespace
+    if config.is_listed(config.always_rerun, namespace):
+        return True
+    if not config.is_listed(config.force_recompute, namespace):
+        return False
+    with _forced_lock:
+        return step._furu_identity() not in _forced_done
+
+
+def create(step: Furu[T]) -> T:
+    """Compute `step` under its lock, or load what another process computed meanwhile."""
+    loc = step._furu_location
+    if loc.furu_dir in _active.get():
+        raise FuruIdentityError(
+            f"{step._furu_short()} depends on itself: its _create() (or a step it creates) "
+            f"called load_or_create() on the same config. Break the cycle in {loc.furu_dir}."
+        )
+    if FURU_CONFIG.dry_run:
+        return _dry_run(step)
+    loc.meta_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return _create_or_load(step)
+    except _Terminated:
+        if not _active.get():
+            _die_of_sigterm()
+        raise
+
+
+def _create_or_load(step: Furu[T]) -> T:
+    waited_for: LockInfo | None = None
+    while True:
+        if _done(step):
+            return step._load()
+        lock, waited_for = _acquire_or_wait(step, waited_for)
+        if lock is None:
+            continue
+        try:
+            if _done(step):
+                return step._load()
+            _raise_if_waited_attempt_failed(step, waited_for)
+            return _create_locked(step, lock)
+        finally:
+            lock.release()
+
+
+def _done(step: Furu[Any]) -> bool:
+    return os.path.exists(step._furu_location.success) and step._validate() and not forced(step)
+
+
+# ---------------------------------------------------------------- waiting
+
+
+def _acquire_or_wait(
+    step: Furu[Any], waited_for: LockInfo | None
+) -> tuple[ComputeLock | None, LockInfo | None]:
+    """Claim the lock; otherwise wait until its holder finishes or dies (None, holder)."""
+    meta = step._furu_location.meta_dir
+    config = FURU_CONFIG
+    start = time.monotonic()
+    next_log = start + config.wait_log_every
+    interval = 0.002
+    while True:
+        lock = ComputeLock.try_acquire(meta, config.lease_secs, config.heartbeat_interval)
+        if lock is not None:
+            return lock, waited_for
+        holder = read_lock(meta / LOCK_FILE)
+        if holder is None:
+            continue
+        if not holder.is_alive():
+            _log.warning("%s: breaking the lock of %s, which is gone", step._furu_short(),
+                         holder.describe())
+            break_if_dead(meta, holder)
+            continue
+        waited_for = holder
+        waited = time.monotonic() - start
+        if waited > step._max_wait_time_sec:
+            raise _wait_timeout(step, holder, waited)
+        if time.monotonic() >= next_log:
+            _log_waiting(step, holder, waited)
+            next_log += config.wait_log_every
+        cap = _FAST_POLL_CAP if holder.host == HOSTNAME else _REMOTE_POLL_CAP
+        time.sleep(interval)
+        interval = min(interval * 1.5, cap)
+        if os.path.exists(step._furu_location.success):
+            return None, waited_for
+
+
+def _log_waiting(step: Furu[Any], holder: LockInfo, waited: float) -> None:
+    beat = time.time() - holder.heartbeat_at
+    _log.info(
+        "load_or_create %s: waiting for %s for %.0fs (since %s); its last heartbeat was %.0fs "
+        "ago; will wait up to %.0fs more",
+        step._furu_short(),
+        holder.describe(),
+        waited,
+        time.strftime("%H:%M:%S", time.localtime(time.time() - waited)),
+        beat,
+        max(0.0, step._max_wait_time_sec - waited),
+    )
+
+
+def _wait_timeout(step: Furu[Any], holder: LockInfo, waited: float) -> FuruWaitTimeout:
+    return FuruWaitTimeout(
+        f"{step._furu_short()}: waited {waited:.0f}s for {holder.describe()}, which is still "
+        f"computing it (last heartbeat {time.time() - holder.heartbeat_at:.0f}s ago), and gave "
+        f"up after {type(step).__qualname__}._max_wait_time_sec={step._max_wait_time_sec:g}. "
+        "Raise _max_wait_time_sec on the class to wait longer. If you are certain nothing is "
+        f"computing it, delete {step._furu_location.meta_dir / LOCK_FILE}.",
+        furu_dir=step.furu_dir,
+        waited_sec=waited,
+        holder=holder.describe(),
+    )
+
+
+def _raise_if_waited_attempt_failed(step: Furu[Any], waited_for: LockInfo | None) -> None:
+    if waited_for is None:
+        return
+    state = _read_state_quietly(StateManager(step.furu_dir))
+    attempt = state.attempt if state else None
+    if attempt is None or attempt.id != waited_for.attempt_id:
+        return
+    if attempt.status is AttemptStatus.FAILED and attempt.error:
+        raise FuruComputeError(
+            f"{step._furu_short()} failed in {waited_for.describe()}, which this process waited "
+            f"for: {attempt.error.get('type')}: {attempt.error.get('message')}. The next call "
+            f"retries; the traceback is in {step.furu_dir / '.furu' / LOG_FILE}.",
+            state_path=StateManager(step.furu_dir).path,
+            original_error=FuruRemoteError(
+                attempt.error.get("message", ""), type_name=attempt.error.get("type", "")
+            ),
+            traceback_text=attempt.error.get("traceback", ""),
+        )
+
+
+# ---------------------------------------------------------------- creating
+
+
+def _read_state_quietly(states: StateManager) -> StepState | None:
+    try:
+        return states.read_raw()
+    except FuruStoreError as exc:
+        _log.warning("%s; starting over", exc)
+        return None
+
+
+def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
+    loc = step._furu_location
+    states = StateManager(loc.furu_dir)
+    previous = _read_state_quietly(states)
+    transition = _transition(step, previous)
+    Path(loc.success).unlink(missing_ok=True)
+    number = (previous.attempts if previous else 0) + 1
+    attempt = Attempt.start(lock.attempt_id, number)
+    states.write(ResultStatus.INCOMPLETE, attempt, number)
+    MetadataManager.write(loc.furu_dir, MetadataManager.build(step._furu_record()))
+    log_path = loc.meta_dir / LOG_FILE
+    started = time.monotonic()
+    with step_log(log_path), _marked_active(loc.furu_dir):
+        _log.info("load_or_create %s (%s)", step._furu_short(), transition)
+        try:
+            with _signals_raise():
+                result = step._create()
+        except BaseException as exc:
+            _record_failure(step, states, attempt, number, exc, log_path)
+            if isinstance(exc, Exception):
+                raise _as_compute_error(step, exc, states.path) from exc
+            raise
+    _publish(step, lock, states, attempt, number, time.monotonic() - started)
+    return result
+
+
+def _transition(step: Furu[Any], previous: StepState | None) -> str:
+    if os.path.exists(step._furu_location.success):
+        return "success->recompute"
+    if previous is None:
+        return "missing->create"
+    return f"{previous.result_status.value}->create"
+
+
+def _publish(
+    step: Furu[Any],
+    lock: ComputeLock,
+    states: StateManager,
+    attempt: Attempt,
+    number: int,
+    duration: float,
+) -> None:
+    if lock.lost or not lock.still_ours():
+        raise FuruLockNotAcquired(
+            f"{step._furu_short()}: lost the compute lock while creating (its lease of "
+            f"{lock.lease_secs:g}s expired and another process took over), so this result was "
+            "not published. Raise FURU_LEASE_SECS, or lower FURU_HEARTBEAT_SECS, if the "
+            "machine is too busy to renew the lease in time.",
+            lock_path=lock.path,
+        )
+    marker = {
+        "namespace": step._furu_namespace,
+        "hash": step._furu_hash,
+        "attempt_id": attempt.id,
+        "created_at": attempt.started_at,
+        "duration_sec": round(duration, 6),
+    }
+    write_json_atomic(Path(step._furu_location.success), marker, durable=True)
+    states.write(ResultStatus.SUCCESS, attempt.finish(AttemptStatus.SUCCESS), number)
+    with _forced_lock:
+        _forced_done.add(step._furu_identity())
+
+
+def _record_failure(
+    step: Furu[Any],
+    states: StateManager,
+    attempt: Attempt,
+    number: int,
+    exc: BaseException,
+    log_path: Path,
+) -> None:
+    status = _status_for(exc)
+    text = "".join(traceback.format_exception(exc))
+    error = {"type": _type_name(exc), "message": str(exc), "traceback": text}
+    result = ResultStatus.FAILED if status is AttemptStatus.FAILED else ResultStatus.INCOMPLETE
+    try:
+        states.write(result, attempt.finish(status, error=error, reason=_reason(exc)), number)
+        append_to_log(log_path, f"load_or_create {step._furu_short()} {status.value}:\n{text}")
+    except OSError as write_error:  # e.g. disk full: the original error matters more
+        _log.error("could not record the failure of %s: %s", step._furu_short(), write_error)
+
+
+def _status_for(exc: BaseException) -> AttemptStatus:
+    if isinstance(exc, _Terminated):
+        return AttemptStatus.PREEMPTED
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        return AttemptStatus.CANCELLED
+    return AttemptStatus.FAILED
+
+
+def _reason(exc: BaseException) -> str | None:
+    if isinstance(exc, _Terminated):
+        return "SIGTERM"
+    if isinstance(exc, KeyboardInterrupt):
+        return "SIGINT"
+    return None
+
+
+def _type_name(exc: BaseException) -> str:
+    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+
+
+def _as_compute_error(step: Furu[Any], exc: Exception, state_path: Path) -> FuruComputeError:
+    return FuruComputeError(
+        f"{step._furu_short()} failed: {_type_name(exc)}: {exc}. The attempt is recorded in "
+        f"{state_path} and the traceback in {state_path.parent / LOG_FILE}; the next call "
+        "retries.",
+        state_path=state_path,
+        original_error=exc,
+        traceback_text="".join(traceback.format_exception(exc)),
+    )
+
+
+@contextlib.contextmanager
+def _marked_active(furu_dir: Path) -> Iterator[None]:
+    token = _active.set((*_active.get(), furu_dir))
+    try:
+        yield
+    finally:
+        _active.reset(token)
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGTERM into an exception while `_create` runs, so the attempt is recorded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None) and previous is not _raise_terminated:
+        yield  # the application handles SIGTERM itself
+        return
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated(f"received signal {signum} (SIGTERM) while creating")
+
+
+def _die_of_sigterm() -> None:
+    """After recording and releasing, die of SIGTERM as the sender intended."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)  # the signal arrives at once; never fall through to user code
+
+
+# ---------------------------------------------------------------- dry run
+
+
+def _dry_run(step: Furu[Any]) -> Any:
+    from furu._planning import plan
+
+    the_plan = plan([step])
+    _log.info("FURU_DRY_RUN is set: computing nothing.\n%s", the_plan.describe())
+    return None

@@ -1,0 +1,296 @@
+"""`Furu[T]`: a chz config whose hash names a directory, computed exactly once.
+
+Subclasses are chz classes (frozen, keyword-only) without needing the decorator. Identity
+(namespace and hash) is computed once per instance; a cache hit is one `stat` of `SUCCESS.json`,
+`_validate()` and `_load()`, and takes no lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+import chz
+
+from furu._errors import FuruConfigError, FuruIdentityError
+from furu._hashing import config_hash
+from furu._logging import configure_logging, get_logger
+from furu._serialization import (
+    from_dict,
+    qualified_name,
+    to_dict,
+    to_python,
+)
+from furu._settings import FURU_CONFIG
+from furu._store import FURU_DIR, SUCCESS_FILE
+
+if TYPE_CHECKING:
+    from furu._metadata import Metadata
+    from furu._state import StepState
+
+T = TypeVar("T")
+_log = get_logger()
+
+
+def _namespace_of(cls: type) -> str:
+    """`module.Qualname`, refusing classes furu could not find again in another process."""
+    module, qualname = cls.__module__, cls.__qualname__
+    if module == "__main__" and not FURU_CONFIG.allow_main:
+        raise FuruIdentityError(
+            f"{qualname} is defined in __main__, so another process (or a later run) cannot "
+            "import it and its artifacts would have an unstable namespace. Move it into an "
+            "importable module, or set FURU_ALLOW_MAIN=1 to allow it anyway."
+        )
+    if "<locals>" in qualname and not FURU_CONFIG.allow_locals:
+        raise FuruIdentityError(
+            f"{module}.{qualname} is defined inside a function, so other processes cannot import "
+            "it. Define it at module level, or set FURU_ALLOW_LOCALS=1 to allow it anyway."
+        )
+    return f"{module}.{qualname}"
+
+
+class _Location:
+    """Where a step lives for one store root (recomputed if the root changes)."""
+
+    __slots__ = ("base_root", "furu_dir", "meta_dir", "success", "vc_root")
+
+    def __init__(self, step: Furu[Any]) -> None:
+        cls = type(step)
+        self.base_root = FURU_CONFIG.base_root
+        self.vc_root = FURU_CONFIG.version_controlled_root
+        root = FURU_CONFIG.data_root(cls._furu_version_controlled)
+        step._furu_namespace  # noqa: B018 - refuses __main__ and <locals> classes
+        parts = cls.__module__.split(".") + [cls.__qualname__.replace("<locals>", "locals")]
+        self.furu_dir = root.joinpath(*parts, step._furu_hash)
+        self.meta_dir = self.furu_dir / FURU_DIR
+        self.success = str(self.meta_dir / SUCCESS_FILE)
+
+    def current(self) -> bool:
+        config = FURU_CONFIG
+        return self.base_root is config.base_root and self.vc_root is config.version_controlled_root
+
+
+class Furu(Generic[T]):
+    """A cached pipeline step: subclass it, declare fields, implement `_create` and `_load`.
+
+    ```python
+    class TrainModel(furu.Furu[Path]):
+        lr: float = furu.chz.field(default=1e-3)
+
+        def _create(self) -> Path: ...   # compute, write into self.furu_dir
+        def _load(self) -> Path: ...     # read back from self.furu_dir
+    ```
+
+    Class options: `version_controlled=True` (in the class statement) stores the step under
+    the version-controlled root; `_max_wait_time_sec` (class attribute) bounds how long a call
+    waits for another process computing the same step.
+    """
+
+    _max_wait_time_sec: ClassVar[float] = 600.0
+    _furu_version_controlled: ClassVar[bool] = False
+
+    def __init_subclass__(cls, *, version_controlled: bool | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if version_controlled is not None:
+            if not isinstance(version_controlled, bool):
+                raise FuruConfigError(
+                    f"{cls.__qualname__}: version_controlled must be True or False, got "
+                    f"{version_controlled!r}."
+                )
+            cls._furu_version_controlled = version_controlled
+        chz.chz(cls)
+
+    # ------------------------------------------------------------ to implement
+
+    def _create(self) -> T:
+        """Compute the result, write it into `self.furu_dir`, and return it."""
+        raise NotImplementedError(f"{type(self).__qualname__} must implement _create()")
+
+    def _load(self) -> T:
+        """Read the result back from `self.furu_dir`."""
+        raise NotImplementedError(f"{type(self).__qualname__} must implement _load()")
+
+    def _validate(self) -> bool:
+        """Return False to make a cached result count as missing (it is then recomputed)."""
+        return True
+
+    def _dependencies(self) -> Sequence[Furu[Any]]:
+        """Steps this one uses without holding them as fields (planned before it)."""
+        return ()
+
+    # ------------------------------------------------------------ identity
+
+    @functools.cached_property
+    def _furu_hash(self) -> str:
+        """The digest of this config: the name of its directory."""
+        return config_hash(self)
+
+    @functools.cached_property
+    def _furu_namespace(self) -> str:
+        """`module.Qualname` of the class."""
+        return _namespace_of(type(self))
+
+    def _furu_identity(self) -> tuple[str, str]:
+        return self._furu_namespace, self._furu_hash
+
+    @property
+    def _furu_location(self) -> _Location:
+        loc: _Location | None = self.__dict__.get("_furu_loc")
+        if loc is None or not loc.current():
+            loc = _Location(self)
+            self.__dict__["_furu_loc"] = loc
+        return loc
+
+    @property
+    def furu_dir(self) -> Path:
+        """This step's directory: `<root>/data/<module path>/<Class>/<hash>`."""
+        return self._furu_location.furu_dir
+
+    @property
+    def raw_dir(self) -> Path:
+        """`<root>/raw`: shared by every step, for large files kept outside any one step."""
+        path = FURU_CONFIG.base_root / "raw"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Caches depend on this process's settings; the receiver recomputes them.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_furu_")}
+
+    # ------------------------------------------------------------ the API
+
+    def load_or_create(self, executor: Any = None) -> T:
+        """Load the cached result, or compute it exactly once across processes and hosts.
+
+        Args:
+            executor: run a miss elsewhere instead (e.g. furu-slurm's executor); the call then
+                returns that executor's job handle at once.
+
+        Raises:
+            FuruComputeError: `_create` raised (here, or in the process this one waited for).
+            FuruWaitTimeout: another process held the step for `_max_wait_time_sec`.
+        """
+        configure_logging()
+        if executor is not None:
+            return _submit(self, executor)  # type: ignore[no-any-return]
+        loc = self._furu_location
+        if (
+            os.path.exists(loc.success)
+            and self._validate()
+            and not self._furu_forced()
+        ):
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("load_or_create %s (success->load)", self._furu_short())
+            return self._load()
+        from furu._compute import create
+
+        return create(self)
+
+    def exists(self) -> bool:
+        """Whether a result is cached (its `SUCCESS.json` exists) and `_validate()` accepts it."""
+        return os.path.exists(self._furu_location.success) and self._validate()
+
+    def get_state(self) -> StepState:
+        """The step's state as on disk now (result status, latest attempt), healed."""
+        from furu._state import StateManager
+
+        return StateManager(self.furu_dir).read()
+
+    def get_metadata(self) -> Metadata:
+        """The recorded metadata; for a step never attempted, what would be recorded now."""
+        from furu._metadata import MetadataManager
+
+        stored = MetadataManager.read(self.furu_dir)
+        return stored if stored is not None else MetadataManager.build(self._furu_record())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of this config, with `__class__` naming each step's class."""
+        return to_dict(self)  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_dict(cls: type[_S], data: dict[str, Any]) -> _S:
+        """Rebuild a step from `to_dict()` output (its class must be `cls` or a subclass)."""
+        obj = from_dict(data)
+        if not isinstance(obj, cls):
+            raise FuruConfigError(
+                f"{cls.__qualname__}.from_dict got a {type(obj).__qualname__} "
+                f"(from __class__={data.get('__class__')!r}); call from_dict on that class or "
+                "on furu.Furu."
+            )
+        return obj
+
+    def to_python(self) -> str:
+        """Python that rebuilds this config, e.g. `TrainModel(lr=0.0003, steps=5000)`."""
+        return to_python(self)
+
+    # ------------------------------------------------------------ internals
+
+    def _furu_short(self) -> str:
+        return f"{type(self).__qualname__} {self._furu_hash[:9]}"
+
+    def _furu_forced(self) -> bool:
+        config = FURU_CONFIG
+        if not (config.force_recompute or config.always_rerun):
+            return False
+        from furu._compute import forced
+
+        return forced(self)
+
+    def _furu_record(self) -> dict[str, Any]:
+        """What the metadata says about the step itself (read by the server, never imported)."""
+        from furu._dependencies import direct_dependencies
+
+        cls = type(self)
+        return {
+            "furu_namespace": self._furu_namespace,
+            "furu_hash": self._furu_hash,
+            "furu_path": str(self.furu_dir),
+            "furu_python_def": self.to_python(),
+            "furu_obj": self.to_dict(),
+            "class_bases": [
+                qualified_name(base)
+                for base in cls.__mro__[1:]
+                if issubclass(base, Furu) and base is not Furu
+            ],
+            "dependencies": [
+                {
+                    "field": where,
+                    "namespace": dep._furu_namespace,
+                    "hash": dep._furu_hash,
+                    "furu_path": str(dep.furu_dir),
+                }
+                for where, dep in direct_dependencies(self)
+            ],
+            "config_schema": [
+                {"name": name, "type": _type_repr(field.final_type)}
+                for name, field in cls.__chz_fields__.items()  # type: ignore[attr-defined]
+            ],
+            "version_controlled": cls._furu_version_controlled,
+        }
+
+
+_S = TypeVar("_S", bound=Furu[Any])
+
+
+def _type_repr(tp: Any) -> str:
+    from chz.tiepin import type_repr
+
+    try:
+        return str(type_repr(tp))
+    except Exception:
+        return repr(tp)
+
+
+def _submit(step: Furu[Any], executor: Any) -> Any:
+    submit = getattr(executor, "submit_step", None)
+    if submit is None:
+        raise FuruConfigError(
+            f"load_or_create(executor=...) got a {type(executor).__qualname__}, which has no "
+            "submit_step(step) method. Pass a furu executor, e.g. furu_slurm.SlurmExecutor(...) "
+            "from the furu-slurm package, or call load_or_create() without executor."
+        )
+    return submit(step)

@@ -1,0 +1,225 @@
+"""The compute lock: one holder per step, kept alive by a heartbeat, broken only when dead.
+
+The lock is `.furu/compute.lock`, claimed by hard-linking a fully written temporary file onto
+that name (atomic on local disks and NFS, and a reader never sees a half-written lock). Its JSON
+names the holder (host, pid, the pid's start time, attempt id, scheduler job id); its mtime is
+the last heartbeat. A holder is alive when
+
+- it runs on this host and its pid still exists with the same start time (whatever the lease
+  says: a lock is never broken while its holder lives, and a `kill -9` is noticed at once), or
+- it runs elsewhere and its lease (`lease_secs` after the last heartbeat) has not expired.
+
+A dead lock is broken by exactly one breaker: breakers serialise on `compute.lock.break`
+(itself claimed atomically), re-read the lock, and unlink it only if it is still the same dead
+attempt they saw.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from furu._store import HOSTNAME, LOCK_FILE, temp_name
+
+_BREAK_LOCK_STALE_SEC = 30.0
+
+
+def _pid_start_time(pid: int) -> str | None:
+    """The kernel's start time of `pid` (guards against pid reuse); None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return ""
+    # Field 22 (starttime) comes after the parenthesised command name, which may hold spaces.
+    return stat.rsplit(b")", 1)[-1].split()[19].decode()
+
+
+def pid_alive(pid: int, start_time: str | None) -> bool:
+    """Whether `pid` runs on this host and is the same process that recorded `start_time`."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    if not start_time or not os.path.exists("/proc/self/stat"):
+        return True
+    current = _pid_start_time(pid)
+    if current is None:
+        return False
+    return current in ("", start_time)
+
+
+def scheduler_job_id() -> str | None:
+    """The SLURM job (and array task) running this process, if any."""
+    job = os.environ.get("SLURM_JOB_ID")
+    task = os.environ.get("SLURM_ARRAY_TASK_ID")
+    array_job = os.environ.get("SLURM_ARRAY_JOB_ID")
+    if array_job and task:
+        return f"{array_job}_{task}"
+    return job
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds a compute lock, as recorded in the lock file."""
+
+    host: str
+    pid: int
+    pid_start: str | None
+    attempt_id: str
+    job_id: str | None
+    lease_secs: float
+    created_at: float
+    heartbeat_at: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], heartbeat_at: float) -> LockInfo:
+        return cls(
+            host=str(data["host"]),
+            pid=int(data["pid"]),
+            pid_start=data.get("pid_start"),
+            attempt_id=str(data["attempt_id"]),
+            job_id=data.get("job_id"),
+            lease_secs=float(data["lease_secs"]),
+            created_at=float(data["created_at"]),
+            heartbeat_at=heartbeat_at,
+        )
+
+    def describe(self) -> str:
+        job = f", job {self.job_id}" if self.job_id else ""
+        return f"{self.host}:{self.pid} (attempt {self.attempt_id[:8]}{job})"
+
+    def is_alive(self, now: float | None = None) -> bool:
+        if self.host == HOSTNAME:
+            return pid_alive(self.pid, self.pid_start)
+        return not self.lease_expired(now)
+
+    def lease_expired(self, now: float | None = None) -> bool:
+        return (now or time.time()) - self.heartbeat_at > self.lease_secs
+
+
+def read_lock(path: Path) -> LockInfo | None:
+    """The lock's holder; None if there is no lock. An unreadable lock counts as dead."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+            heartbeat_at = os.fstat(f.fileno()).st_mtime
+    except FileNotFoundError:
+        return None
+    try:
+        return LockInfo.from_json(json.loads(raw), heartbeat_at)
+    except (ValueError, KeyError, TypeError):
+        # Claims are atomic, so a damaged lock was damaged after the fact (disk full, manual
+        # edit): nobody can prove they hold it. Break it like a dead one.
+        return LockInfo("?", -1, None, f"corrupt-{heartbeat_at}", None, 0.0, 0.0, heartbeat_at)
+
+
+def _claim(path: Path, payload: bytes) -> bool:
+    """Atomically create `path` holding `payload`; False if it already exists."""
+    tmp = temp_name(path)
+    with open(tmp, "wb") as f:
+        f.write(payload)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class ComputeLock:
+    """A held compute lock: renews its lease on a heartbeat thread until released."""
+
+    def __init__(self, path: Path, attempt_id: str, lease_secs: float, heartbeat: float):
+        self.path = path
+        self.attempt_id = attempt_id
+        self.lease_secs = lease_secs
+        self._heartbeat = heartbeat
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.lost = False
+
+    @classmethod
+    def try_acquire(cls, furu_dir: Path, lease_secs: float, heartbeat: float) -> ComputeLock | None:
+        """Claim the lock of the step in `furu_dir`; None when someone else holds it."""
+        path = furu_dir / LOCK_FILE
+        attempt_id = uuid.uuid4().hex
+        payload = {
+            "host": HOSTNAME,
+            "pid": os.getpid(),
+            "pid_start": _pid_start_time(os.getpid()),
+            "attempt_id": attempt_id,
+            "job_id": scheduler_job_id(),
+            "lease_secs": lease_secs,
+            "created_at": time.time(),
+        }
+        if not _claim(path, json.dumps(payload).encode()):
+            return None
+        lock = cls(path, attempt_id, lease_secs, heartbeat)
+        lock._start_heartbeat()
+        return lock
+
+    def _start_heartbeat(self) -> None:
+        name = f"furu-heartbeat-{self.attempt_id[:8]}"
+        self._thread = threading.Thread(target=self._beat, name=name, daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._heartbeat):
+            if not self.still_ours():
+                self.lost = True
+                return
+            try:
+                os.utime(self.path)
+            except FileNotFoundError:
+                self.lost = True
+                return
+
+    def still_ours(self) -> bool:
+        info = read_lock(self.path)
+        return info is not None and info.attempt_id == self.attempt_id
+
+    def release(self) -> None:
+        """Stop the heartbeat and remove the lock, if it is still ours."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        if self.still_ours():
+            self.path.unlink(missing_ok=True)
+
+
+def break_if_dead(furu_dir: Path, seen: LockInfo) -> bool:
+    """Remove the lock if it still belongs to the dead attempt `seen`; True if removed."""
+    lock_path = furu_dir / LOCK_FILE
+    guard = furu_dir / (LOCK_FILE + ".break")
+    if not _claim(guard, f"{HOSTNAME} {os.getpid()}".encode()):
+        _clear_stale_guard(guard)
+        return False
+    try:
+        current = read_lock(lock_path)
+        if current is None or current.attempt_id != seen.attempt_id or current.is_alive():
+            return False
+        lock_path.unlink(missing_ok=True)
+        return True
+    finally:
+        guard.unlink(missing_ok=True)
+
+
+def _clear_stale_guard(guard: Path) -> None:
+    """A breaker killed between claim and release leaves its guard; clear it after a while."""
+    try:
+        if time.time() - guard.stat().st_mtime > _BREAK_LOCK_STALE_SEC:
+            guard.unlink(missing_ok=True)
+    except FileNotFoundError:
+        pass

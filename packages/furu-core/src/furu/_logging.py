@@ -1,0 +1,141 @@
+"""Logging: a compact console format, and every record emitted during `_create` in its step's log.
+
+One handler on the root logger routes each record to the `.furu/furu.log` of the step being
+created in the current context (the innermost one for nested steps), so any stdlib logger a
+user's code uses ends up beside the artifact it produced. The console handler is added only when
+the root logger has none, so furu never fights an application's own logging setup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from furu._settings import FURU_CONFIG
+
+LOGGER_NAME = "furu"
+_configured = False
+_configure_lock = threading.Lock()
+_current_log: contextvars.ContextVar[_StepLog | None] = contextvars.ContextVar(
+    "furu_current_log", default=None
+)
+
+_LEVEL_COLORS = {"WARNING": "\x1b[33m", "ERROR": "\x1b[31m", "CRITICAL": "\x1b[1;31m"}
+
+
+def get_logger() -> logging.Logger:
+    """The logger furu's own messages go to (`furu`)."""
+    return logging.getLogger(LOGGER_NAME)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """`HHMMSS file.py:line message`, coloured by level on a terminal."""
+
+    def __init__(self, color: bool) -> None:
+        super().__init__()
+        self.color = color
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H%M%S", time.localtime(record.created))
+        text = f"{stamp} {record.filename}:{record.lineno} {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        color = _LEVEL_COLORS.get(record.levelname) if self.color else None
+        return f"{color}{text}\x1b[0m" if color else text
+
+
+class FileFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(filename)s:%(lineno)d %(message)s")
+
+
+class _StepLog:
+    """The open log file of one step being created."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.stream: TextIO = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self.lock = threading.Lock()
+
+    def write(self, text: str) -> None:
+        with self.lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        with self.lock:
+            self.stream.close()
+
+
+class StepLogRouter(logging.Handler):
+    """Writes each record to the log of the step being created in the current context."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(FileFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log = _current_log.get()
+        if log is None:
+            return
+        try:
+            log.write(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+def configure_logging() -> None:
+    """Install furu's handlers (idempotent; `load_or_create` calls it on first use)."""
+    global _configured
+    if _configured:
+        return
+    with _configure_lock:
+        if _configured:
+            return
+        root = logging.getLogger()
+        level = logging.getLevelName(FURU_CONFIG.log_level)
+        if not any(isinstance(h, StepLogRouter) for h in root.handlers):
+            if not root.handlers:
+                console = logging.StreamHandler(sys.stderr)
+                console.setFormatter(ConsoleFormatter(color=sys.stderr.isatty()))
+                console.setLevel(level)
+                root.addHandler(console)
+            root.addHandler(StepLogRouter())
+        # Records below the root's level never reach a handler: let INFO (or DEBUG) through.
+        root.setLevel(min(root.getEffectiveLevel(), level, logging.INFO))
+        if FURU_CONFIG.rich_uncaught_tracebacks and sys.excepthook is sys.__excepthook__:
+            _install_rich_tracebacks()
+        _configured = True
+
+
+def _install_rich_tracebacks() -> None:
+    try:
+        from rich.traceback import install
+    except ImportError:  # pragma: no cover - rich is a dependency
+        return
+    install(show_locals=False)
+
+
+@contextlib.contextmanager
+def step_log(path: Path) -> Iterator[None]:
+    """Route records emitted in this context to `path` (a step's `furu.log`)."""
+    log = _StepLog(path)
+    token = _current_log.set(log)
+    try:
+        yield
+    finally:
+        _current_log.reset(token)
+        log.close()
+
+
+def append_to_log(path: Path, text: str) -> None:
+    """Add `text` to a step's log outside of any context (e.g. a traceback after the fact)."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(text if text.endswith("\n") else text + "\n")

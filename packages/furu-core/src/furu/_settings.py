@@ -1,0 +1,260 @@
+"""furu's settings: one mutable object, `FURU_CONFIG`, filled from `FURU_*` variables.
+
+Settings are read from the environment once, when furu is imported (and again by
+`FURU_CONFIG.reload()`), so the hot path of a cache hit never parses the environment. Assigning an
+attribute changes the behaviour of this process from then on:
+
+```python
+furu.FURU_CONFIG.ignore_git_diff = True
+furu.FURU_CONFIG.poll_interval = 5.0
+```
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from furu._errors import FuruConfigError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return None if value is None else value.strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise FuruConfigError(
+        f"{name}={raw!r} is not a boolean. Set {name} to one of 1/true/yes/on or 0/false/no/off."
+    )
+
+
+def _env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = _env(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise FuruConfigError(
+            f"{name}={raw!r} is not a number of seconds. Set {name} to a number such as "
+            f"{default:g}, or unset it for the default."
+        ) from None
+    if not value >= minimum:
+        raise FuruConfigError(f"{name}={raw!r} must be at least {minimum:g}. Set {name} higher.")
+    return value
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise FuruConfigError(
+            f"{name}={raw!r} is not a whole number. Set {name} to e.g. {default}."
+        ) from None
+    if value < 0:
+        raise FuruConfigError(f"{name}={raw!r} must not be negative. Set {name} to e.g. {default}.")
+    return value
+
+
+def _env_names(name: str) -> frozenset[str]:
+    """A comma-separated list of qualified class names, or `ALL`."""
+    raw = _env(name) or ""
+    names = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    for entry in names:
+        if entry != "ALL" and ("." not in entry or " " in entry):
+            raise FuruConfigError(
+                f"{name} holds {entry!r}, which is not a qualified class name. List classes as "
+                f"module.Class separated by commas (e.g. {name}=my_project.pipelines.TrainModel), "
+                "or set it to ALL."
+            )
+    return names
+
+
+def _env_level(name: str) -> str:
+    raw = (_env(name) or "INFO").upper()
+    if raw not in _LOG_LEVELS:
+        raise FuruConfigError(f"{name}={raw!r} is not a log level. Use one of {_LOG_LEVELS}.")
+    return raw
+
+
+def find_project_root(start: Path | None = None) -> Path | None:
+    """The nearest directory, from `start` (the working directory) upward, with a pyproject.toml.
+
+    Falls back to the nearest directory holding a `.gitignore` (a project without packaging).
+    """
+    here = (start or Path.cwd()).resolve()
+    candidates = [here, *here.parents]
+    for marker in ("pyproject.toml", ".gitignore"):
+        for directory in candidates:
+            if (directory / marker).is_file():
+                return directory
+    return None
+
+
+def _default_root() -> Path:
+    project = find_project_root()
+    return (project or Path.cwd()) / "furu-data"
+
+
+@dataclass
+class FuruConfig:
+    """Every setting furu reads, with the `FURU_*` variable each one comes from.
+
+    Attributes:
+        base_root: where artifacts live (`FURU_PATH`; default `furu-data/` beside the project's
+            `pyproject.toml`).
+        version_controlled_root: where `version_controlled=True` steps live
+            (`FURU_VERSION_CONTROLLED_PATH`; default `furu-data/artifacts/` beside the
+            project's `pyproject.toml`, whatever `FURU_PATH` says).
+        log_level: console verbosity (`FURU_LOG_LEVEL`).
+        ignore_git_diff: skip the uncommitted diff in metadata (`FURU_IGNORE_DIFF`).
+        max_git_patch_bytes: a longer diff is truncated with a note (`FURU_MAX_GIT_PATCH_BYTES`).
+        poll_interval: how often a scheduler is asked about queued/running jobs
+            (`FURU_POLL_INTERVAL_SECS`).
+        wait_log_every: seconds between "still waiting" messages (`FURU_WAIT_LOG_EVERY_SECS`).
+        stale_after: a running attempt with no heartbeat for this long reads as crashed even
+            without a lock (`FURU_STALE_AFTER_SECS`).
+        lease_secs: how long a compute lock stays valid without a heartbeat (`FURU_LEASE_SECS`).
+        heartbeat_secs: how often the holder renews its lease (`FURU_HEARTBEAT_SECS`,
+            default lease / 3).
+        preempt_max: requeues allowed after preemption (`FURU_PREEMPT_MAX`).
+        cancelled_is_preempted: treat a scheduler's CANCELLED as preemption
+            (`FURU_CANCELLED_IS_PREEMPTED`).
+        rich_uncaught_tracebacks: format uncaught exceptions with rich
+            (`FURU_RICH_UNCAUGHT_TRACEBACKS`).
+        force_recompute: classes recomputed once per process even when cached
+            (`FURU_FORCE_RECOMPUTE`, qualified names or `ALL`).
+        always_rerun: classes recomputed on every call (`FURU_ALWAYS_RERUN`).
+        dry_run: report what would be computed, compute nothing (`FURU_DRY_RUN`).
+        allow_main: allow steps defined in `__main__` (`FURU_ALLOW_MAIN`).
+        allow_locals: allow steps defined inside functions (`FURU_ALLOW_LOCALS`).
+    """
+
+    base_root: Path = field(default_factory=_default_root)
+    version_controlled_root: Path | None = None
+    log_level: str = "INFO"
+    ignore_git_diff: bool = False
+    max_git_patch_bytes: int = 1_000_000
+    poll_interval: float = 10.0
+    wait_log_every: float = 10.0
+    stale_after: float = 1800.0
+    lease_secs: float = 120.0
+    heartbeat_secs: float | None = None
+    preempt_max: int = 5
+    cancelled_is_preempted: bool = False
+    rich_uncaught_tracebacks: bool = True
+    force_recompute: frozenset[str] = frozenset()
+    always_rerun: frozenset[str] = frozenset()
+    dry_run: bool = False
+    allow_main: bool = False
+    allow_locals: bool = False
+
+    @classmethod
+    def from_env(cls) -> FuruConfig:
+        """Read every `FURU_*` variable; a malformed one raises `FuruConfigError` naming it."""
+        path = _env("FURU_PATH")
+        vc_path = _env("FURU_VERSION_CONTROLLED_PATH")
+        return cls(
+            base_root=Path(path).expanduser().resolve() if path else _default_root(),
+            version_controlled_root=Path(vc_path).expanduser().resolve() if vc_path else None,
+            log_level=_env_level("FURU_LOG_LEVEL"),
+            ignore_git_diff=_env_bool("FURU_IGNORE_DIFF", False),
+            max_git_patch_bytes=_env_int("FURU_MAX_GIT_PATCH_BYTES", 1_000_000),
+            poll_interval=_env_float("FURU_POLL_INTERVAL_SECS", 10.0, minimum=0.01),
+            wait_log_every=_env_float("FURU_WAIT_LOG_EVERY_SECS", 10.0, minimum=0.01),
+            stale_after=_env_float("FURU_STALE_AFTER_SECS", 1800.0, minimum=0.1),
+            lease_secs=_env_float("FURU_LEASE_SECS", 120.0, minimum=0.1),
+            heartbeat_secs=_env_float("FURU_HEARTBEAT_SECS", 0.0) or None,
+            preempt_max=_env_int("FURU_PREEMPT_MAX", 5),
+            cancelled_is_preempted=_env_bool("FURU_CANCELLED_IS_PREEMPTED", False),
+            rich_uncaught_tracebacks=_env_bool("FURU_RICH_UNCAUGHT_TRACEBACKS", True),
+            force_recompute=_env_names("FURU_FORCE_RECOMPUTE"),
+            always_rerun=_env_names("FURU_ALWAYS_RERUN"),
+            dry_run=_env_bool("FURU_DRY_RUN", False),
+            allow_main=_env_bool("FURU_ALLOW_MAIN", False),
+            allow_locals=_env_bool("FURU_ALLOW_LOCALS", False),
+        )
+
+    def reload(self) -> None:
+        """Re-read every `FURU_*` variable into this object (after changing `os.environ`)."""
+        fresh = FuruConfig.from_env()
+        for f in fields(self):
+            setattr(self, f.name, getattr(fresh, f.name))
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Seconds between lease renewals: `heartbeat_secs`, or a third of the lease."""
+        if self.heartbeat_secs:
+            return min(self.heartbeat_secs, self.lease_secs / 2)
+        return self.lease_secs / 3
+
+    def vc_root(self) -> Path:
+        """The root of version-controlled artifacts; raises when it has nowhere to go."""
+        if self.version_controlled_root is not None:
+            return self.version_controlled_root
+        project = find_project_root()
+        if project is None:
+            raise FuruConfigError(
+                f"version_controlled=True steps are stored beside the project's pyproject.toml "
+                f"(or .gitignore), and none was found from {Path.cwd()} upward. Run from inside "
+                "your project, or set FURU_VERSION_CONTROLLED_PATH to the directory to use."
+            )
+        return project / "furu-data" / "artifacts"
+
+    def data_root(self, version_controlled: bool) -> Path:
+        """The directory under which a step's `<module>/<Class>/<hash>` directory lives."""
+        return self.vc_root() if version_controlled else self.base_root / "data"
+
+    def is_listed(self, names: frozenset[str], namespace: str) -> bool:
+        return bool(names) and ("ALL" in names or namespace in names)
+
+
+FURU_CONFIG = FuruConfig.from_env()
+
+
+def get_furu_root() -> Path:
+    """The store root (`FURU_PATH`): artifacts live under `<root>/data/`."""
+    return FURU_CONFIG.base_root
+
+
+def set_furu_root(path: Path | str) -> None:
+    """Point this process at another store root (as `FURU_PATH` does)."""
+    FURU_CONFIG.base_root = Path(path).expanduser().resolve()
+
+
+def load_env(path: Path | str | None = None, *, override: bool = False) -> bool:
+    """Load a `.env` file into `os.environ` (needs python-dotenv) and re-read `FURU_*`.
+
+    Args:
+        path: the file; default: the nearest `.env` from the working directory upward.
+        override: let the file replace variables that are already set.
+
+    Returns:
+        True when a file was loaded; False when there is none or python-dotenv is missing.
+    """
+    try:
+        import dotenv
+    except ImportError:
+        return False
+    target = str(path) if path is not None else dotenv.find_dotenv(usecwd=True)
+    if not target or not Path(target).is_file():
+        return False
+    dotenv.load_dotenv(target, override=override)
+    FURU_CONFIG.reload()
+    return True

@@ -1,0 +1,230 @@
+"""What a step's `state.json` records, and how it reads back (healing where the writer died).
+
+`state.json` describes; it never decides. `SUCCESS.json` alone says a step is done, so a state
+that claims success without the marker reads as incomplete, and a marker without a state (a
+step copied by hand, an old store) still reads as success.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from furu._errors import FuruStoreError
+from furu._lock import read_lock
+from furu._store import (
+    FURU_DIR,
+    HOSTNAME,
+    LOCK_FILE,
+    STATE_FILE,
+    SUCCESS_FILE,
+    read_json,
+    write_json_atomic,
+)
+
+STATE_SCHEMA = 1
+
+
+class ResultStatus(StrEnum):
+    """Whether a step has a result."""
+
+    ABSENT = "absent"
+    """Nothing recorded: the step was never attempted here (no `.furu/state.json`, no marker)."""
+    INCOMPLETE = "incomplete"
+    """An attempt exists (queued, running, cancelled, preempted or crashed) but no result."""
+    SUCCESS = "success"
+    """`SUCCESS.json` exists: the result is on disk and `load_or_create()` will load it."""
+    FAILED = "failed"
+    """The last attempt raised; the next `load_or_create()` retries."""
+
+
+class AttemptStatus(StrEnum):
+    """What happened to the latest attempt at computing a step."""
+
+    QUEUED = "queued"
+    """Submitted to a scheduler, not started yet."""
+    RUNNING = "running"
+    """A process holds the compute lock and its lease is fresh."""
+    SUCCESS = "success"
+    """The attempt published its result."""
+    FAILED = "failed"
+    """`_create` raised; the error and traceback are recorded."""
+    CANCELLED = "cancelled"
+    """Interrupted on purpose (SIGINT / Ctrl-C, or a scheduler cancel)."""
+    PREEMPTED = "preempted"
+    """Stopped by SIGTERM or a scheduler preemption; it may be requeued."""
+    CRASHED = "crashed"
+    """Recorded as running, but its holder is gone (killed, node lost, lease expired)."""
+
+
+TERMINAL = frozenset(
+    {AttemptStatus.SUCCESS, AttemptStatus.FAILED, AttemptStatus.CANCELLED, AttemptStatus.CRASHED}
+)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at computing a step."""
+
+    id: str
+    number: int
+    status: AttemptStatus
+    backend: str
+    host: str
+    pid: int
+    user: str
+    command: str
+    started_at: str
+    updated_at: str
+    ended_at: str | None = None
+    scheduler: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+    reason: str | None = None
+
+    @classmethod
+    def start(cls, attempt_id: str, number: int, backend: str = "local") -> Attempt:
+        stamp = now_iso()
+        return cls(
+            id=attempt_id,
+            number=number,
+            status=AttemptStatus.RUNNING,
+            backend=backend,
+            host=HOSTNAME,
+            pid=os.getpid(),
+            user=_user(),
+            command=" ".join(sys.argv) or sys.executable,
+            started_at=stamp,
+            updated_at=stamp,
+            scheduler=_scheduler_info(),
+        )
+
+    def finish(self, status: AttemptStatus, **changes: Any) -> Attempt:
+        stamp = now_iso()
+        return replace(self, status=status, updated_at=stamp, ended_at=stamp, **changes)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def _scheduler_info() -> dict[str, Any]:
+    env = os.environ
+    if "SLURM_JOB_ID" not in env:
+        return {}
+    return {
+        "name": "slurm",
+        "job_id": env.get("SLURM_JOB_ID"),
+        "array_job_id": env.get("SLURM_ARRAY_JOB_ID"),
+        "array_task_id": env.get("SLURM_ARRAY_TASK_ID"),
+        "partition": env.get("SLURM_JOB_PARTITION"),
+        "node": env.get("SLURMD_NODENAME"),
+    }
+
+
+@dataclass(frozen=True)
+class StepState:
+    """A step's state as read from disk, already healed."""
+
+    result_status: ResultStatus
+    attempt: Attempt | None = None
+    attempts: int = 0
+    updated_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["schema"] = STATE_SCHEMA
+        return data
+
+
+def _attempt_from_json(data: dict[str, Any], path: Path) -> Attempt:
+    try:
+        fields = dict(data)
+        fields["status"] = AttemptStatus(fields["status"])
+        return Attempt(**fields)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FuruStoreError(
+            f"{path} has an attempt furu cannot read ({exc}); delete {path} to reset the step.",
+            path=path,
+        ) from None
+
+
+class StateManager:
+    """Reads and writes `state.json` for one step directory."""
+
+    def __init__(self, furu_dir: Path) -> None:
+        self.furu_dir = furu_dir
+        self.meta_dir = furu_dir / FURU_DIR
+        self.path = self.meta_dir / STATE_FILE
+
+    def read_raw(self) -> StepState | None:
+        """The state as written, without healing; None when there is none."""
+        data = read_json(self.path, what="state (result and attempt status)")
+        if data is None:
+            return None
+        try:
+            result = ResultStatus(data["result_status"])
+        except (KeyError, ValueError):
+            raise FuruStoreError(
+                f"{self.path} has no valid result_status (got {data.get('result_status')!r}); "
+                f"expected one of {[s.value for s in ResultStatus]}. Delete it to reset the step.",
+                path=self.path,
+            ) from None
+        attempt = data.get("attempt")
+        return StepState(
+            result_status=result,
+            attempt=_attempt_from_json(attempt, self.path) if attempt else None,
+            attempts=int(data.get("attempts", 0)),
+            updated_at=data.get("updated_at"),
+        )
+
+    def read(self) -> StepState:
+        """The state as it is now: the marker decides success, dead holders read as crashed."""
+        success = (self.meta_dir / SUCCESS_FILE).exists()
+        try:
+            state = self.read_raw()
+        except FuruStoreError:
+            if success:
+                return StepState(ResultStatus.SUCCESS)
+            raise
+        if state is None:
+            return StepState(ResultStatus.SUCCESS if success else ResultStatus.ABSENT)
+        if success:
+            return replace(state, result_status=ResultStatus.SUCCESS)
+        if state.result_status is ResultStatus.SUCCESS:
+            state = replace(state, result_status=ResultStatus.INCOMPLETE)
+        return self._heal(state)
+
+    def _heal(self, state: StepState) -> StepState:
+        attempt = state.attempt
+        if attempt is None or attempt.status is not AttemptStatus.RUNNING:
+            return state
+        lock = read_lock(self.meta_dir / LOCK_FILE)
+        if lock is not None and lock.attempt_id == attempt.id and lock.is_alive():
+            return state
+        crashed = replace(attempt, status=AttemptStatus.CRASHED, reason=_crash_reason(lock))
+        return replace(state, attempt=crashed)
+
+    def write(self, result: ResultStatus, attempt: Attempt, attempts: int) -> None:
+        state = StepState(result, attempt, attempts, now_iso())
+        write_json_atomic(self.path, state.to_json())
+
+
+def _crash_reason(lock: Any) -> str:
+    if lock is None:
+        return "recorded as running, but no process holds the compute lock"
+    age = time.time() - lock.heartbeat_at
+    return f"holder {lock.describe()} is gone; last heartbeat {age:.0f}s ago"
