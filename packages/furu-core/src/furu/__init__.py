@@ -6,8 +6,6 @@ what is there or computes it exactly once across every process and host sharing 
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 import chz
 from chz.util import MISSING
 
@@ -34,10 +32,7 @@ from furu._serialization import FuruSerializer
 from furu._settings import FURU_CONFIG, FuruConfig, get_furu_root, load_env, set_furu_root
 from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
 
-try:
-    __version__ = version("furu-core")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+__version__ = "0.1.0"
 
 __all__ = [
     "FURU_CONFIG",

@@ -38,7 +38,7 @@ from furu._logging import append_to_log, get_logger, step_log
 from furu._metadata import MetadataManager
 from furu._settings import FURU_CONFIG
 from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
-from furu._store import HOSTNAME, LOCK_FILE, LOG_FILE, SUCCESS_FILE, write_json_atomic
+from furu._store import HOSTNAME, LOCK_FILE, LOG_FILE, write_json_atomic
 
 T = TypeVar("T")
 _log = get_logger()
@@ -75,7 +75,8 @@ def create(step: Furu[T]) -> T:
             f"called load_or_create() on the same config. Break the cycle in {loc.furu_dir}."
         )
     if FURU_CONFIG.dry_run:
-        return _dry_run(step)
+        _dry_run(step)
+        return None  # type: ignore[return-value]  # documented: a dry run returns None
     loc.meta_dir.mkdir(parents=True, exist_ok=True)
     try:
         return _create_or_load(step)
@@ -126,8 +127,9 @@ def _acquire_or_wait(
         if holder is None:
             continue
         if not holder.is_alive():
-            _log.warning("%s: breaking the lock of %s, which is gone", step._furu_short(),
-                         holder.describe())
+            _log.warning(
+                "%s: breaking the lock of %s, which is gone", step._furu_short(), holder.describe()
+            )
             break_if_dead(meta, holder)
             continue
         waited_for = holder
@@ -355,9 +357,7 @@ def _die_of_sigterm() -> None:
 # ---------------------------------------------------------------- dry run
 
 
-def _dry_run(step: Furu[Any]) -> Any:
+def _dry_run(step: Furu[Any]) -> None:
     from furu._planning import plan
 
-    the_plan = plan([step])
-    _log.info("FURU_DRY_RUN is set: computing nothing.\n%s", the_plan.describe())
-    return None
+    _log.info("FURU_DRY_RUN is set: computing nothing.\n%s", plan([step]).describe())

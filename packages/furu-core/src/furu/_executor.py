@@ -9,11 +9,9 @@ process, one at a time, for debugging). furu-slurm implements the same protocol 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -121,6 +119,8 @@ class LocalExecutor:
         self.start_method = start_method
 
     def _context(self) -> Any:
+        import multiprocessing
+
         method = self.start_method
         if method is None:
             alone = threading.active_count() == 1 and os.name == "posix"
@@ -128,6 +128,8 @@ class LocalExecutor:
         return multiprocessing.get_context(method)
 
     def run(self, jobs: Sequence[Job], reporter: Reporter) -> None:
+        from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
         ledger = _Ledger(jobs, reporter)
         workers = min(self.max_workers, max(1, len(jobs)))
         with ProcessPoolExecutor(workers, mp_context=self._context()) as pool:

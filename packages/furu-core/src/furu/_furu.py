@@ -64,7 +64,7 @@ class _Location:
         self.vc_root = FURU_CONFIG.version_controlled_root
         root = FURU_CONFIG.data_root(cls._furu_version_controlled)
         step._furu_namespace  # noqa: B018 - refuses __main__ and <locals> classes
-        parts = cls.__module__.split(".") + [cls.__qualname__.replace("<locals>", "locals")]
+        parts = [*cls.__module__.split("."), cls.__qualname__.replace("<locals>", "locals")]
         self.furu_dir = root.joinpath(*parts, step._furu_hash)
         self.meta_dir = self.furu_dir / FURU_DIR
         self.success = str(self.meta_dir / SUCCESS_FILE)
@@ -92,6 +92,8 @@ class Furu(Generic[T]):
 
     _max_wait_time_sec: ClassVar[float] = 600.0
     _furu_version_controlled: ClassVar[bool] = False
+    if TYPE_CHECKING:
+        __chz_fields__: ClassVar[dict[str, Any]]
 
     def __init_subclass__(cls, *, version_controlled: bool | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -178,11 +180,7 @@ class Furu(Generic[T]):
         if executor is not None:
             return _submit(self, executor)  # type: ignore[no-any-return]
         loc = self._furu_location
-        if (
-            os.path.exists(loc.success)
-            and self._validate()
-            and not self._furu_forced()
-        ):
+        if os.path.exists(loc.success) and self._validate() and not self._furu_forced():
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("load_or_create %s (success->load)", self._furu_short())
             return self._load()
@@ -267,7 +265,7 @@ class Furu(Generic[T]):
             ],
             "config_schema": [
                 {"name": name, "type": _type_repr(field.final_type)}
-                for name, field in cls.__chz_fields__.items()  # type: ignore[attr-defined]
+                for name, field in cls.__chz_fields__.items()
             ],
             "version_controlled": cls._furu_version_controlled,
         }

@@ -40,8 +40,10 @@ class FuruList(Generic[T], metaclass=_FuruListMeta):
                     continue
                 if isinstance(value, Furu):
                     found[attr] = value  # type: ignore[assignment]
-                elif isinstance(value, dict) and value and all(
-                    isinstance(v, Furu) for v in value.values()
+                elif (
+                    isinstance(value, dict)
+                    and value
+                    and all(isinstance(v, Furu) for v in value.values())
                 ):
                     found.update({str(k): v for k, v in value.items()})
         return list(found.items())

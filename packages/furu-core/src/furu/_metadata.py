@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-import platform
-import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +24,8 @@ _GIT_TIMEOUT_SEC = 10.0
 
 
 def _git(*args: str) -> str | None:
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", *args],
@@ -76,6 +76,8 @@ def git_info(ignore_diff: bool, patch_limit: int) -> dict[str, Any]:
 
 @functools.cache
 def _environment() -> dict[str, Any]:
+    import platform
+
     return {
         "python_version": sys.version.split()[0],
         "executable": sys.executable,

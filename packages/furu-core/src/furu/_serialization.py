@@ -62,7 +62,11 @@ def to_dict(obj: Any) -> Any:
     if obj is None or isinstance(obj, bool | int | str):
         return obj
     if isinstance(obj, float):
-        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else {"__float__": repr(obj)}
+        return (
+            obj
+            if obj == obj and obj not in (float("inf"), float("-inf"))
+            else {"__float__": repr(obj)}
+        )
     encoder = _encoder_for(obj)
     return encoder(obj)
 
@@ -170,7 +174,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 # ---------------------------------------------------------------- to_python
 
 
-def to_python(obj: Any, *, indent: int | None = None) -> str:
+def to_python(obj: Any) -> str:
     """Python source that rebuilds `obj`, e.g. `TrainModel(lr=0.0003, steps=5000)`."""
     if chz.is_chz(obj) and not isinstance(obj, type):
         args = [f"{name}={to_python(getattr(obj, name))}" for name in obj.__chz_fields__]

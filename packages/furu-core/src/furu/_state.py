@@ -7,7 +7,6 @@ step copied by hand, an old store) still reads as success.
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 import time
@@ -115,6 +114,8 @@ class Attempt:
 
 
 def _user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ LOG_FILE = "furu.log"
 LOCK_FILE = "compute.lock"
 TAGS_FILE = "tags.json"
 
-HOSTNAME = socket.gethostname()
+HOSTNAME = os.uname().nodename
 _counter = itertools.count()
 
 
