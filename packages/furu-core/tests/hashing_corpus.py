@@ -22,7 +22,7 @@ import chz
 import numpy as np
 
 
-class Color(str, enum.Enum):
+class Color(enum.StrEnum):
     RED = "red"
     GREEN = "green"
 
@@ -198,7 +198,7 @@ def _container_cases() -> dict[str, object]:
         "float_list_nan_inf": _h([1.0, float("nan"), float("inf"), -0.0, NEGATIVE_NAN]),
         "float_list_sum_overflows": _h([1e308, 1e308, -1e308]),
         "float_tuple": _h((0.25, 0.5)),
-        "int_list_int64": _h(list(range(-50, 50)) + [2**63 - 1, -(2**63)]),
+        "int_list_int64": _h([*range(-50, 50), 2**63 - 1, -(2**63)]),
         "int_list_beyond_int64": _h([1, 2**64, 3]),
     }
 

@@ -6,10 +6,12 @@ what is there or computes it exactly once across every process and host sharing 
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 import chz
 from chz.util import MISSING
 
-from furu._batch import load_or_create_many
 from furu._errors import (
     FuruBatchError,
     FuruComputeError,
@@ -22,15 +24,54 @@ from furu._errors import (
     FuruStoreError,
     FuruWaitTimeout,
 )
-from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter
 from furu._furu import Furu
 from furu._furu_list import FuruList
 from furu._logging import configure_logging, get_logger
-from furu._metadata import Metadata, MetadataManager
-from furu._planning import Plan, PlannedStep, plan
-from furu._serialization import FuruSerializer
 from furu._settings import FURU_CONFIG, FuruConfig, get_furu_root, load_env, set_furu_root
-from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
+
+if TYPE_CHECKING:
+    from furu._batch import load_or_create_many
+    from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter
+    from furu._metadata import Metadata, MetadataManager
+    from furu._planning import Plan, PlannedStep, plan
+    from furu._serialization import FuruSerializer
+    from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
+
+# Imported on first use: a script that only loads cached results never pays for batches,
+# executors, metadata capture or state handling (`import furu` stays close to `import chz`).
+_LAZY = {
+    "load_or_create_many": "furu._batch",
+    "Executor": "furu._executor",
+    "InlineExecutor": "furu._executor",
+    "Job": "furu._executor",
+    "LocalExecutor": "furu._executor",
+    "Reporter": "furu._executor",
+    "Metadata": "furu._metadata",
+    "MetadataManager": "furu._metadata",
+    "Plan": "furu._planning",
+    "PlannedStep": "furu._planning",
+    "plan": "furu._planning",
+    "FuruSerializer": "furu._serialization",
+    "Attempt": "furu._state",
+    "AttemptStatus": "furu._state",
+    "ResultStatus": "furu._state",
+    "StateManager": "furu._state",
+    "StepState": "furu._state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'furu' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

@@ -19,12 +19,6 @@ import chz
 from furu._errors import FuruConfigError, FuruIdentityError
 from furu._hashing import config_hash
 from furu._logging import configure_logging, get_logger
-from furu._serialization import (
-    from_dict,
-    qualified_name,
-    to_dict,
-    to_python,
-)
 from furu._settings import FURU_CONFIG
 from furu._store import FURU_DIR, SUCCESS_FILE
 
@@ -53,21 +47,55 @@ def _namespace_of(cls: type) -> str:
     return f"{module}.{qualname}"
 
 
-class _Location:
-    """Where a step lives for one store root (recomputed if the root changes)."""
+_class_dirs: dict[type, str] = {}
+_root_dirs: dict[tuple[Path, Path | None, bool], str] = {}
 
-    __slots__ = ("base_root", "furu_dir", "meta_dir", "success", "vc_root")
+
+def _class_dir(cls: type) -> str:
+    """`<module path>/<Qualname>` for a class, computed once."""
+    found = _class_dirs.get(cls)
+    if found is None:
+        qualname = cls.__qualname__.replace("<locals>", "locals")
+        found = _class_dirs[cls] = os.path.join(*cls.__module__.split("."), qualname)
+    return found
+
+
+def _root_dir(version_controlled: bool) -> str:
+    key = (FURU_CONFIG.base_root, FURU_CONFIG.version_controlled_root, version_controlled)
+    found = _root_dirs.get(key)
+    if found is None:
+        found = _root_dirs[key] = str(FURU_CONFIG.data_root(version_controlled))
+    return found
+
+
+class _Location:
+    """Where a step lives for one store root (recomputed if the root changes).
+
+    Kept as strings: a cache hit needs one `stat`, and building `Path` objects would cost more
+    than the `stat` itself.
+    """
+
+    __slots__ = ("_furu_dir", "base_root", "dir", "success", "vc_root")
 
     def __init__(self, step: Furu[Any]) -> None:
         cls = type(step)
+        step._furu_namespace  # noqa: B018 - refuses __main__ and <locals> classes
         self.base_root = FURU_CONFIG.base_root
         self.vc_root = FURU_CONFIG.version_controlled_root
-        root = FURU_CONFIG.data_root(cls._furu_version_controlled)
-        step._furu_namespace  # noqa: B018 - refuses __main__ and <locals> classes
-        parts = [*cls.__module__.split("."), cls.__qualname__.replace("<locals>", "locals")]
-        self.furu_dir = root.joinpath(*parts, step._furu_hash)
-        self.meta_dir = self.furu_dir / FURU_DIR
-        self.success = str(self.meta_dir / SUCCESS_FILE)
+        root = _root_dir(cls._furu_version_controlled)
+        self.dir = f"{root}/{_class_dir(cls)}/{step._furu_hash}"
+        self.success = f"{self.dir}/{FURU_DIR}/{SUCCESS_FILE}"
+        self._furu_dir: Path | None = None
+
+    @property
+    def furu_dir(self) -> Path:
+        if self._furu_dir is None:
+            self._furu_dir = Path(self.dir)
+        return self._furu_dir
+
+    @property
+    def meta_dir(self) -> Path:
+        return self.furu_dir / FURU_DIR
 
     def current(self) -> bool:
         config = FURU_CONFIG
@@ -207,11 +235,15 @@ class Furu(Generic[T]):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of this config, with `__class__` naming each step's class."""
+        from furu._serialization import to_dict
+
         return to_dict(self)  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls: type[_S], data: dict[str, Any]) -> _S:
         """Rebuild a step from `to_dict()` output (its class must be `cls` or a subclass)."""
+        from furu._serialization import from_dict
+
         obj = from_dict(data)
         if not isinstance(obj, cls):
             raise FuruConfigError(
@@ -223,6 +255,8 @@ class Furu(Generic[T]):
 
     def to_python(self) -> str:
         """Python that rebuilds this config, e.g. `TrainModel(lr=0.0003, steps=5000)`."""
+        from furu._serialization import to_python
+
         return to_python(self)
 
     # ------------------------------------------------------------ internals
@@ -241,6 +275,7 @@ class Furu(Generic[T]):
     def _furu_record(self) -> dict[str, Any]:
         """What the metadata says about the step itself (read by the server, never imported)."""
         from furu._dependencies import direct_dependencies
+        from furu._serialization import qualified_name
 
         cls = type(self)
         return {

@@ -1,4 +1,4 @@
-"""Canonical, type-tagged encoding of chz configs and the config hash that names a step's directory.
+"""Canonical, type-tagged encoding of chz configs and the hash that names a step's directory.
 
 Why: a step's directory name is the hash of its config, so the hash must be the same in every
 process, on every machine and in every future release; if it drifts, stored artifacts are
@@ -13,7 +13,7 @@ a new scheme name.
 
 Encoding table (`S(x)` is the str encoding of `x`, `I(x)` the int encoding, `enc(x)` any value):
 
-    root config      S("furu-hash-v1") 'R' uv(n) {S(name) enc(value)}*n   (sorted by name, no class)
+    root config      S("furu-hash-v1") 'R' uv(n) {S(name) enc(value)}*n  (by name; no class)
     None             'N'
     bool             'B' 0x00|0x01
     int              'I' uv(len) <two's complement little-endian, minimal length>
@@ -51,7 +51,8 @@ thresholds, so it is deterministic.  A 1.3 M float list hashes ~10x faster than 
 
 Resolution order for a value: exact type in the dispatch table, then type objects, furu steps
 (duck-typed: callable `_furu_identity`), `__furu_encode__` hooks, chz objects, Enum members,
-numpy arrays/scalars (only if numpy is already imported; this module never imports numpy), then
+numpy arrays/scalars (only if numpy is already imported; this module never imports numpy),
+Decimal/Fraction/UUID (likewise looked up in `sys.modules`, to keep this module cheap), then
 subclasses of the supported built-in types (encoded as their base type, e.g. an OrderedDict as a
 dict).  numpy buffers are hashed as stored: unlike Python floats, `-0.0` and NaN payloads in an
 array are not normalised.  Equal values hash equal where Python equality allows it
@@ -62,19 +63,21 @@ Anything else raises `FuruHashError` naming the field path, e.g. `TrainModel.opt
 from __future__ import annotations
 
 import datetime as _dt
-import decimal
 import enum
-import fractions
 import hashlib
 import pathlib
 import struct
 import sys
-import uuid
 from array import array
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from furu._errors import FuruHashError
+
+if TYPE_CHECKING:  # imported lazily: a value of these types means its module is loaded
+    import decimal
+    import fractions
+    import uuid
 
 __all__ = ["HASH_LENGTH", "HASH_SCHEME", "config_hash", "encode_config"]
 
@@ -239,7 +242,7 @@ def _float_bytes(v: float) -> bytes:
     return _NAN_BYTES if v != v else _pack_d(v + 0.0)
 
 
-_SMALL_INTS = {i: _int_bytes(i) for i in range(-128, 1025)}
+_SMALL_INTS = {i: _int_bytes(i) for i in range(-16, 257)}
 _ROOT_PREFIX = _str_bytes(HASH_SCHEME) + b"R"
 
 
@@ -265,9 +268,9 @@ def _resolve(v: object) -> Callable[[_Encoder, Any], None]:
         return _enc_chz
     if isinstance(v, enum.Enum):
         return _enc_enum
-    np_fn = _resolve_numpy(v)
-    if np_fn is not None:
-        return np_fn
+    lazy_fn = _resolve_numpy(v) or _resolve_lazy(v)
+    if lazy_fn is not None:
+        return lazy_fn
     for base, fn in _SUBCLASS_ORDER:
         if isinstance(v, base):
             return fn
@@ -282,6 +285,18 @@ def _resolve_numpy(v: object) -> Callable[[_Encoder, Any], None] | None:
         return _enc_ndarray
     if isinstance(v, np.generic):
         return _enc_np_scalar
+    return None
+
+
+def _resolve_lazy(v: object) -> Callable[[_Encoder, Any], None] | None:
+    """Decimal, Fraction and UUID, checked only if their module is already imported."""
+    for module_name, class_name, fn in _LAZY_TYPES:
+        module = sys.modules.get(module_name)
+        cls = getattr(module, class_name, None)
+        if cls is not None and isinstance(v, cls):
+            if type(v) is cls:
+                _DISPATCH[cls] = fn  # exact type: dispatch directly from now on
+            return fn
     return None
 
 
@@ -465,10 +480,19 @@ def _enc_dict(enc: _Encoder, v: dict[Any, Any]) -> None:
     if any(entries[i][0] == entries[i + 1][0] for i in range(len(entries) - 1)):
         _write_tied_entries(enc, entries)
     else:
-        for key_bytes, key, val in entries:
-            enc.buf += key_bytes
-            _encode_at(enc, val, f"[{_short_repr(key)}]")
+        _write_entries(enc, entries)
     enc.active.discard(id(v))
+
+
+def _write_entries(enc: _Encoder, entries: list[tuple[bytes, object, object]]) -> None:
+    key: object = None
+    try:
+        for key_bytes, key, val in entries:  # noqa: B007 - `key` is read by the error handler
+            enc.buf += key_bytes
+            _encode(enc, val)
+    except _EncodeError as err:
+        err.segments.append(f"[{_short_repr(key)}]")
+        raise
 
 
 def _first(entry: tuple[bytes, object, object]) -> bytes:
@@ -628,9 +652,6 @@ _DISPATCH: dict[type, Callable[[_Encoder, Any], None]] = {
     _dt.date: _enc_date,
     _dt.time: _enc_time,
     _dt.timedelta: _enc_timedelta,
-    decimal.Decimal: _enc_decimal,
-    fractions.Fraction: _enc_fraction,
-    uuid.UUID: _enc_uuid,
     type: _enc_type,
 }
 
@@ -653,7 +674,9 @@ _SUBCLASS_ORDER: tuple[tuple[type, Callable[[_Encoder, Any], None]], ...] = (
     (_dt.date, _enc_date),
     (_dt.time, _enc_time),
     (_dt.timedelta, _enc_timedelta),
-    (decimal.Decimal, _enc_decimal),
-    (fractions.Fraction, _enc_fraction),
-    (uuid.UUID, _enc_uuid),
+)
+_LAZY_TYPES = (
+    ("decimal", "Decimal", _enc_decimal),
+    ("fractions", "Fraction", _enc_fraction),
+    ("uuid", "UUID", _enc_uuid),
 )

@@ -20,7 +20,6 @@ import json
 import os
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,7 +153,7 @@ class ComputeLock:
     def try_acquire(cls, furu_dir: Path, lease_secs: float, heartbeat: float) -> ComputeLock | None:
         """Claim the lock of the step in `furu_dir`; None when someone else holds it."""
         path = furu_dir / LOCK_FILE
-        attempt_id = uuid.uuid4().hex
+        attempt_id = os.urandom(16).hex()
         payload = {
             "host": HOSTNAME,
             "pid": os.getpid(),

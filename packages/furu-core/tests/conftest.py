@@ -1,0 +1,80 @@
+"""Every test gets a fresh store under `tmp_path` and leaves furu's process state as it found it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the tests dir is rootless: make core_test_steps importable
+    sys.path.insert(0, str(HERE))
+
+import core_test_steps  # noqa: E402
+
+import furu  # noqa: E402
+from furu import _compute, _logging  # noqa: E402
+
+
+def _is_furus(handler: logging.Handler) -> bool:
+    return isinstance(handler, _logging.StepLogRouter) or isinstance(
+        handler.formatter, _logging.ConsoleFormatter
+    )
+
+
+@pytest.fixture(autouse=True)
+def furu_store(tmp_path: Path) -> Iterator[Path]:
+    """Point furu at `tmp_path/store` (and `tmp_path/vc`); restore every setting afterwards."""
+    config = furu.FURU_CONFIG
+    saved = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    saved_env = {k: v for k, v in os.environ.items() if k.startswith("FURU_")}
+    forced_done = set(_compute._forced_done)
+    root = logging.getLogger()
+    root_level = root.level
+    furu_level = furu.get_logger().level
+    configured = _logging._configured
+    excepthook = sys.excepthook
+    store = tmp_path / "store"
+    furu.set_furu_root(store)
+    config.version_controlled_root = tmp_path / "vc"
+    core_test_steps.reset()
+    _compute._forced_done.clear()
+    try:
+        yield store
+    finally:
+        for name, value in saved.items():
+            setattr(config, name, value)
+        for key in [k for k in os.environ if k.startswith("FURU_")]:
+            if key not in saved_env:
+                del os.environ[key]
+        os.environ.update(saved_env)
+        _compute._forced_done.clear()
+        _compute._forced_done.update(forced_done)
+        for handler in [h for h in root.handlers if _is_furus(h)]:
+            root.removeHandler(handler)
+        root.setLevel(root_level)
+        furu.get_logger().setLevel(furu_level)
+        _logging._configured = configured
+        sys.excepthook = excepthook
+
+
+@pytest.fixture
+def no_furu_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove every FURU_* variable, so `FuruConfig.from_env()` sees only what a test sets."""
+    for key in [k for k in os.environ if k.startswith("FURU_")]:
+        monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped) on this host."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-S", "-c", ""])
+    proc.wait()
+    return proc.pid
