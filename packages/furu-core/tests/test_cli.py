@@ -1,0 +1,93 @@
+"""The read-only catalog and the `furu` CLI, over a store made by real steps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from furu._catalog import iter_catalog
+from furu._cli import main
+
+import furu
+
+
+class Listed(furu.Furu[int]):
+    x: int = 0
+
+    def _create(self) -> int:
+        if self.x < 0:
+            raise ValueError("negative")
+        return self.x
+
+    def _load(self) -> int:
+        return self.x
+
+
+class Kept(furu.Furu[int], version_controlled=True):
+    y: int = 0
+
+    def _create(self) -> int:
+        return self.y
+
+    def _load(self) -> int:
+        return self.y
+
+
+def _make_store() -> None:
+    for x in (1, 2):
+        Listed(x=x).load_or_create()
+    with pytest.raises(furu.FuruComputeError):
+        Listed(x=-1).load_or_create()
+    Kept(y=3).load_or_create()
+
+
+def test_catalog_lists_every_step_with_namespace_and_status(furu_store: Path) -> None:
+    _make_store()
+    entries = list(iter_catalog(furu_store, furu.FURU_CONFIG.version_controlled_root))
+    found = {(e.namespace, e.hash, e.state().result_status.value) for e in entries}
+    assert (f"{__name__}.Listed", Listed(x=1)._furu_hash, "success") in found
+    assert (f"{__name__}.Listed", Listed(x=-1)._furu_hash, "failed") in found
+    kept = [e for e in entries if e.version_controlled]
+    assert [(e.namespace, e.hash) for e in kept] == [(f"{__name__}.Kept", Kept(y=3)._furu_hash)]
+    assert all(e.furu_dir.is_dir() for e in entries)
+
+
+def test_catalog_of_a_missing_store_is_empty(tmp_path: Path) -> None:
+    assert list(iter_catalog(tmp_path / "nothing")) == []
+
+
+def test_ls_json_and_status_filter(furu_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _make_store()
+    assert main(["--root", str(furu_store), "ls", "--json", "--status", "failed"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["namespace"], r["result_status"], r["attempt_status"]) for r in rows] == [
+        (f"{__name__}.Listed", "failed", "failed")
+    ]
+
+
+def test_status_counts_per_class(furu_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _make_store()
+    assert main(["--root", str(furu_store), "status", "--namespace", f"{__name__}.Listed"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in lines] == [
+        ["1", "failed", f"{__name__}.Listed"],
+        ["2", "success", f"{__name__}.Listed"],
+    ]
+
+
+def test_show_by_namespace_and_hash(furu_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _make_store()
+    step = Listed(x=2)
+    assert main(["--root", str(furu_store), "show", f"{__name__}.Listed", step._furu_hash]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["state"]["result_status"] == "success"
+    assert shown["metadata"]["furu_hash"] == step._furu_hash
+    assert shown["metadata"]["furu_python_def"] == "Listed(x=2)"
+
+
+def test_show_unknown_step_fails_with_a_message(
+    furu_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--root", str(furu_store), "show", "no.Such", "abc"]) == 1
+    assert "no step no.Such abc" in capsys.readouterr().err
