@@ -77,7 +77,8 @@ def create(step: Furu[T]) -> T:
     if FURU_CONFIG.dry_run:
         _dry_run(step)
         return None  # type: ignore[return-value]  # documented: a dry run returns None
-    loc.meta_dir.mkdir(parents=True, exist_ok=True)
+    with _store_errors(step):
+        loc.meta_dir.mkdir(parents=True, exist_ok=True)
     try:
         return _create_or_load(step)
     except _Terminated:
@@ -91,7 +92,8 @@ def _create_or_load(step: Furu[T]) -> T:
     while True:
         if _done(step):
             return step._load()
-        lock, waited_for = _acquire_or_wait(step, waited_for)
+        with _store_errors(step):
+            lock, waited_for = _acquire_or_wait(step, waited_for)
         if lock is None:
             continue
         try:
@@ -130,7 +132,8 @@ def _acquire_or_wait(
             _log.warning(
                 "%s: breaking the lock of %s, which is gone", step._furu_short(), holder.describe()
             )
-            break_if_dead(meta, holder)
+            if not break_if_dead(meta, holder):
+                time.sleep(interval)  # another breaker is at it; let it finish
             continue
         waited_for = holder
         waited = time.monotonic() - start
@@ -209,11 +212,12 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     states = StateManager(loc.furu_dir)
     previous = _read_state_quietly(states)
     transition = _transition(step, previous)
-    Path(loc.success).unlink(missing_ok=True)
     number = (previous.attempts if previous else 0) + 1
     attempt = Attempt.start(lock.attempt_id, number)
-    states.write(ResultStatus.INCOMPLETE, attempt, number)
-    MetadataManager.write(loc.furu_dir, MetadataManager.build(step._furu_record()))
+    with _store_errors(step):
+        Path(loc.success).unlink(missing_ok=True)
+        states.write(ResultStatus.INCOMPLETE, attempt, number)
+        MetadataManager.write(loc.furu_dir, MetadataManager.build(step._furu_record()))
     log_path = loc.meta_dir / LOG_FILE
     started = time.monotonic()
     with step_log(log_path), _marked_active(loc.furu_dir):
@@ -223,11 +227,32 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
                 result = step._create()
         except BaseException as exc:
             _record_failure(step, states, attempt, number, exc, log_path)
-            if isinstance(exc, Exception):
+            # A cycle or a dependency without identity is a bug in the pipeline, not a failed
+            # computation: let it surface as the FuruIdentityError that names the fix.
+            if isinstance(exc, Exception) and not isinstance(exc, FuruIdentityError):
                 raise _as_compute_error(step, exc, states.path) from exc
             raise
-    _publish(step, lock, states, attempt, number, time.monotonic() - started)
+    try:
+        with _store_errors(step):
+            _publish(step, lock, states, attempt, number, time.monotonic() - started)
+    except FuruStoreError as exc:
+        _record_failure(step, states, attempt, number, exc, log_path)
+        raise
     return result
+
+
+@contextlib.contextmanager
+def _store_errors(step: Furu[Any]) -> Iterator[None]:
+    """Turn a failed write to the store (disk full, read-only, quota) into a clear error."""
+    try:
+        yield
+    except OSError as exc:
+        raise FuruStoreError(
+            f"{step._furu_short()}: cannot write furu's files in {step.furu_dir}: {exc}. Free "
+            "space (or fix permissions) there, or point FURU_PATH at another store; nothing "
+            "was marked as done.",
+            path=step.furu_dir,
+        ) from exc
 
 
 def _transition(step: Furu[Any], previous: StepState | None) -> str:

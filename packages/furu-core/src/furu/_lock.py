@@ -29,6 +29,17 @@ from furu._store import HOSTNAME, LOCK_FILE, temp_name
 _BREAK_LOCK_STALE_SEC = 30.0
 
 
+def _pid_namespace() -> str | None:
+    """This process's pid namespace: containers sharing a host name do not share pids."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+PID_NAMESPACE = _pid_namespace()
+
+
 def _pid_start_time(pid: int) -> str | None:
     """The kernel's start time of `pid` (guards against pid reuse); None if it is gone."""
     try:
@@ -75,6 +86,7 @@ class LockInfo:
     host: str
     pid: int
     pid_start: str | None
+    pid_namespace: str | None
     attempt_id: str
     job_id: str | None
     lease_secs: float
@@ -87,6 +99,7 @@ class LockInfo:
             host=str(data["host"]),
             pid=int(data["pid"]),
             pid_start=data.get("pid_start"),
+            pid_namespace=data.get("pid_namespace"),
             attempt_id=str(data["attempt_id"]),
             job_id=data.get("job_id"),
             lease_secs=float(data["lease_secs"]),
@@ -99,7 +112,8 @@ class LockInfo:
         return f"{self.host}:{self.pid} (attempt {self.attempt_id[:8]}{job})"
 
     def is_alive(self, now: float | None = None) -> bool:
-        if self.host == HOSTNAME:
+        """Same host and pid namespace: the pid decides at once. Elsewhere: the lease."""
+        if self.host == HOSTNAME and self.pid_namespace == PID_NAMESPACE:
             return pid_alive(self.pid, self.pid_start)
         return not self.lease_expired(now)
 
@@ -120,7 +134,9 @@ def read_lock(path: Path) -> LockInfo | None:
     except (ValueError, KeyError, TypeError):
         # Claims are atomic, so a damaged lock was damaged after the fact (disk full, manual
         # edit): nobody can prove they hold it. Break it like a dead one.
-        return LockInfo("?", -1, None, f"corrupt-{heartbeat_at}", None, 0.0, 0.0, heartbeat_at)
+        return LockInfo(
+            "?", -1, None, None, f"corrupt-{heartbeat_at}", None, 0.0, 0.0, heartbeat_at
+        )
 
 
 def _claim(path: Path, payload: bytes) -> bool:
@@ -158,6 +174,7 @@ class ComputeLock:
             "host": HOSTNAME,
             "pid": os.getpid(),
             "pid_start": _pid_start_time(os.getpid()),
+            "pid_namespace": PID_NAMESPACE,
             "attempt_id": attempt_id,
             "job_id": scheduler_job_id(),
             "lease_secs": lease_secs,

@@ -72,7 +72,8 @@ def to_dict(obj: Any) -> Any:
 
 
 def _encode_dict(obj: dict[Any, Any]) -> Any:
-    if all(type(k) is str for k in obj) and CLASS_KEY not in obj:
+    # A `__name__` key would be read back as a tag (`__class__`, `__tuple__`, ...): use pairs.
+    if all(type(k) is str and not (k[:2] == "__" == k[-2:]) for k in obj):
         return {k: to_dict(v) for k, v in obj.items()}
     return {"__dict__": [[to_dict(k), to_dict(v)] for k, v in obj.items()]}
 
@@ -200,8 +201,9 @@ def to_python(obj: Any) -> str:
 
 
 def python_imports(obj: Any) -> list[str]:
-    """`from module import Name` lines for every class `to_python(obj)` mentions."""
+    """The import lines (`from module import Name`, `import datetime`) `to_python(obj)` needs."""
     seen: dict[str, set[str]] = {}
+    modules: set[str] = set()
 
     def visit(value: Any) -> None:
         if chz.is_chz(value) and not isinstance(value, type):
@@ -221,9 +223,15 @@ def python_imports(obj: Any) -> list[str]:
             seen.setdefault(cls.__module__, set()).add(cls.__qualname__.split(".")[0])
         elif isinstance(value, pathlib.PurePath):
             seen.setdefault("pathlib", set()).add(type(value).__name__)
+        elif isinstance(value, dt.date | dt.time | dt.timedelta):
+            modules.add("datetime")  # their repr is `datetime.datetime(...)`
+        elif isinstance(value, type) and value.__module__ != "builtins":
+            seen.setdefault(value.__module__, set()).add(value.__qualname__.split(".")[0])
 
     visit(obj)
-    return [f"from {mod} import {', '.join(sorted(names))}" for mod, names in sorted(seen.items())]
+    return [f"import {mod}" for mod in sorted(modules)] + [
+        f"from {mod} import {', '.join(sorted(names))}" for mod, names in sorted(seen.items())
+    ]
 
 
 class FuruSerializer:
