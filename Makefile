@@ -5,7 +5,7 @@ CORE_ENV := .venv-core
 .PHONY: setup demo test lint typecheck pytest bench
 
 setup:
-	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.9"
+	@scripts/ensure-uv.sh
 	@$(UV) sync --locked --all-packages --quiet
 
 demo: setup

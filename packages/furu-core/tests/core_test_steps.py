@@ -48,6 +48,35 @@ class Counted(furu.Furu[int]):
         return int((self.furu_dir / "value.txt").read_text())
 
 
+class CreateVsLoad(furu.Furu[str]):
+    """`_create` and `_load` return different things, to tell which one ran."""
+
+    key: str = "k"
+
+    def _create(self) -> str:
+        CALLS["CreateVsLoad"] += 1
+        (self.furu_dir / "out.txt").write_text("loaded")
+        return "created"
+
+    def _load(self) -> str:
+        CALLS["CreateVsLoad._load"] += 1
+        return (self.furu_dir / "out.txt").read_text()
+
+
+class Impatient(furu.Furu[int]):
+    """Gives up waiting for another holder almost at once."""
+
+    _max_wait_time_sec = 0.05
+    n: int = 0
+
+    def _create(self) -> int:
+        CALLS["Impatient"] += 1
+        return self.n
+
+    def _load(self) -> int:
+        return self.n
+
+
 class TrainModel(furu.Furu[pathlib.Path]):
     """The README's example."""
 

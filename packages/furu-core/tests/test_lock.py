@@ -6,13 +6,14 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from furu import _lock
 from furu._lock import (
+    PID_NAMESPACE,
     ComputeLock,
     LockInfo,
     _pid_start_time,
@@ -44,6 +45,7 @@ def _write_lock(meta: Path, *, host: str, pid: int, attempt: str, **extra: objec
         "host": host,
         "pid": pid,
         "pid_start": None,
+        "pid_namespace": PID_NAMESPACE,
         "attempt_id": attempt,
         "job_id": None,
         "lease_secs": 60.0,
@@ -55,13 +57,22 @@ def _write_lock(meta: Path, *, host: str, pid: int, attempt: str, **extra: objec
     return path
 
 
-def _info(host: str, pid: int, heartbeat_at: float, lease: float = 60.0) -> LockInfo:
-    return LockInfo(host, pid, None, "attempt-1", None, lease, heartbeat_at, heartbeat_at)
+def _info(
+    host: str,
+    pid: int,
+    heartbeat_at: float,
+    lease: float = 60.0,
+    namespace: str | None = PID_NAMESPACE,
+    start: str | None = None,
+) -> LockInfo:
+    return LockInfo(
+        host, pid, start, namespace, "attempt-1", None, lease, heartbeat_at, heartbeat_at
+    )
 
 
-def _wait_until(condition: object, what: str) -> None:
+def _wait_until(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + 10
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.005)
 
@@ -170,14 +181,14 @@ def test_read_lock_uses_mtime_as_heartbeat(meta: Path) -> None:
 
 
 def test_same_host_live_pid_is_alive_whatever_the_lease() -> None:
-    me = LockInfo(HOSTNAME, os.getpid(), _pid_start_time(os.getpid()), "a", None, 1.0, 0.0, 0.0)
+    me = _info(HOSTNAME, os.getpid(), 0.0, lease=1.0, start=_pid_start_time(os.getpid()))
     assert me.lease_expired(now=1e9)
     assert me.is_alive(now=1e9)
 
 
 def test_same_host_reused_pid_is_dead() -> None:
     # The pid exists, but it started at another time: it is not the process that took the lock.
-    other = LockInfo(HOSTNAME, os.getpid(), "1", "a", None, 60.0, time.time(), time.time())
+    other = _info(HOSTNAME, os.getpid(), time.time(), start="1")
     assert not other.is_alive()
     assert not pid_alive(os.getpid(), "1")
     assert pid_alive(os.getpid(), _pid_start_time(os.getpid()))
@@ -189,6 +200,19 @@ def test_same_host_dead_pid_is_dead_even_with_a_fresh_lease(dead_pid: int) -> No
     assert not _info(HOSTNAME, dead_pid, heartbeat_at=now).is_alive(now=now)
     assert not pid_alive(dead_pid, None)
     assert _pid_start_time(dead_pid) is None
+
+
+def test_same_host_other_pid_namespace_goes_by_the_lease(dead_pid: int) -> None:
+    # Another container with the same host name: its pids mean nothing here.
+    info = _info(HOSTNAME, dead_pid, heartbeat_at=1000.0, namespace="pid:[4026531836-other]")
+    assert info.is_alive(now=1059.0)
+    assert not info.is_alive(now=1061.0)
+
+
+def test_our_lock_records_our_pid_namespace(meta: Path, held: ComputeLock) -> None:
+    data = json.loads(held.path.read_text())
+    assert data["pid_namespace"] == PID_NAMESPACE
+    assert data["host"] == HOSTNAME
 
 
 def test_foreign_host_fresh_lease_is_alive() -> None:

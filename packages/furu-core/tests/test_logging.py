@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
+from pathlib import Path
 
 import core_test_steps as steps
 import pytest
@@ -51,7 +53,7 @@ def test_nested_steps_log_to_the_innermost_step() -> None:
     assert "outer" not in inner_text
 
 
-def test_records_outside_a_step_go_nowhere(tmp_path: object) -> None:
+def test_records_outside_a_step_go_nowhere() -> None:
     furu.configure_logging()
     steps.step_logger.info("loose record")
     assert not list(furu.get_furu_root().rglob("furu.log"))
@@ -67,10 +69,8 @@ def test_a_failure_appends_its_traceback_to_the_step_log() -> None:
     assert "ValueError: logged failure" in text
 
 
-def test_step_log_context(tmp_path: object) -> None:
-    from pathlib import Path
-
-    path = Path(str(tmp_path)) / "x.log"
+def test_step_log_context(tmp_path: Path) -> None:
+    path = tmp_path / "x.log"
     furu.configure_logging()
     log = logging.getLogger("core_test_steps.ctx")
     with step_log(path):
@@ -132,8 +132,6 @@ def test_console_format() -> None:
     record.created = 1_700_000_000.0
     text = ConsoleFormatter(color=False).format(record)
     assert re.fullmatch(r"\d{6} pipeline\.py:42 hello world", text)
-    import time
-
     assert text.startswith(time.strftime("%H%M%S", time.localtime(record.created)))
 
 

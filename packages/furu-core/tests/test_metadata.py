@@ -171,7 +171,7 @@ def test_metadata_of_a_real_create(repo: Path, monkeypatch: pytest.MonkeyPatch) 
     step.load_or_create()
     path = step.furu_dir / ".furu" / "metadata.json"
     data = json.loads(path.read_text())
-    assert SEED_FIELDS <= data.keys()
+    assert data.keys() >= SEED_FIELDS
     assert data["furu_namespace"] == "core_test_steps.TrainTextModel"
     assert data["furu_hash"] == step._furu_hash
     assert data["furu_path"] == str(step.furu_dir)
@@ -198,9 +198,7 @@ def test_metadata_of_a_real_create(repo: Path, monkeypatch: pytest.MonkeyPatch) 
             "furu_path": str(step.dataset.furu_dir),
         }
     ]
-    assert data["config_schema"] == [
-        {"name": "dataset", "type": "core_test_steps:Dataset"}
-    ]
+    assert data["config_schema"] == [{"name": "dataset", "type": "core_test_steps:Dataset"}]
     # The dependency recorded its own metadata, with no dependencies of its own.
     dep = MetadataManager.read(step.dataset.furu_dir)
     assert dep is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from furu import Attempt, AttemptStatus, FuruStoreError, ResultStatus, StateManager, StepState
-from furu._lock import ComputeLock
+from furu._lock import PID_NAMESPACE, ComputeLock
 from furu._state import TERMINAL
 from furu._store import HOSTNAME, write_json_atomic
 
@@ -125,6 +125,7 @@ def test_running_attempt_whose_holder_is_dead(states: StateManager, dead_pid: in
         "host": HOSTNAME,
         "pid": dead_pid,
         "pid_start": None,
+        "pid_namespace": PID_NAMESPACE,
         "attempt_id": "dead-attempt",
         "job_id": None,
         "lease_secs": 120.0,

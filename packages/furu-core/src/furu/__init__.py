@@ -4,10 +4,10 @@ A step is a chz config (`furu.Furu[T]`); its hash names a directory; `load_or_cr
 what is there or computes it exactly once across every process and host sharing the store.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+# Helpers under private names: everything public in `dir(furu)` is in `__all__`
+# (tests/test_exported_members.py), so no `annotations`, `importlib` or `Any` leak into it.
+import importlib as _importlib
+import typing as _typing
 
 import chz
 from chz.util import MISSING
@@ -29,7 +29,7 @@ from furu._furu_list import FuruList
 from furu._logging import configure_logging, get_logger
 from furu._settings import FURU_CONFIG, FuruConfig, get_furu_root, load_env, set_furu_root
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from furu._batch import load_or_create_many
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter
     from furu._metadata import Metadata, MetadataManager
@@ -60,11 +60,11 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'furu' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
+from furu._compute import mark_forced_done
 from furu._errors import FuruBatchError
 from furu._executor import Executor, Job, LocalExecutor
 from furu._furu import Furu
@@ -28,9 +29,13 @@ class _BatchReporter:
         self.skips: list[tuple[Job, str]] = []
         self._progress: Any = None
         if show_bar:
+            from rich.console import Console
             from rich.progress import Progress
 
-            self._progress = Progress(auto_refresh=False, transient=False)
+            # stderr, like the log lines and the isatty() check that chose to show it: a bar in
+            # stdout would end up in a script's redirected output.
+            console = Console(stderr=True)
+            self._progress = Progress(console=console, auto_refresh=False, transient=False)
             self._task = self._progress.add_task("furu", total=total)
             self._progress.start()
 
@@ -121,7 +126,14 @@ def load_or_create_many(
         _log.info("%s", the_plan.describe().splitlines()[0])
         _run(jobs, executor or LocalExecutor(max_workers), progress)
     _log.debug("batch of %d steps took %.2fs", len(steps), time.monotonic() - started)
-    return [step.load_or_create() for step in steps]
+    # Steps this batch just created are loaded as they are: asking load_or_create again would
+    # recompute them a second time under FURU_FORCE_RECOMPUTE or FURU_ALWAYS_RERUN.
+    created = {job.step._furu_identity() for job in jobs}
+    mark_forced_done(created)
+    return [
+        step._load() if step._furu_identity() in created else step.load_or_create()
+        for step in steps
+    ]
 
 
 def _run(jobs: Sequence[Job], executor: Executor, progress: bool | None) -> None:
@@ -135,12 +147,23 @@ def _run(jobs: Sequence[Job], executor: Executor, progress: bool | None) -> None
         raise _batch_error(reporter)
 
 
+def _cause(error: BaseException) -> str:
+    """What went wrong, without repeating the step's name (a FuruComputeError carries it)."""
+    original = getattr(error, "original_error", None)
+    if original is None:
+        return str(error)
+    kind = getattr(original, "type_name", None) or type(original).__qualname__
+    return f"{kind}: {original}"
+
+
 def _batch_error(reporter: _BatchReporter) -> FuruBatchError:
     lines = [
         f"{len(reporter.failures)} step(s) failed and {len(reporter.skips)} were skipped "
         "because a dependency failed; everything else was created:"
     ]
-    lines += [f"  failed  {job.step._furu_short()}: {err}" for job, err in reporter.failures]
+    lines += [
+        f"  failed  {job.step._furu_short()}: {_cause(err)}" for job, err in reporter.failures
+    ]
     lines += [f"  skipped {job.step._furu_short()}: {why}" for job, why in reporter.skips]
     lines.append("Fix the failures and call again: what succeeded is cached.")
     return FuruBatchError(

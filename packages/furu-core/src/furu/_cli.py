@@ -125,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FuruError as exc:
         print(f"furu: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `furu ls | head`: the reader left, which is fine
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

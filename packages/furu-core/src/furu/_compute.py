@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,6 +64,12 @@ def forced(step: Furu[Any]) -> bool:
         return False
     with _forced_lock:
         return step._furu_identity() not in _forced_done
+
+
+def mark_forced_done(identities: Iterable[tuple[str, str]]) -> None:
+    """Record steps recomputed (e.g. by worker processes) so FURU_FORCE_RECOMPUTE is spent."""
+    with _forced_lock:
+        _forced_done.update(identities)
 
 
 def create(step: Furu[T]) -> T:
@@ -312,6 +318,10 @@ def _record_failure(
 
 
 def _status_for(exc: BaseException) -> AttemptStatus:
+    # An executor's own interruption (e.g. furu-slurm's preemption) says what it means.
+    declared = getattr(exc, "furu_attempt_status", None)
+    if declared is not None:
+        return AttemptStatus(declared)
     if isinstance(exc, _Terminated):
         return AttemptStatus.PREEMPTED
     if isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -320,6 +330,9 @@ def _status_for(exc: BaseException) -> AttemptStatus:
 
 
 def _reason(exc: BaseException) -> str | None:
+    declared = getattr(exc, "furu_attempt_reason", None)
+    if declared is not None:
+        return str(declared)
     if isinstance(exc, _Terminated):
         return "SIGTERM"
     if isinstance(exc, KeyboardInterrupt):

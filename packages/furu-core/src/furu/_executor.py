@@ -10,12 +10,16 @@ process, one at a time, for debugging). furu-slurm implements the same protocol 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from furu._furu import Furu
+from furu._logging import get_logger
+
+_log = get_logger()
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,17 @@ class Executor(Protocol):
     """Runs a batch's jobs in dependency order (see the module docstring)."""
 
     def run(self, jobs: Sequence[Job], reporter: Reporter) -> None: ...
+
+
+def _modules_being_imported(jobs: Sequence[Job]) -> set[str]:
+    """Modules defining the jobs' steps whose import has not finished yet."""
+    names = {type(job.step).__module__ for job in jobs}
+    found = set()
+    for name in names:
+        spec = getattr(sys.modules.get(name), "__spec__", None)
+        if spec is not None and getattr(spec, "_initializing", False):
+            found.add(name)
+    return found
 
 
 def _create_step(step: Furu[Any]) -> None:
@@ -130,6 +145,18 @@ class LocalExecutor:
     def run(self, jobs: Sequence[Job], reporter: Reporter) -> None:
         from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
+        importing = _modules_being_imported(jobs)
+        if importing:
+            # A worker would block forever on the import lock its parent holds (fork) or
+            # re-run the import, and with it this batch (spawn): run here instead.
+            _log.warning(
+                "load_or_create_many was called while %s is still being imported; running the "
+                "batch in this process. Call it from a function or an `if __name__ == "
+                '"__main__":` block to use worker processes.',
+                ", ".join(sorted(importing)),
+            )
+            InlineExecutor().run(jobs, reporter)
+            return
         ledger = _Ledger(jobs, reporter)
         workers = min(self.max_workers, max(1, len(jobs)))
         with ProcessPoolExecutor(workers, mp_context=self._context()) as pool:

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, dataclass_transform
 
 import chz
 
@@ -102,6 +102,7 @@ class _Location:
         return self.base_root is config.base_root and self.vc_root is config.version_controlled_root
 
 
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(chz.field,))
 class Furu(Generic[T]):
     """A cached pipeline step: subclass it, declare fields, implement `_create` and `_load`.
 
@@ -320,6 +321,8 @@ def _type_repr(tp: Any) -> str:
 
 def _submit(step: Furu[Any], executor: Any) -> Any:
     submit = getattr(executor, "submit_step", None)
+    if submit is None and type(executor).__module__.split(".")[0] == "submitit":
+        submit = _slurm_executor(executor).submit_step
     if submit is None:
         raise FuruConfigError(
             f"load_or_create(executor=...) got a {type(executor).__qualname__}, which has no "
@@ -327,3 +330,17 @@ def _submit(step: Furu[Any], executor: Any) -> Any:
             "from the furu-slurm package, or call load_or_create() without executor."
         )
     return submit(step)
+
+
+def _slurm_executor(executor: Any) -> Any:
+    """Wrap a raw submitit executor in furu-slurm's (imported only when one is passed)."""
+    try:
+        import furu_slurm  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        raise FuruConfigError(
+            f"load_or_create(executor=...) got a submitit {type(executor).__qualname__}, and "
+            "running steps through submitit needs the furu-slurm package, which is not "
+            "installed. Install it (pip install furu-slurm), or call load_or_create() without "
+            "executor."
+        ) from None
+    return furu_slurm.SlurmExecutor(executor)

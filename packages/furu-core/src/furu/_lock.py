@@ -17,6 +17,7 @@ attempt they saw.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 import time
@@ -95,7 +96,8 @@ class LockInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], heartbeat_at: float) -> LockInfo:
-        return cls(
+        """Raises ValueError (or KeyError, TypeError, OverflowError) for a damaged lock."""
+        info = cls(
             host=str(data["host"]),
             pid=int(data["pid"]),
             pid_start=data.get("pid_start"),
@@ -106,6 +108,11 @@ class LockInfo:
             created_at=float(data["created_at"]),
             heartbeat_at=heartbeat_at,
         )
+        # No holder writes these; trusting them would wait forever (a NaN or infinite lease) or
+        # ask about every process at once (`kill(0 or -1, 0)` succeeds).
+        if not (0 < info.pid < 2**31 and math.isfinite(info.lease_secs)):
+            raise ValueError(f"implausible pid {info.pid} or lease {info.lease_secs}")
+        return info
 
     def describe(self) -> str:
         job = f", job {self.job_id}" if self.job_id else ""
@@ -131,7 +138,7 @@ def read_lock(path: Path) -> LockInfo | None:
         return None
     try:
         return LockInfo.from_json(json.loads(raw), heartbeat_at)
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         # Claims are atomic, so a damaged lock was damaged after the fact (disk full, manual
         # edit): nobody can prove they hold it. Break it like a dead one.
         return LockInfo(

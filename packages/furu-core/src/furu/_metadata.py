@@ -139,6 +139,9 @@ class MetadataManager:
     @staticmethod
     def write(furu_dir: Path, metadata: Metadata) -> None:
         write_json_atomic(furu_dir / FURU_DIR / METADATA_FILE, metadata.to_json())
+        from furu._journal import record
+
+        record(furu_dir, "metadata")
 
     @staticmethod
     def read(furu_dir: Path) -> Metadata | None:

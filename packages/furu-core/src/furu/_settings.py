@@ -54,6 +54,10 @@ def _env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
         ) from None
     if not value >= minimum:
         raise FuruConfigError(f"{name}={raw!r} must be at least {minimum:g}. Set {name} higher.")
+    if value == float("inf"):  # an endless lease could never be told from a dead holder's
+        raise FuruConfigError(
+            f"{name}={raw!r} must be a finite number of seconds. Set {name} to e.g. {default:g}."
+        )
     return value
 
 

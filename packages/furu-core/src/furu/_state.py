@@ -98,7 +98,7 @@ class Attempt:
             id=attempt_id,
             number=number,
             status=AttemptStatus.RUNNING,
-            backend=backend,
+            backend=_backend() if backend == "local" else backend,
             host=HOSTNAME,
             pid=os.getpid(),
             user=_user(),
@@ -122,18 +122,31 @@ def _user() -> str:
         return str(os.getuid())
 
 
+def _backend() -> str:
+    """`submitit` inside a job that submitit started (it sets SUBMITIT_EXECUTOR), else `local`."""
+    return "submitit" if os.environ.get("SUBMITIT_EXECUTOR") else "local"
+
+
 def _scheduler_info() -> dict[str, Any]:
     env = os.environ
     if "SLURM_JOB_ID" not in env:
         return {}
-    return {
+    restarts = env.get("SLURM_RESTART_COUNT", "0")
+    info: dict[str, Any] = {
         "name": "slurm",
         "job_id": env.get("SLURM_JOB_ID"),
         "array_job_id": env.get("SLURM_ARRAY_JOB_ID"),
         "array_task_id": env.get("SLURM_ARRAY_TASK_ID"),
         "partition": env.get("SLURM_JOB_PARTITION"),
         "node": env.get("SLURMD_NODENAME"),
+        "restarts": int(restarts) if restarts.isdigit() else 0,
     }
+    # Where the job's own stdout/stderr go, when the executor that submitted it said so.
+    for key in ("stdout", "stderr"):
+        value = env.get(f"FURU_SCHEDULER_{key.upper()}")
+        if value:
+            info[key] = value
+    return info
 
 
 @dataclass(frozen=True)
@@ -185,10 +198,18 @@ class StateManager:
                 path=self.path,
             ) from None
         attempt = data.get("attempt")
+        try:
+            attempts = int(data.get("attempts", 0))
+        except (TypeError, ValueError, OverflowError):
+            raise FuruStoreError(
+                f"{self.path} has no valid attempt count (got {data.get('attempts')!r}); "
+                "delete it to reset the step.",
+                path=self.path,
+            ) from None
         return StepState(
             result_status=result,
             attempt=_attempt_from_json(attempt, self.path) if attempt else None,
-            attempts=int(data.get("attempts", 0)),
+            attempts=attempts,
             updated_at=data.get("updated_at"),
         )
 
@@ -222,6 +243,9 @@ class StateManager:
     def write(self, result: ResultStatus, attempt: Attempt, attempts: int) -> None:
         state = StepState(result, attempt, attempts, now_iso())
         write_json_atomic(self.path, state.to_json())
+        from furu._journal import record
+
+        record(self.furu_dir, "state")
 
 
 def _crash_reason(lock: Any) -> str:
