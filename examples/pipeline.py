@@ -5,6 +5,7 @@
 Every experiment is an `Evaluate` holding a `TrainModel` holding a `MakeDataset`. furu plans
 that graph, creates the missing steps in worker processes in dependency order, and stores each
 under the hash of its config, so a second run finds everything cached and computes nothing.
+With FURU_DRY_RUN=1 it prints the plan instead.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ def main() -> None:
     names = [name for name, _ in LearningRateSweep.items()]
     experiments = LearningRateSweep.all()
     todo = furu.plan(experiments)
+    if furu.FURU_CONFIG.dry_run:  # FURU_DRY_RUN=1: show what would be created, create nothing
+        print(todo.describe())
+        return
     results = furu.load_or_create_many(experiments, max_workers=4)
     cached = len(todo.steps) - len(todo.to_create)
     print(f"created {len(todo.to_create)} steps, loaded {cached} from cache")

@@ -66,7 +66,7 @@ class TrainModel(furu.Furu[Model]):
     dataset: MakeDataset = furu.chz.field(default_factory=MakeDataset)
     lr: float = furu.chz.field(default=0.1, validator=positive)
     epochs: int = furu.chz.field(default=60, validator=positive)
-    l2: float = 0.0
+    l2: float = furu.chz.field(default=0.0, validator=furu.chz.validators.ge(0))
 
     def _create(self) -> Model:
         train = self.dataset.load_or_create()["train"]
