@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from furu._catalog import iter_catalog
-from furu._cli import main
 
 import furu
+from furu._catalog import iter_catalog
+from furu._cli import main
 
 
 class Listed(furu.Furu[int]):

@@ -99,13 +99,26 @@ def test_furu_path_expands_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ("FURU_CANCELLED_IS_PREEMPTED", "x", "FURU_CANCELLED_IS_PREEMPTED='x' is not a boolean"),
         ("FURU_RICH_UNCAUGHT_TRACEBACKS", "x", "FURU_RICH_UNCAUGHT_TRACEBACKS='x' is not"),
         ("FURU_LEASE_SECS", "soon", "FURU_LEASE_SECS='soon' is not a number of seconds"),
-        ("FURU_LEASE_SECS", "0", "FURU_LEASE_SECS='0' must be at least 0.1"),
-        ("FURU_LEASE_SECS", "nan", "FURU_LEASE_SECS='nan' must be at least 0.1"),
-        ("FURU_POLL_INTERVAL_SECS", "-1", "FURU_POLL_INTERVAL_SECS='-1' must be at least 0.01"),
+        ("FURU_LEASE_SECS", "0", "FURU_LEASE_SECS='0' must be a finite number of at least 0.1"),
+        ("FURU_LEASE_SECS", "nan", "FURU_LEASE_SECS='nan' must be a finite number of at least 0.1"),
+        ("FURU_LEASE_SECS", "inf", "FURU_LEASE_SECS='inf' must be a finite number of at least 0.1"),
+        (
+            "FURU_POLL_INTERVAL_SECS",
+            "-1",
+            "FURU_POLL_INTERVAL_SECS='-1' must be a finite number of at least 0.01",
+        ),
         ("FURU_WAIT_LOG_EVERY_SECS", "x", "FURU_WAIT_LOG_EVERY_SECS='x' is not a number"),
-        ("FURU_STALE_AFTER_SECS", "0.01", "FURU_STALE_AFTER_SECS='0.01' must be at least 0.1"),
+        (
+            "FURU_STALE_AFTER_SECS",
+            "0.01",
+            "FURU_STALE_AFTER_SECS='0.01' must be a finite number of at least 0.1",
+        ),
         ("FURU_HEARTBEAT_SECS", "often", "FURU_HEARTBEAT_SECS='often' is not a number"),
-        ("FURU_HEARTBEAT_SECS", "-3", "FURU_HEARTBEAT_SECS='-3' must be at least 0"),
+        (
+            "FURU_HEARTBEAT_SECS",
+            "-3",
+            "FURU_HEARTBEAT_SECS='-3' must be a finite number of at least 0",
+        ),
         ("FURU_MAX_GIT_PATCH_BYTES", "1e6", "FURU_MAX_GIT_PATCH_BYTES='1e6' is not a whole"),
         ("FURU_MAX_GIT_PATCH_BYTES", "-5", "FURU_MAX_GIT_PATCH_BYTES='-5' must not be negative"),
         ("FURU_PREEMPT_MAX", "five", "FURU_PREEMPT_MAX='five' is not a whole number"),
@@ -126,7 +139,7 @@ def test_bad_number_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(FuruConfigError, match="Set FURU_LEASE_SECS to a number such as 120"):
         FuruConfig.from_env()
     monkeypatch.setenv("FURU_LEASE_SECS", "0")
-    with pytest.raises(FuruConfigError, match="Set FURU_LEASE_SECS higher"):
+    with pytest.raises(FuruConfigError, match="Set FURU_LEASE_SECS to e.g. 120, or unset it"):
         FuruConfig.from_env()
 
 

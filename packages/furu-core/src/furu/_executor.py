@@ -61,6 +61,23 @@ def _modules_being_imported(jobs: Sequence[Job]) -> set[str]:
     return found
 
 
+def _settings_snapshot() -> dict[str, Any]:
+    """This process's settings, including changes made in code (e.g. `set_furu_root`)."""
+    from dataclasses import fields
+
+    from furu._settings import FURU_CONFIG
+
+    return {f.name: getattr(FURU_CONFIG, f.name) for f in fields(FURU_CONFIG)}
+
+
+def _adopt_settings(snapshot: dict[str, Any]) -> None:
+    """Worker initializer: a spawned worker would otherwise re-read only the environment."""
+    from furu._settings import FURU_CONFIG
+
+    for name, value in snapshot.items():
+        setattr(FURU_CONFIG, name, value)
+
+
 def _create_step(step: Furu[Any]) -> None:
     """Worker entry point: results stay on disk; only success or the error comes back."""
     step.load_or_create()
@@ -159,7 +176,13 @@ class LocalExecutor:
             return
         ledger = _Ledger(jobs, reporter)
         workers = min(self.max_workers, max(1, len(jobs)))
-        with ProcessPoolExecutor(workers, mp_context=self._context()) as pool:
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=self._context(),
+            initializer=_adopt_settings,
+            initargs=(_settings_snapshot(),),
+        )
+        with pool:
             running: dict[Future[None], Job] = {}
             while True:
                 for job in ledger.ready():

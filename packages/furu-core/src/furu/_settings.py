@@ -12,6 +12,7 @@ furu.FURU_CONFIG.poll_interval = 5.0
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -52,8 +53,11 @@ def _env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
             f"{name}={raw!r} is not a number of seconds. Set {name} to a number such as "
             f"{default:g}, or unset it for the default."
         ) from None
-    if not value >= minimum:
-        raise FuruConfigError(f"{name}={raw!r} must be at least {minimum:g}. Set {name} higher.")
+    if not math.isfinite(value) or not value >= minimum:
+        raise FuruConfigError(
+            f"{name}={raw!r} must be a finite number of at least {minimum:g}. Set {name} to "
+            f"e.g. {default:g}, or unset it for the default."
+        )
     if value == float("inf"):  # an endless lease could never be told from a dead holder's
         raise FuruConfigError(
             f"{name}={raw!r} must be a finite number of seconds. Set {name} to e.g. {default:g}."
