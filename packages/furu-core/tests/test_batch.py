@@ -140,3 +140,16 @@ def test_local_executor(furu_store: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert os.getpid() not in pids  # created in worker processes
     results = furu.load_or_create_many([combine, *parts], executor=LocalExecutor(max_workers=2))
     assert results == [0 + 1 + 2 + 3, 0, 1, 2, 3]
+
+
+def test_spawned_workers_use_the_parents_settings(
+    furu_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only set in code (no FURU_PATH): a spawned worker re-imports furu from scratch.
+    monkeypatch.delenv("FURU_PATH", raising=False)
+    parts = [steps.Counted(value=v) for v in (31, 32)]
+    executor = LocalExecutor(max_workers=2, start_method="spawn")
+    assert furu.load_or_create_many(parts, executor=executor) == [62, 64]
+    for part in parts:
+        assert part.furu_dir.is_relative_to(furu_store)
+        assert part.exists()
