@@ -75,13 +75,12 @@ def main() -> int:
     if spec.get("go"):
         furu_steps.wait_for_file(spec["go"])
     try:
-        out = {"ok": True, **run(spec)}
+        out, status = {"ok": True, **run(spec)}, 0
     except furu.FuruError as err:
-        print(json.dumps(describe_error(err)), flush=True)
-        return 3
+        out, status = describe_error(err), 3
     out["threads"] = sorted(t.name for t in threading.enumerate())
     print(json.dumps(out), flush=True)
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -80,7 +80,8 @@ class Proc:
     def ok(self, timeout: float = PROCESS_TIMEOUT_SEC) -> dict[str, Any]:
         """Wait, and assert the process exited 0 with a successful result."""
         out = self.result(timeout)
-        assert self.popen.returncode == 0 and out["ok"], self.describe()
+        assert self.popen.returncode == 0, self.describe()
+        assert out["ok"], self.describe()
         return out
 
     def stop(self) -> None:

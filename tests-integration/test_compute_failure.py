@@ -6,11 +6,11 @@ import os
 import pickle
 from pathlib import Path
 
-import furu
 import pytest
-from furu_harness import Store, wait_until
 
+import furu
 import furu_steps
+from furu_harness import Store, wait_until
 
 
 @pytest.mark.timeout(60)
@@ -30,13 +30,15 @@ def test_failed_create_is_recorded_and_the_next_call_retries(store: Store) -> No
     assert isinstance(err.original_error, ValueError)
     assert str(err.original_error) == f"flaky was told to fail by {flag}"
     assert err.__cause__ is err.original_error
-    assert "ValueError" in str(err) and str(meta / "state.json") in str(err)
+    assert "ValueError" in str(err)
+    assert str(meta / "state.json") in str(err)
     assert "ValueError" in err.traceback_text
     assert not (meta / "SUCCESS.json").exists()
     assert not (meta / "compute.lock").exists()
     state = step.get_state()
     assert state.result_status is furu.ResultStatus.FAILED
-    assert state.attempt is not None and state.attempt.status is furu.AttemptStatus.FAILED
+    assert state.attempt is not None
+    assert state.attempt.status is furu.AttemptStatus.FAILED
     assert state.attempt.error is not None
     assert state.attempt.error["type"] == "builtins.ValueError"
     assert "Traceback (most recent call last)" in state.attempt.error["traceback"]
@@ -59,7 +61,8 @@ def test_failed_create_is_recorded_and_the_next_call_retries(store: Store) -> No
     state = step.get_state()
     assert state.result_status is furu.ResultStatus.SUCCESS
     assert state.attempts == 2
-    assert state.attempt is not None and state.attempt.error is None
+    assert state.attempt is not None
+    assert state.attempt.error is None
 
 
 @pytest.mark.timeout(120)
@@ -88,7 +91,8 @@ def test_a_waiter_reports_the_failure_it_waited_for_instead_of_recomputing(store
 
     held, waited = holder.result(), waiter.result()
 
-    assert holder.popen.returncode == 3 and waiter.popen.returncode == 3
+    assert holder.popen.returncode == 3
+    assert waiter.popen.returncode == 3
     assert held["error_type"] == waited["error_type"] == "FuruComputeError"
     assert held["original_type"] == "ValueError"
     assert waited["original_type"] == "FuruRemoteError"

@@ -19,19 +19,21 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import furu
-from furu_harness import furu_config, store_config
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import furu
 import furu_steps
+from furu_harness import furu_config, store_config
 
 HOSTNAME = os.uname().nodename
+PID_NAMESPACE = os.readlink("/proc/self/ns/pid")
 SETTINGS = settings(
     max_examples=50,
     deadline=None,
@@ -44,7 +46,7 @@ SCALARS = (
     | st.integers()
     | st.floats()
     | st.text(max_size=8)
-    | st.sampled_from([HOSTNAME, 0, -1, 1, 4242, 1e9, "running", "success", "failed"])
+    | st.sampled_from([HOSTNAME, PID_NAMESPACE, 0, -1, 1, 1e9, math.inf, math.nan, "running"])
 )
 JSON = st.recursive(
     SCALARS,
@@ -54,6 +56,7 @@ JSON = st.recursive(
     max_leaves=6,
 )
 DELETE = object()
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -117,8 +120,22 @@ def keep_result(data: st.DataObject, step: furu.Furu[Any]) -> bool:
     return has_result
 
 
+def outcome(call: Callable[[], T]) -> tuple[T | None, furu.FuruError | None]:
+    """What `call` returned, or the furu error it raised (any other exception propagates)."""
+    try:
+        return call(), None
+    except furu.FuruError as err:
+        return None, err
+
+
 def assert_names(err: furu.FuruError, path: Path) -> None:
     assert str(path) in str(err), f"{type(err).__name__} does not name {path}: {err}"
+
+
+def assert_store_error(err: furu.FuruError, path: Path) -> None:
+    assert isinstance(err, furu.FuruStoreError), err
+    assert err.path == path
+    assert_names(err, path)
 
 
 def assert_loads_or_recomputes(step: furu_steps.Counted, has_result: bool) -> None:
@@ -126,7 +143,8 @@ def assert_loads_or_recomputes(step: furu_steps.Counted, has_result: bool) -> No
     assert step.load_or_create() == expected(step)
     assert runs(step) == before + (0 if has_result else 1)
     assert meta(step, "SUCCESS.json").exists()
-    assert not meta(step, "compute.lock").exists()
+    if not has_result:  # a cache hit takes no lock, so it leaves any lock file alone
+        assert not meta(step, "compute.lock").exists()
     assert step.get_state().result_status is furu.ResultStatus.SUCCESS
 
 
@@ -156,13 +174,12 @@ def test_damaged_state_json_never_reads_as_success_and_is_recomputed(data: st.Da
         path.write_bytes(damaged(data, path.read_bytes(), STATE_FIELDS))
         has_result = keep_result(data, step)
 
-        try:
-            state = step.get_state()
-        except furu.FuruStoreError as err:
+        state, err = outcome(step.get_state)
+        if err is not None:
             assert not has_result  # the marker alone says success, whatever state.json holds
-            assert err.path == path
-            assert_names(err, path)
+            assert_store_error(err, path)
         else:
+            assert state is not None
             assert (state.result_status is furu.ResultStatus.SUCCESS) == has_result
             assert state.attempt is None or isinstance(state.attempt.status, furu.AttemptStatus)
 
@@ -191,11 +208,9 @@ def test_damaged_metadata_json_is_reported_and_rewritten(data: st.DataObject) ->
         path.write_bytes(damaged(data, path.read_bytes(), METADATA_FIELDS))
         has_result = keep_result(data, step)
 
-        try:
-            step.get_metadata()
-        except furu.FuruStoreError as err:
-            assert err.path == path
-            assert_names(err, path)
+        _, err = outcome(step.get_metadata)
+        if err is not None:
+            assert_store_error(err, path)
         state = step.get_state()
         assert (state.result_status is furu.ResultStatus.SUCCESS) == has_result
 
@@ -235,6 +250,7 @@ LOCK_FIELDS = [
     ("host",),
     ("pid",),
     ("pid_start",),
+    ("pid_namespace",),
     ("attempt_id",),
     ("job_id",),
     ("lease_secs",),
@@ -246,32 +262,43 @@ def claims_a_live_holder(raw: bytes) -> bool:
     """Whether a lock is well formed and names a holder that may really be alive.
 
     Only such a lock may make a caller wait (and then time out); any other is damaged and must
-    be broken at once. Its mtime, the last heartbeat, is an hour old.
+    be broken at once. Its mtime, the last heartbeat, is an hour old, so only a holder on this
+    host (and pid namespace) whose pid exists, or a lease of more than an hour, counts.
     """
     try:
         lock = json.loads(raw)
-    except ValueError:
+        host, pid = str(lock["host"]), int(lock["pid"])
+        lease = float(lock["lease_secs"])
+        float(lock["created_at"]), str(lock["attempt_id"])
+    except (ValueError, KeyError, TypeError, OverflowError):
         return False
-    if not isinstance(lock, dict) or not isinstance(lock.get("attempt_id"), str):
+    if not math.isfinite(lease):
         return False
-    host, pid, lease = lock.get("host"), lock.get("pid"), lock.get("lease_secs")
-    if not isinstance(host, str) or not _is_number(lock.get("created_at")):
-        return False
-    if host == HOSTNAME:
-        if type(pid) is not int or pid <= 0:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except (PermissionError, OverflowError):
-            return True
-        return True
-    return _is_number(lease) and lease > 3000
+    if host == HOSTNAME and lock.get("pid_namespace") == PID_NAMESPACE:
+        return 0 < pid < 2**31 and os.path.exists(f"/proc/{pid}")
+    return lease > 3000
 
 
-def _is_number(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+def lock_claimed_by(attempt_id: str) -> dict[str, Any]:
+    """A well-formed lock of a holder on another host, heartbeat an hour ago (see _lock.py)."""
+    return {
+        "host": "another-node.invalid",
+        "pid": 4242,
+        "pid_start": "12345",
+        "pid_namespace": PID_NAMESPACE,
+        "attempt_id": attempt_id,
+        "job_id": None,
+        "lease_secs": 60.0,
+        "created_at": time.time() - 3600,
+    }
+
+
+def write_lock(step: furu.Furu[Any], raw: bytes) -> Path:
+    path = meta(step, "compute.lock")
+    path.write_bytes(raw)
+    then = time.time() - 3600
+    os.utime(path, (then, then))
+    return path
 
 
 @SETTINGS
@@ -280,24 +307,14 @@ def test_damaged_compute_lock_never_blocks_and_reads_as_crashed(data: st.DataObj
     with created_step() as step:
         states = furu.StateManager(step.furu_dir)
         done = states.read_raw()
-        assert done is not None and done.attempt is not None
+        assert done is not None
+        assert done.attempt is not None
         # The attempt the lock belongs to, recorded as running (as a killed holder leaves it).
         running = replace(done.attempt, status=furu.AttemptStatus.RUNNING, ended_at=None)
         states.write(furu.ResultStatus.INCOMPLETE, running, done.attempts)
-        then = time.time() - 3600
-        template = {
-            "host": "another-node.invalid",
-            "pid": 4242,
-            "pid_start": "12345",
-            "attempt_id": running.id,
-            "job_id": None,
-            "lease_secs": 60.0,
-            "created_at": then,
-        }
-        raw = damaged(data, json.dumps(template).encode(), LOCK_FIELDS)
-        path = meta(step, "compute.lock")
-        path.write_bytes(raw)
-        os.utime(path, (then, then))
+        template = json.dumps(lock_claimed_by(running.id)).encode()
+        raw = damaged(data, template, LOCK_FIELDS)
+        path = write_lock(step, raw)
         has_result = keep_result(data, step)
 
         state = step.get_state()
@@ -309,8 +326,76 @@ def test_damaged_compute_lock_never_blocks_and_reads_as_crashed(data: st.DataObj
             if not claims_a_live_holder(raw):
                 assert state.attempt.status is furu.AttemptStatus.CRASHED
 
-        try:
-            assert_loads_or_recomputes(step, has_result)
-        except furu.FuruWaitTimeout as err:
+        _, err = outcome(lambda: assert_loads_or_recomputes(step, has_result))
+        if err is not None:
+            assert isinstance(err, furu.FuruWaitTimeout), err
             assert claims_a_live_holder(raw), f"waited for a damaged lock {raw!r}: {err}"
             assert_names(err, path)
+
+
+def lock_json(**fields: Any) -> str:
+    return json.dumps({"attempt_id": "a", "lease_secs": 60, "created_at": 0, **fields})
+
+
+LOCAL = {"host": HOSTNAME, "pid_namespace": PID_NAMESPACE}
+FOREIGN = {"host": "another-node.invalid", "pid_namespace": None, "pid": 1}
+DAMAGED_LOCKS = {
+    "empty": "",
+    "null": "null",
+    "a list": "[1, 2]",
+    "no host": lock_json(pid=1),
+    "pid Infinity": lock_json(**LOCAL, pid=math.inf),
+    "pid 0": lock_json(**LOCAL, pid=0),
+    "pid -1": lock_json(**LOCAL, pid=-1),
+    "pid 2**64": lock_json(**LOCAL, pid=2**64),
+    "lease NaN": lock_json(**FOREIGN, lease_secs=math.nan),
+    "lease Infinity": lock_json(**FOREIGN, lease_secs=math.inf),
+    "lease a word": lock_json(**FOREIGN, lease_secs="long"),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("raw", DAMAGED_LOCKS.values(), ids=DAMAGED_LOCKS.keys())
+def test_each_kind_of_damaged_compute_lock_is_broken_at_once(tmp_path: Path, raw: str) -> None:
+    assert not claims_a_live_holder(raw.encode())
+    with furu_config(**store_config(tmp_path / "store")):
+        step = furu_steps.QuickWait(name="locked", counter_path=str(tmp_path / "count"))
+        meta(step, "compute.lock").parent.mkdir(parents=True)
+        write_lock(step, raw.encode())
+
+        assert step.get_state().result_status is furu.ResultStatus.ABSENT
+        assert step.load_or_create() == expected(step)  # no FuruWaitTimeout: it did not wait
+        assert runs(step) == 1
+        assert not meta(step, "compute.lock").exists()
+
+
+DAMAGED_STATES = {
+    "attempts null": '{"result_status": "failed", "attempts": null}',
+    "attempts a word": '{"result_status": "failed", "attempts": "three"}',
+    "attempts a list": '{"result_status": "failed", "attempts": [3]}',
+    "attempts Infinity": '{"result_status": "failed", "attempts": Infinity}',
+    "attempt a number": '{"result_status": "failed", "attempt": 7}',
+    "attempt a word": '{"result_status": "failed", "attempt": "running"}',
+    "attempt bad status": '{"result_status": "failed", "attempt": {"status": "exploded"}}',
+    "no result_status": '{"attempts": 1}',
+    "a list": "[]",
+}
+
+
+@pytest.mark.parametrize("raw", DAMAGED_STATES.values(), ids=DAMAGED_STATES.keys())
+def test_each_kind_of_damaged_state_json_is_a_store_error_then_recomputed(
+    tmp_path: Path, raw: str
+) -> None:
+    with furu_config(**store_config(tmp_path / "store")):
+        step = furu_steps.Counted(name="stated", counter_path=str(tmp_path / "count"))
+        path = meta(step, "state.json")
+        path.parent.mkdir(parents=True)
+        path.write_text(raw)
+
+        with pytest.raises(furu.FuruStoreError) as info:
+            step.get_state()
+        assert info.value.path == path
+        assert_names(info.value, path)
+        assert step.load_or_create() == expected(step)
+        assert runs(step) == 1
+        assert step.get_state().attempts == 1

@@ -7,11 +7,11 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import furu
 import pytest
-from furu_harness import Store, wait_until
 
+import furu
 import furu_steps
+from furu_harness import Store, wait_until
 
 
 def _start_holder(store: Store, name: str) -> tuple[dict[str, Any], furu_steps.Counted]:
@@ -30,14 +30,17 @@ def _assert_crashed_now(step: furu_steps.Counted, holder_pid: int) -> None:
     assert state.attempt.pid == holder_pid
     assert state.attempt.reason
     raw = furu.StateManager(step.furu_dir).read_raw()
-    assert raw is not None and raw.attempt is not None
+    assert raw is not None
+    assert raw.attempt is not None
     assert raw.attempt.status is furu.AttemptStatus.RUNNING  # the file says running; it healed
     assert not (step.furu_dir / ".furu" / "SUCCESS.json").exists()
 
 
 def _assert_recovered(step: furu_steps.Counted, out: dict[str, Any], pid: int) -> None:
     assert out["results"] == [f"{step.name} made by pid {pid}"]
-    assert store_count(step) == 2  # the killed attempt, and exactly one more
+    assert (
+        len(Path(step.counter_path).read_text().splitlines()) == 2
+    )  # the killed attempt, and exactly one more
     state = step.get_state()
     assert state.result_status is furu.ResultStatus.SUCCESS
     assert state.attempt is not None
@@ -46,10 +49,6 @@ def _assert_recovered(step: furu_steps.Counted, out: dict[str, Any], pid: int) -
     assert state.attempt.number == 2
     assert state.attempts == 2
     assert not (step.furu_dir / ".furu" / "compute.lock").exists()
-
-
-def store_count(step: furu_steps.Counted) -> int:
-    return len(Path(step.counter_path).read_text().splitlines())
 
 
 @pytest.mark.timeout(120)

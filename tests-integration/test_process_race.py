@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import furu
 import pytest
-from furu_harness import Store, wait_until
 
+import furu
 import furu_steps
+from furu_harness import Store, wait_until
 
 RACERS = 8
 
@@ -40,5 +40,6 @@ def test_racing_processes_create_once_and_all_get_the_same_result(store: Store) 
     assert not (furu_dir / ".furu" / "compute.lock").exists()
     state = furu.StateManager(furu_dir).read()
     assert state.result_status is furu.ResultStatus.SUCCESS
-    assert state.attempt is not None and state.attempt.status is furu.AttemptStatus.SUCCESS
+    assert state.attempt is not None
+    assert state.attempt.status is furu.AttemptStatus.SUCCESS
     assert state.attempts == 1

@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import furu
-import pytest
-from furu_harness import Store, wait_until
-
 import furu_steps
+from furu_harness import Proc, Store, wait_until
 
 
-def _interrupt_holder(store: Store, name: str, signum: int) -> tuple[furu_steps.Counted, int]:
-    """Start a holder, send it `signum` inside `_create`; return the step and its exit status."""
+def _interrupt_holder(store: Store, name: str, signum: int) -> tuple[dict[str, Any], Proc]:
+    """Start a holder, send it `signum` inside `_create`; return the step's spec and the holder."""
     spec = store.counted(
         name, started_path=store.path(f"{name}.started"), release_path=store.path(f"{name}.go")
     )
@@ -24,9 +25,9 @@ def _interrupt_holder(store: Store, name: str, signum: int) -> tuple[furu_steps.
         lambda: Path(step.started_path).exists(), what="the holder in _create", procs=[holder]
     )
     os.kill(holder.pid, signum)
-    returncode = holder.wait()
+    holder.wait()
     assert holder.stdout.strip() == "", holder.describe()  # it never finished
-    return step, returncode
+    return spec, holder
 
 
 def _assert_released_and_recorded(
@@ -36,7 +37,8 @@ def _assert_released_and_recorded(
     assert not (meta / "compute.lock").exists()
     assert not (meta / "SUCCESS.json").exists()
     raw = furu.StateManager(step.furu_dir).read_raw()  # as written by the holder, not healed
-    assert raw is not None and raw.attempt is not None
+    assert raw is not None
+    assert raw.attempt is not None
     assert raw.result_status is furu.ResultStatus.INCOMPLETE
     assert raw.attempt.status is status
     assert raw.attempt.reason == reason
@@ -47,9 +49,9 @@ def _assert_released_and_recorded(
     )
 
 
-def _assert_later_call_recomputes(store: Store, step: furu_steps.Counted) -> None:
+def _assert_later_call_recomputes(store: Store, spec: dict[str, Any]) -> None:
+    step = furu_steps.Counted(**spec["kwargs"])
     furu_steps.write_marker(step.release_path, "go")
-    spec = store.counted(step.name, **{k: getattr(step, k) for k in ("started_path", "release_path")})
     out = store.start({"step": spec}, name="retry")
     result = out.ok()
     assert result["furu_dir"] == str(step.furu_dir)
@@ -62,18 +64,21 @@ def _assert_later_call_recomputes(store: Store, step: furu_steps.Counted) -> Non
 
 @pytest.mark.timeout(120)
 def test_sigterm_in_create_records_preempted_releases_and_dies_of_sigterm(store: Store) -> None:
-    step, returncode = _interrupt_holder(store, "terminated", signal.SIGTERM)
+    spec, holder = _interrupt_holder(store, "terminated", signal.SIGTERM)
 
-    assert returncode == -signal.SIGTERM
+    assert holder.popen.returncode == -signal.SIGTERM, holder.describe()
+    step = furu_steps.Counted(**spec["kwargs"])
     _assert_released_and_recorded(step, furu.AttemptStatus.PREEMPTED, "SIGTERM")
-    _assert_later_call_recomputes(store, step)
+    _assert_later_call_recomputes(store, spec)
 
 
 @pytest.mark.timeout(120)
 def test_sigint_in_create_records_cancelled_and_releases(store: Store) -> None:
-    step, returncode = _interrupt_holder(store, "interrupted", signal.SIGINT)
+    spec, holder = _interrupt_holder(store, "interrupted", signal.SIGINT)
 
     # An uncaught KeyboardInterrupt makes Python exit "killed by SIGINT".
-    assert returncode == -signal.SIGINT
+    assert holder.popen.returncode == -signal.SIGINT, holder.describe()
+    assert "KeyboardInterrupt" in holder.stderr
+    step = furu_steps.Counted(**spec["kwargs"])
     _assert_released_and_recorded(step, furu.AttemptStatus.CANCELLED, "SIGINT")
-    _assert_later_call_recomputes(store, step)
+    _assert_later_call_recomputes(store, spec)

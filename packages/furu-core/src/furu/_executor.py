@@ -78,8 +78,34 @@ def _adopt_settings(snapshot: dict[str, Any]) -> None:
         setattr(FURU_CONFIG, name, value)
 
 
-def _create_step(step: Furu[Any]) -> None:
-    """Worker entry point: results stay on disk; only success or the error comes back."""
+def _forced_ancestors(jobs: Sequence[Job], job: Job) -> list[tuple[str, str]]:
+    """Identities of the jobs `job` transitively depends on, when FURU_FORCE_RECOMPUTE is set.
+
+    They were created by this batch before `job` started (else it would not be ready).
+    """
+    from furu._settings import FURU_CONFIG
+
+    if not FURU_CONFIG.force_recompute:
+        return []
+    seen: set[int] = set()
+    stack = list(job.deps)
+    while stack:
+        index = stack.pop()
+        if index not in seen:
+            seen.add(index)
+            stack.extend(jobs[index].deps)
+    return [jobs[i].step._furu_identity() for i in sorted(seen)]
+
+
+def _create_step(step: Furu[Any], created: Sequence[tuple[str, str]] = ()) -> None:
+    """Worker entry point: results stay on disk; only success or the error comes back.
+
+    `created` are the steps this batch already created: a `_create` that loads them must not
+    recompute them again in this worker under FURU_FORCE_RECOMPUTE.
+    """
+    from furu._compute import mark_forced_done
+
+    mark_forced_done(created)
     step.load_or_create()
 
 
@@ -187,7 +213,8 @@ class LocalExecutor:
             while True:
                 for job in ledger.ready():
                     reporter.started(job)
-                    running[pool.submit(_create_step, job.step)] = job
+                    created = _forced_ancestors(jobs, job)
+                    running[pool.submit(_create_step, job.step, created)] = job
                 if not running:
                     return
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
