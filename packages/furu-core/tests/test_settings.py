@@ -139,7 +139,7 @@ def test_bad_number_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(FuruConfigError, match="Set FURU_LEASE_SECS to a number such as 120"):
         FuruConfig.from_env()
     monkeypatch.setenv("FURU_LEASE_SECS", "0")
-    with pytest.raises(FuruConfigError, match="Set FURU_LEASE_SECS to e.g. 120, or unset it"):
+    with pytest.raises(FuruConfigError, match=r"Set FURU_LEASE_SECS to e\.g\. 120, or unset it"):
         FuruConfig.from_env()
 
 
