@@ -341,3 +341,16 @@ def test_scheduler_job_id(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLURM_ARRAY_JOB_ID", "100")
     monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "1")
     assert scheduler_job_id() == "100_1"
+
+
+def test_stale_after_caps_a_huge_claimed_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import furu
+    from furu._lock import LockInfo
+
+    now = time.time()
+    info = LockInfo("elsewhere", 1, None, None, "a" * 32, None, 1e9, now - 100, now - 100)
+    assert info.is_alive(now)  # a billion-second lease, renewed 100 s ago
+    monkeypatch.setattr(furu.FURU_CONFIG, "stale_after", 60.0)
+    assert not info.is_alive(now)

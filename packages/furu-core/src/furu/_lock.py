@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from furu._settings import FURU_CONFIG
 from furu._store import HOSTNAME, LOCK_FILE, temp_name
 
 _BREAK_LOCK_STALE_SEC = 30.0
@@ -125,7 +126,12 @@ class LockInfo:
         return not self.lease_expired(now)
 
     def lease_expired(self, now: float | None = None) -> bool:
-        return (now or time.time()) - self.heartbeat_at > self.lease_secs
+        """No heartbeat for the holder's lease, or for FURU_STALE_AFTER_SECS if that is shorter.
+
+        The cap keeps a lock that claims an enormous lease from blocking everyone for hours.
+        """
+        lease = min(self.lease_secs, FURU_CONFIG.stale_after)
+        return (now or time.time()) - self.heartbeat_at > lease
 
 
 def read_lock(path: Path) -> LockInfo | None:

@@ -132,8 +132,8 @@ class FuruConfig:
         poll_interval: how often a scheduler is asked about queued/running jobs
             (`FURU_POLL_INTERVAL_SECS`).
         wait_log_every: seconds between "still waiting" messages (`FURU_WAIT_LOG_EVERY_SECS`).
-        stale_after: a running attempt with no heartbeat for this long reads as crashed even
-            without a lock (`FURU_STALE_AFTER_SECS`).
+        stale_after: a holder on another host with no heartbeat for this long counts as dead,
+            whatever lease its lock claims (`FURU_STALE_AFTER_SECS`).
         lease_secs: how long a compute lock stays valid without a heartbeat (`FURU_LEASE_SECS`).
         heartbeat_secs: how often the holder renews its lease (`FURU_HEARTBEAT_SECS`,
             default lease / 3).
