@@ -14,6 +14,8 @@ if str(HERE) not in sys.path:  # furu_steps, furu_driver and furu_harness live h
 
 from furu_harness import Store, furu_config, store_config  # noqa: E402
 
+pytest_plugins = ["slurm.fixtures", "server_fixtures"]
+
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:

@@ -1,0 +1,703 @@
+"""The API's models, generated from furu-server's `openapi.json`: do not edit by hand.
+
+Regenerate with `python packages/furu-client/scripts/generate_models.py`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Type(StrEnum):
+    file = "file"
+    dir = "dir"
+    symlink = "symlink"
+
+
+class ArtifactEntry(BaseModel):
+    path: Annotated[str, Field(title="Path")]
+    type: Annotated[Type, Field(title="Type")]
+    size: Annotated[int, Field(title="Size")]
+    modified_at: Annotated[str, Field(title="Modified At")]
+
+
+class ArtifactTree(BaseModel):
+    entries: Annotated[list[ArtifactEntry], Field(title="Entries")]
+    total_bytes: Annotated[int, Field(title="Total Bytes")]
+    file_count: Annotated[int, Field(title="File Count")]
+    truncated: Annotated[bool, Field(title="Truncated")]
+
+
+class AttemptStatus(StrEnum):
+    """
+    What happened to the latest attempt (furu-core's `AttemptStatus`).
+    """
+
+    queued = "queued"
+    running = "running"
+    success = "success"
+    failed = "failed"
+    cancelled = "cancelled"
+    preempted = "preempted"
+    crashed = "crashed"
+
+
+class BetweenFilter(BaseModel):
+    """
+    `low <= path <= high`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    op: Annotated[Literal["between"], Field(title="Op")]
+    path: Annotated[str, Field(max_length=500, min_length=1, title="Path")]
+    low: Annotated[str | int | float | bool | None, Field(title="Low")]
+    high: Annotated[str | int | float | bool | None, Field(title="High")]
+
+
+class Kind(StrEnum):
+    added = "added"
+    removed = "removed"
+    changed = "changed"
+
+
+class Change(BaseModel):
+    path: Annotated[str, Field(title="Path")]
+    kind: Annotated[Kind, Field(title="Kind")]
+    a: Annotated[Any | None, Field(title="A")] = None
+    b: Annotated[Any | None, Field(title="B")] = None
+
+
+class Column(BaseModel):
+    name: Annotated[str, Field(title="Name")]
+    type: Annotated[str, Field(title="Type")]
+
+
+class Op(StrEnum):
+    eq = "eq"
+    ne = "ne"
+    lt = "lt"
+    le = "le"
+    gt = "gt"
+    ge = "ge"
+
+
+class CompareFilter(BaseModel):
+    """
+    `path <op> value`; values compare only with values of the same kind (number, text, bool).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    op: Annotated[Literal["eq", "ge", "gt", "le", "lt", "ne"], Field(title="Op")]
+    path: Annotated[str, Field(max_length=500, min_length=1, title="Path")]
+    value: Annotated[str | int | float | bool | None, Field(title="Value")]
+
+
+class DagEdge(BaseModel):
+    """
+    Experiments of `target` use experiments of `source` through `field` (`count` times).
+    """
+
+    source: Annotated[str, Field(title="Source")]
+    target: Annotated[str, Field(title="Target")]
+    field: Annotated[str, Field(title="Field")]
+    count: Annotated[int, Field(title="Count")]
+
+
+class DagNode(BaseModel):
+    namespace: Annotated[str, Field(title="Namespace")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    total: Annotated[int, Field(title="Total")]
+    counts: Annotated[dict[str, int], Field(title="Counts")]
+    bases: Annotated[list[str], Field(title="Bases")]
+    has_experiments: Annotated[bool, Field(title="Has Experiments")]
+
+
+class Deleted(BaseModel):
+    deleted: Annotated[str, Field(title="Deleted")]
+
+
+class Diff(BaseModel):
+    a: Annotated[str, Field(title="A")]
+    b: Annotated[str, Field(title="B")]
+    same_class: Annotated[bool, Field(title="Same Class")]
+    config: Annotated[list[Change], Field(title="Config")]
+    metadata: Annotated[list[Change], Field(title="Metadata")]
+
+
+class ErrorCode(StrEnum):
+    """
+    Every `error.code` the API can answer with.
+    """
+
+    bad_request = "bad_request"
+    filter_syntax = "filter_syntax"
+    filter_invalid = "filter_invalid"
+    not_a_file = "not_a_file"
+    unauthorized = "unauthorized"
+    host_not_allowed = "host_not_allowed"
+    origin_not_allowed = "origin_not_allowed"
+    path_outside_artifact = "path_outside_artifact"
+    experiment_not_found = "experiment_not_found"
+    file_not_found = "file_not_found"
+    run_not_found = "run_not_found"
+    route_not_found = "route_not_found"
+    method_not_allowed = "method_not_allowed"
+    experiment_running = "experiment_running"
+    rerun_unavailable = "rerun_unavailable"
+    preview_unsupported = "preview_unsupported"
+    invalid_request = "invalid_request"
+    file_unreadable = "file_unreadable"
+    too_many_runs = "too_many_runs"
+    internal_error = "internal_error"
+
+
+class ErrorInfo(BaseModel):
+    type: Annotated[str | None, Field(title="Type")]
+    message: Annotated[str | None, Field(title="Message")]
+    traceback: Annotated[str | None, Field(title="Traceback")]
+
+
+class ExistsFilter(BaseModel):
+    """
+    `path` has a value (for `config.x`: `x` or anything below it).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    op: Annotated[Literal["exists"], Field(title="Op")]
+    path: Annotated[str, Field(max_length=500, min_length=1, title="Path")]
+
+
+class InFilter(BaseModel):
+    """
+    `path` equals one of `values`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    op: Annotated[Literal["in"], Field(title="Op")]
+    path: Annotated[str, Field(max_length=500, min_length=1, title="Path")]
+    values: Annotated[list[str | int | float | bool | None], Field(max_length=1000, title="Values")]
+
+
+class IndexInfo(BaseModel):
+    """
+    How fresh the index a response came from is.
+    """
+
+    generation: Annotated[int, Field(title="Generation")]
+    experiments: Annotated[int, Field(title="Experiments")]
+    built: Annotated[bool, Field(title="Built")]
+    refreshing: Annotated[bool, Field(title="Refreshing")]
+    last_refresh_at: Annotated[str | None, Field(title="Last Refresh At")]
+    last_refresh_kind: Annotated[str | None, Field(title="Last Refresh Kind")]
+    last_refresh_seconds: Annotated[float | None, Field(title="Last Refresh Seconds")]
+
+
+class InvalidateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    dependents: Annotated[bool, Field(title="Dependents")] = False
+
+
+class Invalidated(BaseModel):
+    invalidated: Annotated[list[str], Field(title="Invalidated")]
+    skipped: Annotated[list[str], Field(title="Skipped")]
+
+
+class Labels(BaseModel):
+    """
+    The tags and name of an experiment (`.furu/tags.json`).
+    """
+
+    tags: Annotated[list[str], Field(title="Tags")]
+    name: Annotated[str | None, Field(title="Name")]
+
+
+class LineageEdge(BaseModel):
+    """
+    `source` is the dependency, `target` the experiment that uses it via `field`.
+    """
+
+    source: Annotated[str, Field(title="Source")]
+    target: Annotated[str, Field(title="Target")]
+    field: Annotated[str, Field(title="Field")]
+
+
+class LogChunk(BaseModel):
+    """
+    A piece of `furu.log` from byte `offset`; ask again from `next_offset` to tail.
+    """
+
+    text: Annotated[str, Field(title="Text")]
+    offset: Annotated[int, Field(title="Offset")]
+    next_offset: Annotated[int, Field(title="Next Offset")]
+    size: Annotated[int, Field(title="Size")]
+    eof: Annotated[bool, Field(title="Eof")]
+    running: Annotated[bool, Field(title="Running")]
+
+
+class NameUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: Annotated[str | None, Field(title="Name")] = None
+
+
+class NamespaceInfo(BaseModel):
+    namespace: Annotated[str, Field(title="Namespace")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    total: Annotated[int, Field(title="Total")]
+    counts: Annotated[dict[str, int], Field(title="Counts")]
+    size_bytes: Annotated[int, Field(title="Size Bytes")]
+
+
+class Order(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class ParseRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    query: Annotated[str, Field(max_length=10000, title="Query")]
+
+
+class Kind1(StrEnum):
+    table = "table"
+    text = "text"
+    json = "json"
+    image = "image"
+    binary = "binary"
+
+
+class Preview(BaseModel):
+    """
+    A page of a file: a table (`columns`, `rows`), text, JSON, or an image's MIME type.
+    """
+
+    path: Annotated[str, Field(title="Path")]
+    kind: Annotated[Kind1, Field(title="Kind")]
+    mime: Annotated[str, Field(title="Mime")]
+    size: Annotated[int, Field(title="Size")]
+    columns: Annotated[list[Column] | None, Field(title="Columns")] = None
+    rows: Annotated[list[list[Any]] | None, Field(title="Rows")] = None
+    total_rows: Annotated[int | None, Field(title="Total Rows")] = None
+    offset: Annotated[int, Field(title="Offset")] = 0
+    text: Annotated[str | None, Field(title="Text")] = None
+    value: Annotated[Any | None, Field(title="Value")] = None
+    truncated: Annotated[bool, Field(title="Truncated")] = False
+    url: Annotated[str | None, Field(title="Url")] = None
+
+
+class RefreshResult(BaseModel):
+    kind: Annotated[str, Field(title="Kind")]
+    changed: Annotated[int, Field(title="Changed")]
+    removed: Annotated[int, Field(title="Removed")]
+    seconds: Annotated[float, Field(title="Seconds")]
+    generation: Annotated[int, Field(title="Generation")]
+
+
+class RerunRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    overrides: Annotated[dict[str, Any] | None, Field(title="Overrides")] = None
+    force: Annotated[bool, Field(title="Force")] = True
+
+
+class ResultStatus(StrEnum):
+    """
+    Whether an experiment has a result (furu-core's `ResultStatus`).
+    """
+
+    absent = "absent"
+    incomplete = "incomplete"
+    success = "success"
+    failed = "failed"
+
+
+class Status(StrEnum):
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class Run(BaseModel):
+    """
+    A rerun started by this server, in a subprocess.
+    """
+
+    id: Annotated[str, Field(title="Id")]
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    status: Annotated[Status, Field(title="Status")]
+    pid: Annotated[int | None, Field(title="Pid")]
+    started_at: Annotated[str, Field(title="Started At")]
+    ended_at: Annotated[str | None, Field(title="Ended At")]
+    returncode: Annotated[int | None, Field(title="Returncode")]
+    command: Annotated[list[str], Field(title="Command")]
+    output_tail: Annotated[str, Field(title="Output Tail")]
+    result_hash: Annotated[str | None, Field(title="Result Hash")]
+
+
+class Sizes(BaseModel):
+    total_bytes: Annotated[int, Field(title="Total Bytes")]
+    file_count: Annotated[int, Field(title="File Count")]
+    log_bytes: Annotated[int, Field(title="Log Bytes")]
+    truncated: Annotated[bool, Field(title="Truncated")]
+
+
+class Snippet(BaseModel):
+    """
+    Python that recreates (`code`) or reruns (`rerun_code`) an experiment.
+    """
+
+    code: Annotated[str, Field(title="Code")]
+    rerun_code: Annotated[str, Field(title="Rerun Code")]
+    imports: Annotated[list[str], Field(title="Imports")]
+    overrides: Annotated[dict[str, Any], Field(title="Overrides")]
+    changed: Annotated[bool, Field(title="Changed")]
+
+
+class SortKey(StrEnum):
+    """
+    What a listing can be sorted by.
+    """
+
+    updated = "updated"
+    created = "created"
+    started = "started"
+    runtime = "runtime"
+    status = "status"
+    dependencies = "dependencies"
+    class_ = "class"
+    namespace = "namespace"
+    name = "name"
+    size = "size"
+    hash = "hash"
+
+
+class Stats(BaseModel):
+    total: Annotated[int, Field(title="Total")]
+    by_result_status: Annotated[dict[str, int], Field(title="By Result Status")]
+    by_attempt_status: Annotated[dict[str, int], Field(title="By Attempt Status")]
+    by_backend: Annotated[dict[str, int], Field(title="By Backend")]
+    namespaces: Annotated[int, Field(title="Namespaces")]
+    size_bytes: Annotated[int, Field(title="Size Bytes")]
+    running: Annotated[int, Field(title="Running")]
+    failed: Annotated[int, Field(title="Failed")]
+    index: IndexInfo
+
+
+class SubclassEdge(BaseModel):
+    child: Annotated[str, Field(title="Child")]
+    parent: Annotated[str, Field(title="Parent")]
+
+
+class TagsUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    tags: Annotated[list[str], Field(max_length=100, title="Tags")]
+
+
+class Op1(StrEnum):
+    contains = "contains"
+    startswith_ = "startswith"
+    regex = "regex"
+
+
+class TextFilter(BaseModel):
+    """
+    Text matching: `contains` (a substring; for `tags`, a tag), `startswith`, `regex`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    op: Annotated[Literal["contains", "regex", "startswith"], Field(title="Op")]
+    path: Annotated[str, Field(max_length=500, min_length=1, title="Path")]
+    value: Annotated[str, Field(max_length=1000, title="Value")]
+
+
+class Version(BaseModel):
+    server: Annotated[str, Field(title="Server")]
+    furu: Annotated[str, Field(title="Furu")]
+    api: Annotated[str, Field(title="Api")]
+    python: Annotated[str, Field(title="Python")]
+
+
+class Dag(BaseModel):
+    nodes: Annotated[list[DagNode], Field(title="Nodes")]
+    edges: Annotated[list[DagEdge], Field(title="Edges")]
+    subclass_edges: Annotated[list[SubclassEdge], Field(title="Subclass Edges")]
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode
+    message: Annotated[str, Field(title="Message")]
+    detail: Annotated[dict[str, Any] | None, Field(title="Detail")] = None
+
+
+class ErrorResponse(BaseModel):
+    """
+    The envelope of every error.
+    """
+
+    error: ErrorBody
+
+
+class ExperimentDetail(BaseModel):
+    """
+    Everything recorded about one experiment, read from its files.
+    """
+
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    attempt_number: Annotated[int | None, Field(title="Attempt Number")]
+    backend: Annotated[str | None, Field(title="Backend")]
+    hostname: Annotated[str | None, Field(title="Hostname")]
+    user: Annotated[str | None, Field(title="User")]
+    started_at: Annotated[str | None, Field(title="Started At")]
+    ended_at: Annotated[str | None, Field(title="Ended At")]
+    updated_at: Annotated[str | None, Field(title="Updated At")]
+    created_at: Annotated[str | None, Field(title="Created At")]
+    runtime_sec: Annotated[float | None, Field(title="Runtime Sec")]
+    n_dependencies: Annotated[int, Field(title="N Dependencies")]
+    name: Annotated[str | None, Field(title="Name")]
+    tags: Annotated[list[str], Field(title="Tags")]
+    version_controlled: Annotated[bool, Field(title="Version Controlled")]
+    size_bytes: Annotated[int, Field(title="Size Bytes")]
+    furu_dir: Annotated[str, Field(title="Furu Dir")]
+    config: Annotated[dict[str, Any] | None, Field(title="Config")]
+    python_def: Annotated[str | None, Field(title="Python Def")]
+    state: Annotated[dict[str, Any] | None, Field(title="State")]
+    metadata: Annotated[dict[str, Any] | None, Field(title="Metadata")]
+    error: ErrorInfo | None
+    sizes: Sizes
+    class_bases: Annotated[list[str], Field(title="Class Bases")]
+    config_schema: Annotated[list[dict[str, Any]], Field(title="Config Schema")]
+    problems: Annotated[list[str], Field(title="Problems")]
+
+
+class ExperimentSummary(BaseModel):
+    """
+    One row of a listing.
+    """
+
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    attempt_number: Annotated[int | None, Field(title="Attempt Number")]
+    backend: Annotated[str | None, Field(title="Backend")]
+    hostname: Annotated[str | None, Field(title="Hostname")]
+    user: Annotated[str | None, Field(title="User")]
+    started_at: Annotated[str | None, Field(title="Started At")]
+    ended_at: Annotated[str | None, Field(title="Ended At")]
+    updated_at: Annotated[str | None, Field(title="Updated At")]
+    created_at: Annotated[str | None, Field(title="Created At")]
+    runtime_sec: Annotated[float | None, Field(title="Runtime Sec")]
+    n_dependencies: Annotated[int, Field(title="N Dependencies")]
+    name: Annotated[str | None, Field(title="Name")]
+    tags: Annotated[list[str], Field(title="Tags")]
+    version_controlled: Annotated[bool, Field(title="Version Controlled")]
+    size_bytes: Annotated[int, Field(title="Size Bytes")]
+    furu_dir: Annotated[str, Field(title="Furu Dir")]
+
+
+class Health(BaseModel):
+    status: Annotated[Literal["ok"], Field(title="Status")]
+    index: IndexInfo
+
+
+class LineageNode(BaseModel):
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    depth: Annotated[int, Field(title="Depth")]
+
+
+class Related(BaseModel):
+    """
+    A parent (dependency) or child (dependent) of an experiment, with its status.
+    """
+
+    field: Annotated[str, Field(title="Field")]
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    indexed: Annotated[bool, Field(title="Indexed")]
+
+
+class Relationships(BaseModel):
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    parents: Annotated[list[Related], Field(title="Parents")]
+    children: Annotated[list[Related], Field(title="Children")]
+    children_total: Annotated[int, Field(title="Children Total")]
+
+
+class ExperimentList(BaseModel):
+    items: Annotated[list[ExperimentSummary], Field(title="Items")]
+    total: Annotated[int, Field(title="Total")]
+    offset: Annotated[int, Field(title="Offset")]
+    limit: Annotated[int, Field(title="Limit")]
+    sort: SortKey
+    order: Order
+    index: IndexInfo
+
+
+class Lineage(BaseModel):
+    root: Annotated[str, Field(title="Root")]
+    nodes: Annotated[list[LineageNode], Field(title="Nodes")]
+    edges: Annotated[list[LineageEdge], Field(title="Edges")]
+    truncated: Annotated[bool, Field(title="Truncated")]
+
+
+class AndFilter(BaseModel):
+    """
+    True when every argument is (an empty `and` is true).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    op: Annotated[Literal["and"], Field(title="Op")]
+    args: Annotated[
+        list[
+            Annotated[
+                AndFilter
+                | OrFilter
+                | NotFilter
+                | CompareFilter
+                | BetweenFilter
+                | InFilter
+                | TextFilter
+                | ExistsFilter,
+                Field(discriminator="op"),
+            ]
+        ],
+        Field(title="Args"),
+    ]
+
+
+class NotFilter(BaseModel):
+    """
+    True when its argument is false (including when the field is missing).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    op: Annotated[Literal["not"], Field(title="Op")]
+    arg: Annotated[
+        AndFilter
+        | OrFilter
+        | NotFilter
+        | CompareFilter
+        | BetweenFilter
+        | InFilter
+        | TextFilter
+        | ExistsFilter,
+        Field(discriminator="op", title="Arg"),
+    ]
+
+
+class OrFilter(BaseModel):
+    """
+    True when any argument is (an empty `or` is false).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    op: Annotated[Literal["or"], Field(title="Op")]
+    args: Annotated[
+        list[
+            Annotated[
+                AndFilter
+                | OrFilter
+                | NotFilter
+                | CompareFilter
+                | BetweenFilter
+                | InFilter
+                | TextFilter
+                | ExistsFilter,
+                Field(discriminator="op"),
+            ]
+        ],
+        Field(title="Args"),
+    ]
+
+
+class ParseResponse(BaseModel):
+    """
+    A parsed text filter: the tree, and its canonical text.
+    """
+
+    filter: Annotated[
+        AndFilter
+        | OrFilter
+        | NotFilter
+        | CompareFilter
+        | BetweenFilter
+        | InFilter
+        | TextFilter
+        | ExistsFilter
+        | None,
+        Field(title="Filter"),
+    ]
+    text: Annotated[str, Field(title="Text")]
+
+
+class SearchRequest(BaseModel):
+    """
+    A search: a filter tree or its text form (both: they are and-ed).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    filter: Annotated[
+        AndFilter
+        | OrFilter
+        | NotFilter
+        | CompareFilter
+        | BetweenFilter
+        | InFilter
+        | TextFilter
+        | ExistsFilter
+        | None,
+        Field(title="Filter"),
+    ] = None
+    query: Annotated[str | None, Field(title="Query")] = None
+    sort: SortKey = SortKey.updated
+    order: Order = Order.desc
+    limit: Annotated[int, Field(ge=1, le=1000, title="Limit")] = 50
+    offset: Annotated[int, Field(ge=0, le=10000000, title="Offset")] = 0
+
+
+AndFilter.model_rebuild()
+NotFilter.model_rebuild()
+OrFilter.model_rebuild()

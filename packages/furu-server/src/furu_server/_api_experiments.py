@@ -1,0 +1,250 @@
+"""Read-only routes: listing and search, one experiment, relationships, graphs, counts, health."""
+
+from __future__ import annotations
+
+import platform
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from furu_server._app import API_VERSION, Services, services
+from furu_server._errors import FilterSyntaxError
+from furu_server._experiments import detail, diff
+from furu_server._filter_models import (
+    AndFilter,
+    CompareFilter,
+    FilterExpr,
+    InFilter,
+    TextFilter,
+)
+from furu_server._filter_parser import parse_filter, to_text
+from furu_server._filter_sql import compile_filter
+from furu_server._graph import dag, lineage, namespaces, relationships, stats
+from furu_server._models import (
+    AttemptStatus,
+    Dag,
+    Diff,
+    ExperimentDetail,
+    ExperimentList,
+    ExperimentSummary,
+    Health,
+    Lineage,
+    NamespaceInfo,
+    Order,
+    ParseRequest,
+    ParseResponse,
+    RefreshResult,
+    Relationships,
+    ResultStatus,
+    SearchRequest,
+    SortKey,
+    Stats,
+    Version,
+)
+
+router = APIRouter(prefix="/api")
+Svc = Annotated[Services, Depends(services)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
+REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*[/:][A-Za-z0-9_-]+$"
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _config_filter(text: str) -> FilterExpr:
+    """`lr=0.001` (or `lr<0.1`, `dataset.name=toy`) -> a condition on `config.<path>`."""
+    try:
+        parsed = parse_filter(f"config.{text}")
+    except FilterSyntaxError as exc:
+        raise FilterSyntaxError(
+            f"config_filter {text!r} is not FIELD=VALUE (e.g. lr=0.001)",
+            text=text,
+            position=max(0, exc.position - len("config.")),
+            token=exc.token,
+        ) from None
+    if parsed is None:
+        raise FilterSyntaxError("config_filter is empty", text=text, position=0, token="")
+    return parsed
+
+
+def _combine(parts: list[FilterExpr | None]) -> FilterExpr | None:
+    kept = [p for p in parts if p is not None]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else AndFilter(op="and", args=kept)
+
+
+def _run_listing(
+    svc: Services, expr: FilterExpr | None, sort: SortKey, order: Order, limit: int, offset: int
+) -> ExperimentList:
+    where, params = compile_filter(expr)
+    rows, total = svc.index.listing(where, params, sort, order, limit, offset)
+    return ExperimentList(
+        items=[ExperimentSummary(**r) for r in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
+        sort=sort,
+        order=order,
+        index=svc.index.info(),
+    )
+
+
+@router.get("/experiments", operation_id="listExperiments", response_model=ExperimentList)
+def list_experiments(
+    svc: Svc,
+    result_status: Annotated[list[ResultStatus] | None, Query()] = None,
+    attempt_status: Annotated[list[AttemptStatus] | None, Query()] = None,
+    namespace: Annotated[str | None, Query(max_length=500, description="Prefix.")] = None,
+    backend: Annotated[str | None, Query(max_length=100)] = None,
+    hostname: Annotated[str | None, Query(max_length=255)] = None,
+    user: Annotated[str | None, Query(max_length=255)] = None,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
+    config_filter: Annotated[list[str] | None, Query(description="e.g. lr=0.001")] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=10_000, description="Text filter.")] = None,
+    sort: SortKey = SortKey.updated,
+    order: Order = Order.desc,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> ExperimentList:
+    """List experiments, filtered by the seed's filters (all and-ed), sorted and paginated."""
+    parts: list[FilterExpr | None] = [parse_filter(q) if q else None]
+    if result_status:
+        parts.append(
+            InFilter(op="in", path="result_status", values=[s.value for s in result_status])
+        )
+    if attempt_status:
+        parts.append(
+            InFilter(op="in", path="attempt_status", values=[s.value for s in attempt_status])
+        )
+    if namespace:
+        parts.append(TextFilter(op="startswith", path="namespace", value=namespace))
+    for field, value in (("backend", backend), ("hostname", hostname), ("user", user)):
+        if value is not None:
+            parts.append(CompareFilter(op="eq", path=field, value=value))
+    if started_after is not None:
+        parts.append(CompareFilter(op="ge", path="started_at", value=_iso(started_after)))
+    if started_before is not None:
+        parts.append(CompareFilter(op="lt", path="started_at", value=_iso(started_before)))
+    parts += [_config_filter(text) for text in config_filter or []]
+    parts += [TextFilter(op="contains", path="tags", value=t) for t in tag or []]
+    return _run_listing(svc, _combine(parts), sort, order, limit, offset)
+
+
+@router.post("/experiments/search", operation_id="searchExperiments", response_model=ExperimentList)
+def search_experiments(svc: Svc, body: SearchRequest) -> ExperimentList:
+    """Search with the filter language: a JSON tree (`filter`) and/or its text form (`query`)."""
+    expr = _combine([body.filter, parse_filter(body.query) if body.query else None])
+    return _run_listing(svc, expr, body.sort, body.order, body.limit, body.offset)
+
+
+@router.post("/filters/parse", operation_id="parseFilter", response_model=ParseResponse)
+def parse_filter_text(body: ParseRequest) -> ParseResponse:
+    """Parse the text form to the JSON tree (a search box shows errors at their position)."""
+    expr = parse_filter(body.query)
+    if expr is not None:
+        compile_filter(expr)  # reports unknown fields and bad regexes too
+    return ParseResponse(filter=expr, text=to_text(expr))
+
+
+@router.get(
+    "/experiments/{namespace}/{hash}", operation_id="getExperiment", response_model=ExperimentDetail
+)
+def get_experiment(svc: Svc, namespace: str, hash: str) -> ExperimentDetail:
+    """Config, state, latest attempt, metadata, error with traceback, tags, name, sizes."""
+    return detail(svc.index, namespace, hash)
+
+
+@router.get(
+    "/experiments/{namespace}/{hash}/relationships",
+    operation_id="getRelationships",
+    response_model=Relationships,
+)
+def get_relationships(
+    svc: Svc, namespace: str, hash: str, limit: Annotated[int, Query(ge=1, le=5000)] = 500
+) -> Relationships:
+    """Parents (what it depends on) and children (what depends on it), each with its status."""
+    from furu_server._experiments import locate
+
+    locate(svc.index, namespace, hash)
+    return relationships(svc.index, namespace, hash, limit)
+
+
+@router.get(
+    "/experiments/{namespace}/{hash}/lineage", operation_id="getLineage", response_model=Lineage
+)
+def get_lineage(
+    svc: Svc,
+    namespace: str,
+    hash: str,
+    depth: Annotated[int, Query(ge=1, le=50)] = 10,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> Lineage:
+    """Ancestors (negative depth) and descendants (positive depth) of one experiment."""
+    from furu_server._experiments import locate
+
+    locate(svc.index, namespace, hash)
+    return lineage(svc.index, namespace, hash, depth, limit)
+
+
+@router.get("/diff", operation_id="diffExperiments", response_model=Diff)
+def diff_experiments(
+    svc: Svc,
+    a: Annotated[str, Query(max_length=700, pattern=REF_PATTERN, description="<namespace>/<hash>")],
+    b: Annotated[str, Query(max_length=700, pattern=REF_PATTERN, description="<namespace>/<hash>")],
+) -> Diff:
+    """Field-by-field differences of two experiments' configs (and metadata)."""
+    return diff(svc.index, a, b)
+
+
+@router.get("/stats", operation_id="getStats", response_model=Stats)
+def get_stats(svc: Svc) -> Stats:
+    """Counts per status and backend, disk usage, and the index's freshness."""
+    return stats(svc.index)
+
+
+@router.get("/namespaces", operation_id="listNamespaces", response_model=list[NamespaceInfo])
+def list_namespaces(svc: Svc) -> list[NamespaceInfo]:
+    """Every namespace (class) with experiments, with counts per status and disk usage."""
+    return namespaces(svc.index)
+
+
+@router.get("/dag", operation_id="getDag", response_model=Dag)
+def get_dag(svc: Svc) -> Dag:
+    """The class-level graph: nodes with counts per status and bases, edges by field name."""
+    return dag(svc.index)
+
+
+@router.get("/health", operation_id="getHealth", response_model=Health)
+def get_health(svc: Svc) -> Health:
+    return Health(status="ok", index=svc.index.info())
+
+
+@router.get("/version", operation_id="getVersion", response_model=Version)
+def get_version() -> Version:
+    import furu
+    from furu_server import __version__
+
+    return Version(
+        server=__version__, furu=furu.__version__, api=API_VERSION, python=platform.python_version()
+    )
+
+
+@router.post("/index/refresh", operation_id="refreshIndex", response_model=RefreshResult)
+def refresh_index(svc: Svc, full: bool = False) -> RefreshResult:
+    """Refresh the index now (`full`: rescan the whole store) and say what changed."""
+    result = svc.index.refresh(full=full)
+    return RefreshResult(
+        kind=result.kind,
+        changed=result.changed,
+        removed=result.removed,
+        seconds=round(result.seconds, 6),
+        generation=result.generation,
+    )

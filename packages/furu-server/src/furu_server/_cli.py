@@ -1,0 +1,161 @@
+"""`furu-dashboard` (and `python -m furu_server`): serve a store's API and dashboard.
+
+```
+furu-dashboard serve [--host 127.0.0.1] [--port 8000] [--root DIR] [--reload]   API + dashboard
+furu-dashboard api   [same options]                                             API only
+furu-dashboard openapi [--output FILE]                                          the schema
+```
+
+The store is `--root`, else `FURU_PATH`, else furu's default. The token that routes which change
+data need is printed in the URL (`?token=`), or set with `--token` / `FURU_SERVER_TOKEN`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import chz
+
+from furu_server._settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+
+
+def _default_root() -> Path:
+    from furu import FURU_CONFIG
+
+    return FURU_CONFIG.base_root
+
+
+def _default_vc_root() -> Path | None:
+    from furu import FURU_CONFIG, FuruConfigError
+
+    if FURU_CONFIG.version_controlled_root is not None:
+        return FURU_CONFIG.version_controlled_root
+    try:
+        path = FURU_CONFIG.vc_root()
+    except FuruConfigError:
+        return None
+    return path if path.is_dir() else None
+
+
+def settings_from(args: argparse.Namespace, serve_frontend: bool) -> ServerSettings:
+    return ServerSettings(
+        root=Path(args.root).expanduser() if args.root else _default_root(),
+        vc_root=Path(args.vc_root).expanduser() if args.vc_root else _default_vc_root(),
+        cache_dir=Path(args.cache_dir).expanduser()
+        if args.cache_dir
+        else _env_path("FURU_SERVER_CACHE_DIR"),
+        token=args.token or os.environ.get("FURU_SERVER_TOKEN") or None,
+        host=args.host,
+        port=args.port,
+        allowed_hosts=tuple(args.allowed_host),
+        allowed_origins=tuple(args.allowed_origin),
+        rerun_python=args.rerun_python,
+        rerun_cwd=Path(args.rerun_cwd) if args.rerun_cwd else None,
+        max_runs=args.max_runs,
+        static_dir=Path(args.static_dir) if args.static_dir else None,
+        serve_frontend=serve_frontend,
+    )
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
+def app_from_env() -> Any:
+    """The app for uvicorn's `--reload` worker (settings travel in the environment)."""
+    from furu_server._app import create_app
+
+    return create_app(ServerSettings.from_env())
+
+
+def _serve(args: argparse.Namespace, serve_frontend: bool) -> int:
+    import uvicorn
+
+    from furu_server._security import new_token
+
+    settings = settings_from(args, serve_frontend)
+    if settings.token is None:
+        settings = chz.replace(settings, token=new_token())
+    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    print(
+        f"furu-dashboard: serving {settings.resolved_root} at "
+        f"http://{shown}:{settings.port}/?token={settings.token}\n"
+        f"furu-dashboard: index at {settings.index_path()}",
+        file=sys.stderr,
+    )
+    if args.reload:
+        os.environ.update(settings.to_env())
+        uvicorn.run(
+            "furu_server._cli:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            reload=True,
+            reload_dirs=[str(Path(__file__).resolve().parent)],
+        )
+        return 0
+    from furu_server._app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from furu_server._openapi import openapi_text
+
+    text = openapi_text()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8000)")
+    parser.add_argument("--root", help="the store (default: FURU_PATH)")
+    parser.add_argument("--vc-root", help="the version-controlled root")
+    parser.add_argument("--cache-dir", help="where the index lives (a local disk)")
+    parser.add_argument(
+        "--reload", action="store_true", help="restart when the server's code changes"
+    )
+    parser.add_argument("--token", help="the token for routes that change data (default: random)")
+    parser.add_argument(
+        "--allowed-host", action="append", default=[], help="another name the Host header may carry"
+    )
+    parser.add_argument(
+        "--allowed-origin", action="append", default=[], help="an origin allowed to call the API"
+    )
+    parser.add_argument("--rerun-python", help="the project's Python, for reruns")
+    parser.add_argument("--rerun-cwd", help="the working directory of reruns")
+    parser.add_argument("--max-runs", type=int, default=2, help="reruns at the same time")
+    parser.add_argument(
+        "--static-dir", help="a built dashboard to serve instead of the packaged one"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="furu-dashboard", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the API and the dashboard")
+    _add_serve_options(serve)
+    serve.set_defaults(run=lambda a: _serve(a, True))
+    api = sub.add_parser("api", help="serve the API only")
+    _add_serve_options(api)
+    api.set_defaults(run=lambda a: _serve(a, False))
+    schema = sub.add_parser("openapi", help="print the OpenAPI document")
+    schema.add_argument("--output", help="write it to this file")
+    schema.set_defaults(run=_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))

@@ -1,0 +1,178 @@
+"""One experiment, read from its files: finding its directory, its detail, and diffs of two.
+
+The detail route reads the files themselves (not the index), so it is exact even between two
+refreshes; finding the directory uses the index, then the layout furu writes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from furu._errors import FuruStoreError
+from furu._store import FURU_DIR, LOG_FILE, METADATA_FILE, read_json
+from furu_server._errors import ErrorCode, ServerError, not_found
+from furu_server._index import Index, Located
+from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
+from furu_server._records import StepRecord, directory_size, read_record
+
+_NAMESPACE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+_HASH = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def locate(index: Index, namespace: str, digest: str) -> Located:
+    """The directory of an experiment (index first, then the layout); 404 when there is none.
+
+    Raises:
+        ServerError: `experiment_not_found`.
+    """
+    if not _NAMESPACE.match(namespace) or not _HASH.match(digest):
+        raise not_found(namespace, digest)
+    found = index.locate(namespace, digest)
+    if found is not None and os.path.isdir(os.path.join(found.furu_dir, FURU_DIR)):
+        return found
+    rel = namespace.replace(".", "/") + "/" + digest
+    for root in index.roots.values():
+        path = root.abs(rel)
+        if os.path.isdir(os.path.join(path, FURU_DIR)):
+            return Located(namespace, digest, root.kind, rel, path)
+    raise not_found(namespace, digest)
+
+
+def summary_of(rec: StepRecord) -> dict[str, Any]:
+    return {
+        "namespace": rec.namespace,
+        "hash": rec.hash,
+        "class_name": rec.class_name,
+        "result_status": rec.result_status,
+        "attempt_status": rec.attempt_status,
+        "attempt_number": rec.attempt_number,
+        "backend": rec.backend,
+        "hostname": rec.hostname,
+        "user": rec.user,
+        "started_at": rec.started_at,
+        "ended_at": rec.ended_at,
+        "updated_at": rec.updated_at,
+        "created_at": rec.created_at,
+        "runtime_sec": rec.runtime_sec,
+        "n_dependencies": len(rec.dependencies),
+        "name": rec.name,
+        "tags": rec.tags,
+        "version_controlled": rec.version_controlled,
+        "size_bytes": rec.size_bytes,
+        "furu_dir": rec.furu_dir,
+    }
+
+
+@dataclass
+class Loaded:
+    record: StepRecord
+    metadata: dict[str, Any] | None
+
+
+def load(index: Index, namespace: str, digest: str) -> Loaded:
+    where = locate(index, namespace, digest)
+    rec = read_record(where.root_kind, where.rel_dir, where.furu_dir)
+    rec.namespace = namespace  # the name asked for (a nested class's dir may read differently)
+    try:
+        metadata = read_json(Path(where.furu_dir) / FURU_DIR / METADATA_FILE, what="metadata")
+    except FuruStoreError:
+        metadata = None
+    return Loaded(rec, metadata)
+
+
+def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
+    loaded = load(index, namespace, digest)
+    rec, metadata = loaded.record, loaded.metadata
+    error = None
+    attempt = (rec.state or {}).get("attempt") or {}
+    if attempt.get("error"):
+        err = attempt["error"]
+        error = ErrorInfo(
+            type=err.get("type"), message=err.get("message"), traceback=err.get("traceback")
+        )
+    total, files, truncated = directory_size(rec.furu_dir)
+    try:
+        log_bytes = os.stat(os.path.join(rec.furu_dir, FURU_DIR, LOG_FILE)).st_size
+    except OSError:
+        log_bytes = 0
+    python_def = (metadata or {}).get("furu_python_def")
+    return ExperimentDetail(
+        **summary_of(rec),
+        config=rec.config,
+        python_def=python_def if isinstance(python_def, str) else None,
+        state=rec.state,
+        metadata=metadata,
+        error=error,
+        sizes=Sizes(total_bytes=total, file_count=files, log_bytes=log_bytes, truncated=truncated),
+        class_bases=rec.class_bases,
+        config_schema=rec.config_schema,
+        problems=rec.problems,
+    )
+
+
+# ---------------------------------------------------------------- diff
+
+_META_SKIP = {"furu_obj", "furu_python_def", "furu_hash", "furu_path", "config_schema"}
+
+
+def parse_ref(ref: str) -> tuple[str, str]:
+    """`namespace/hash` (or `namespace:hash`) -> the pair; 400 when malformed."""
+    for sep in ("/", ":"):
+        namespace, found, digest = ref.rpartition(sep)
+        if found and namespace and digest:
+            return namespace, digest
+    raise ServerError(
+        ErrorCode.BAD_REQUEST,
+        f"{ref!r} does not name an experiment; write it as <namespace>/<hash>, e.g. "
+        "my_project.pipelines.TrainModel/0123abcd",
+        {"ref": ref},
+    )
+
+
+def diff(index: Index, a: str, b: str) -> Diff:
+    """Field-by-field differences of two experiments' configs and metadata."""
+    left = load(index, *parse_ref(a))
+    right = load(index, *parse_ref(b))
+    config = list(_diff(left.record.config, right.record.config, ""))
+    meta_a = {k: v for k, v in (left.metadata or {}).items() if k not in _META_SKIP}
+    meta_b = {k: v for k, v in (right.metadata or {}).items() if k not in _META_SKIP}
+    return Diff(
+        a=a,
+        b=b,
+        same_class=left.record.namespace == right.record.namespace,
+        config=config,
+        metadata=list(_diff(meta_a, meta_b, "")),
+    )
+
+
+def _child(prefix: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _diff(a: Any, b: Any, path: str) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            where = _child(path, key)
+            if key not in b:
+                yield Change(path=where, kind="removed", a=a[key])
+            elif key not in a:
+                yield Change(path=where, kind="added", b=b[key])
+            else:
+                yield from _diff(a[key], b[key], where)
+    elif isinstance(a, list) and isinstance(b, list):
+        for i in range(max(len(a), len(b))):
+            where = _child(path, i)
+            if i >= len(b):
+                yield Change(path=where, kind="removed", a=a[i])
+            elif i >= len(a):
+                yield Change(path=where, kind="added", b=b[i])
+            else:
+                yield from _diff(a[i], b[i], where)
+    elif a != b or type(a) is not type(b):
+        yield Change(path=path or "$", kind="changed", a=a, b=b)

@@ -1,0 +1,262 @@
+"""Compiling a filter tree to a SQL condition over the index (parameters kept separate).
+
+Where a path points decides how it is compiled:
+
+- `config.<path>`: the leaves of every config are rows of `config_kv` (path, kind, number,
+  text), indexed by `(path, num)` and `(path, str)`, so `config.lr < 1e-3` is an index range;
+- top-level fields (`status`, `namespace`, `runtime`, ...) are columns of `experiments`;
+- `tags` is the `tags` table; `state.*` and `meta.*` are read with `json_extract`.
+
+A value compares only with values of its own kind: `config.lr < 0.1` never matches a text
+`lr`, and `not` is the complement (it matches experiments without the field).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from furu_server._errors import FilterInvalidError
+from furu_server._filter_models import (
+    AndFilter,
+    BetweenFilter,
+    CompareFilter,
+    ExistsFilter,
+    FilterExpr,
+    InFilter,
+    NotFilter,
+    OrFilter,
+    Scalar,
+    TextFilter,
+    check_size,
+)
+
+# name -> (column, type); types: str, num, bool, date
+COLUMNS: dict[str, tuple[str, str]] = {
+    "namespace": ("namespace", "str"),
+    "hash": ("hash", "str"),
+    "class": ("class_name", "str"),
+    "class_name": ("class_name", "str"),
+    "status": ("result_status", "str"),
+    "result_status": ("result_status", "str"),
+    "attempt_status": ("attempt_status", "str"),
+    "backend": ("backend", "str"),
+    "hostname": ("hostname", "str"),
+    "host": ("hostname", "str"),
+    "user": ("user", "str"),
+    "name": ("name", "str"),
+    "error_type": ("error_type", "str"),
+    "error_message": ("error_message", "str"),
+    "started_at": ("started_at", "date"),
+    "ended_at": ("ended_at", "date"),
+    "updated_at": ("updated_at", "date"),
+    "created_at": ("created_at", "date"),
+    "runtime": ("runtime_sec", "num"),
+    "runtime_sec": ("runtime_sec", "num"),
+    "attempts": ("attempts", "num"),
+    "attempt_number": ("attempt_number", "num"),
+    "n_dependencies": ("n_deps", "num"),
+    "dependencies": ("n_deps", "num"),
+    "size_bytes": ("size_bytes", "num"),
+    "file_count": ("file_count", "num"),
+    "version_controlled": ("version_controlled", "bool"),
+}
+JSON_ROOTS = {"state": "state", "meta": "meta"}
+_SEGMENT = re.compile(r"[^.\[\]]+|\[(\d+)\]")
+_SQL_OP = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_TOP = "\U0010ffff"
+
+
+def split_path(path: str) -> list[str]:
+    """`config.layers[0].size` -> `["config", "layers", "0", "size"]`."""
+    parts = [m.group(1) or m.group(0) for m in _SEGMENT.finditer(path)]
+    if not parts or "".join(parts).replace(".", "") == "":
+        raise FilterInvalidError(f"{path!r} is not a field path", path=path)
+    return parts
+
+
+def normalize_date(value: Scalar) -> Scalar:
+    """An ISO date or datetime as the index stores it (UTC, milliseconds); others unchanged."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.params: list[Any] = []
+
+    def add(self, *values: Any) -> None:
+        # SQLite integers are 64-bit: a larger one compares as the number it is, as a float.
+        self.params.extend(
+            float(v) if type(v) is int and not -(2**63) <= v < 2**63 else v for v in values
+        )
+
+    def compile(self, expr: FilterExpr) -> str:
+        if isinstance(expr, AndFilter):
+            parts = [self.compile(a) for a in expr.args]
+            return "(" + " AND ".join(parts) + ")" if parts else "1"
+        if isinstance(expr, OrFilter):
+            parts = [self.compile(a) for a in expr.args]
+            return "(" + " OR ".join(parts) + ")" if parts else "0"
+        if isinstance(expr, NotFilter):
+            return f"NOT coalesce({self.compile(expr.arg)}, 0)"
+        if isinstance(expr, CompareFilter) and expr.op == "ne":
+            return self.compile(NotFilter(op="not", arg=expr.model_copy(update={"op": "eq"})))
+        if isinstance(expr, BetweenFilter):
+            low = CompareFilter(op="ge", path=expr.path, value=expr.low)
+            high = CompareFilter(op="le", path=expr.path, value=expr.high)
+            return self.compile(AndFilter(op="and", args=[low, high]))
+        if isinstance(expr, InFilter):
+            eqs: list[FilterExpr] = [
+                CompareFilter(op="eq", path=expr.path, value=v) for v in expr.values
+            ]
+            return self.compile(OrFilter(op="or", args=eqs))
+        return self.leaf(expr)
+
+    def leaf(self, expr: CompareFilter | TextFilter | ExistsFilter) -> str:
+        parts = split_path(expr.path)
+        head = parts[0]
+        if head == "config":
+            if len(parts) < 2:
+                raise FilterInvalidError("name a config field, e.g. config.lr", path=expr.path)
+            return self.config_leaf(expr, ".".join(parts[1:]))
+        if head in JSON_ROOTS:
+            return self.json_leaf(expr, JSON_ROOTS[head], parts[1:])
+        if head == "tags" and len(parts) == 1:
+            return self.tags_leaf(expr)
+        if len(parts) == 1 and head in COLUMNS:
+            return self.column_leaf(expr, *COLUMNS[head])
+        known = ", ".join(sorted([*COLUMNS, "tags"]))
+        raise FilterInvalidError(
+            f"unknown field {expr.path!r}: use config.<field>, state.<field>, meta.<field> or "
+            f"one of {known}",
+            path=expr.path,
+        )
+
+    # ------------------------------------------------------------ config leaves
+
+    def config_leaf(self, expr: CompareFilter | TextFilter | ExistsFilter, path: str) -> str:
+        select = "e.id IN (SELECT exp_id FROM config_kv WHERE path = ? AND "
+        if isinstance(expr, ExistsFilter):
+            self.add(path, path + ".", path + "/")
+            return (
+                "e.id IN (SELECT exp_id FROM config_kv WHERE path = ? OR (path >= ? AND path < ?))"
+            )
+        self.add(path)
+        if isinstance(expr, TextFilter):
+            return select + "kind = 'str' AND " + self.text_test("str", expr) + ")"
+        value = expr.value
+        if value is None:
+            if expr.op != "eq":
+                raise FilterInvalidError(f"{expr.path}: null can only be compared with =")
+            return select + "kind = 'null')"
+        kind, column = ("str", "str") if isinstance(value, str) else ("num", "num")
+        if isinstance(value, bool):
+            kind, value = "bool", float(value)
+        self.add(kind, value)
+        return select + f"kind = ? AND {column} {_SQL_OP[expr.op]} ?)"
+
+    def text_test(self, column: str, expr: TextFilter) -> str:
+        if expr.op == "contains":
+            self.add(expr.value)
+            return f"instr({column}, ?) > 0"
+        if expr.op == "startswith":
+            self.add(expr.value, expr.value + _TOP, len(expr.value), expr.value)
+            return f"{column} >= ? AND {column} < ? AND substr({column}, 1, ?) = ?"
+        try:
+            re.compile(expr.value)
+        except re.error as exc:
+            raise FilterInvalidError(
+                f"{expr.path}: {expr.value!r} is not a valid regular expression ({exc})",
+                path=expr.path,
+            ) from None
+        self.add(expr.value)
+        return f"regexp(?, {column})"
+
+    # ------------------------------------------------------------ columns, tags, JSON
+
+    def column_leaf(
+        self, expr: CompareFilter | TextFilter | ExistsFilter, col: str, kind: str
+    ) -> str:
+        column = f"e.{col}"
+        if isinstance(expr, ExistsFilter):
+            return f"{column} IS NOT NULL"
+        if isinstance(expr, TextFilter):
+            return f"({column} IS NOT NULL AND {self.text_test(column, expr)})"
+        value = expr.value
+        if value is None:
+            if expr.op != "eq":
+                raise FilterInvalidError(f"{expr.path}: null can only be compared with =")
+            return f"{column} IS NULL"
+        if kind == "date":
+            value = normalize_date(value)
+        if kind == "bool" and isinstance(value, bool):
+            value = int(value)
+        elif (kind == "num") != (isinstance(value, int | float) and not isinstance(value, bool)):
+            return "0"  # a value of another kind never matches
+        self.add(value)
+        return f"coalesce({column} {_SQL_OP[expr.op]} ?, 0)"
+
+    def tags_leaf(self, expr: CompareFilter | TextFilter | ExistsFilter) -> str:
+        if isinstance(expr, ExistsFilter):
+            return "e.id IN (SELECT exp_id FROM tags)"
+        if isinstance(expr, TextFilter) and expr.op == "contains":
+            self.add(expr.value)
+            return "e.id IN (SELECT exp_id FROM tags WHERE tag = ?)"
+        if isinstance(expr, TextFilter):
+            return f"e.id IN (SELECT exp_id FROM tags WHERE {self.text_test('tag', expr)})"
+        if expr.op != "eq" or not isinstance(expr.value, str):
+            raise FilterInvalidError(
+                "tags supports only = (or contains), in, startswith, matches and exists with text",
+                path="tags",
+            )
+        self.add(expr.value)
+        return "e.id IN (SELECT exp_id FROM tags WHERE tag = ?)"
+
+    def json_leaf(
+        self, expr: CompareFilter | TextFilter | ExistsFilter, column: str, parts: list[str]
+    ) -> str:
+        if not parts:
+            raise FilterInvalidError(f"name a field, e.g. {column}.<field>", path=expr.path)
+        path = "$" + "".join(
+            f"[{p}]" if p.isdigit() else '."' + p.replace('"', '\\"') + '"' for p in parts
+        )
+        literal = "'" + path.replace("'", "''") + "'"  # built from checked segments, quoted
+        jtype = f"json_type(e.{column}, {literal})"
+        value_sql = f"json_extract(e.{column}, {literal})"
+        if isinstance(expr, ExistsFilter):
+            return f"coalesce({jtype} IS NOT NULL, 0)"
+        if isinstance(expr, TextFilter):
+            return f"coalesce({jtype} = 'text' AND {self.text_test(value_sql, expr)}, 0)"
+        value = expr.value
+        if value is None:
+            if expr.op != "eq":
+                raise FilterInvalidError(f"{expr.path}: null can only be compared with =")
+            return f"coalesce({jtype} = 'null', 0)"
+        if isinstance(value, bool):
+            self.add(int(value))
+            return f"coalesce({jtype} IN ('true', 'false') AND {value_sql} {_SQL_OP[expr.op]} ?, 0)"
+        types = "('text')" if isinstance(value, str) else "('integer', 'real')"
+        self.add(value)
+        return f"coalesce({jtype} IN {types} AND {value_sql} {_SQL_OP[expr.op]} ?, 0)"
+
+
+def compile_filter(expr: FilterExpr | None) -> tuple[str, list[Any]]:
+    """`(SQL condition over experiments AS e, parameters)`; `("1", [])` for no filter.
+
+    Raises:
+        FilterInvalidError: an unknown field, a bad regex, or an operator that cannot apply.
+    """
+    if expr is None:
+        return "1", []
+    check_size(expr)
+    compiler = _Compiler()
+    return compiler.compile(expr), compiler.params

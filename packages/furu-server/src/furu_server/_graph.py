@@ -1,0 +1,253 @@
+"""Queries over how experiments relate: parents and children, lineage, the class-level DAG, counts.
+
+All of them read the index. The DAG is per class, so its size depends on the number of classes,
+never on the number of experiments, and it is memoised until the index changes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from typing import Any
+
+from furu_server._index import Index
+from furu_server._models import (
+    AttemptStatus,
+    Dag,
+    DagEdge,
+    DagNode,
+    Lineage,
+    LineageEdge,
+    LineageNode,
+    NamespaceInfo,
+    Related,
+    Relationships,
+    ResultStatus,
+    Stats,
+    SubclassEdge,
+)
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _class_name(namespace: str) -> str:
+    return namespace.rsplit(".", 1)[-1]
+
+
+def relationships(index: Index, namespace: str, digest: str, limit: int = 500) -> Relationships:
+    """Direct parents (dependencies) and children (dependents), each with its status."""
+    with index.read() as conn:
+        parents = [
+            Related(
+                field=field,
+                namespace=ns,
+                hash=h,
+                class_name=_class_name(ns),
+                result_status=ResultStatus(status or "absent"),
+                attempt_status=AttemptStatus(attempt) if attempt else None,
+                indexed=status is not None,
+            )
+            for field, ns, h, status, attempt in conn.execute(
+                "SELECT d.field, d.dep_namespace, d.dep_hash, p.result_status, p.attempt_status "
+                "FROM experiments e JOIN deps d ON d.exp_id = e.id "
+                "LEFT JOIN experiments p ON p.namespace = d.dep_namespace AND p.hash = d.dep_hash "
+                "WHERE e.namespace = ? AND e.hash = ? ORDER BY d.rowid",
+                (namespace, digest),
+            )
+        ]
+        (total,) = conn.execute(
+            "SELECT count(*) FROM deps WHERE dep_namespace = ? AND dep_hash = ?",
+            (namespace, digest),
+        ).fetchone()
+        children = [
+            Related(
+                field=field,
+                namespace=ns,
+                hash=h,
+                class_name=_class_name(ns),
+                result_status=ResultStatus(status),
+                attempt_status=AttemptStatus(attempt) if attempt else None,
+                indexed=True,
+            )
+            for field, ns, h, status, attempt in conn.execute(
+                "SELECT d.field, c.namespace, c.hash, c.result_status, c.attempt_status "
+                "FROM deps d JOIN experiments c ON c.id = d.exp_id "
+                "WHERE d.dep_namespace = ? AND d.dep_hash = ? ORDER BY c.namespace, c.hash "
+                "LIMIT ?",
+                (namespace, digest, limit),
+            )
+        ]
+    return Relationships(
+        namespace=namespace, hash=digest, parents=parents, children=children, children_total=total
+    )
+
+
+def lineage(index: Index, namespace: str, digest: str, depth: int, limit: int) -> Lineage:
+    """Every ancestor and descendant up to `depth` steps away (at most `limit` nodes)."""
+    conn = index.conn()
+    root = (namespace, digest)
+    depth_of = {root: 0}
+    edges: set[tuple[str, str, str]] = set()
+    truncated = False
+    for direction in ("up", "down"):
+        frontier = [root]
+        for level in range(1, depth + 1):
+            following = []
+            for ns, h in frontier:
+                for field, other in _neighbours(conn, ns, h, direction):
+                    source, target = (other, (ns, h)) if direction == "up" else ((ns, h), other)
+                    edges.add((_key(source), _key(target), field))
+                    if other not in depth_of:
+                        if len(depth_of) >= limit:
+                            truncated = True
+                            continue
+                        depth_of[other] = level if direction == "down" else -level
+                        following.append(other)
+            frontier = following
+    statuses = index.status_of(list(depth_of))
+    nodes = []
+    for (ns, h), d in sorted(depth_of.items(), key=lambda item: (item[1], item[0])):
+        status, attempt = statuses.get((ns, h), ("absent", None))
+        nodes.append(
+            LineageNode(
+                namespace=ns,
+                hash=h,
+                class_name=_class_name(ns),
+                result_status=ResultStatus(status),
+                attempt_status=AttemptStatus(attempt) if attempt else None,
+                depth=d,
+            )
+        )
+    kept = {_key(k) for k in depth_of}
+    return Lineage(
+        root=_key(root),
+        nodes=nodes,
+        edges=[
+            LineageEdge(source=s, target=t, field=f)
+            for s, t, f in sorted(edges)
+            if s in kept and t in kept
+        ],
+        truncated=truncated,
+    )
+
+
+def _key(pair: tuple[str, str]) -> str:
+    return f"{pair[0]}/{pair[1]}"
+
+
+def _neighbours(conn: Any, ns: str, h: str, direction: str) -> list[tuple[str, tuple[str, str]]]:
+    if direction == "up":
+        rows = conn.execute(
+            "SELECT d.field, d.dep_namespace, d.dep_hash FROM experiments e "
+            "JOIN deps d ON d.exp_id = e.id WHERE e.namespace = ? AND e.hash = ?",
+            (ns, h),
+        )
+    else:
+        rows = conn.execute(
+            "SELECT d.field, c.namespace, c.hash FROM deps d JOIN experiments c ON c.id = d.exp_id "
+            "WHERE d.dep_namespace = ? AND d.dep_hash = ?",
+            (ns, h),
+        )
+    return [(field, (a, b)) for field, a, b in rows]
+
+
+def dag(index: Index) -> Dag:
+    """Class-level nodes (counts per status, bases) and edges (by field), memoised."""
+    result: Dag = index.cached("dag", lambda: _dag(index))
+    return result
+
+
+def _dag(index: Index) -> Dag:
+    with index.read() as conn:
+        counts: dict[str, dict[str, int]] = defaultdict(dict)
+        for ns, status, n in conn.execute(
+            "SELECT namespace, result_status, count(*) FROM experiments "
+            "GROUP BY namespace, result_status"
+        ):
+            counts[ns][status] = n
+        bases = {
+            ns: json.loads(b) for ns, b in conn.execute("SELECT namespace, bases FROM classes")
+        }
+        grouped: dict[tuple[str, str, str], int] = defaultdict(int)
+        for ns, field, dep_ns, n in conn.execute(
+            "SELECT namespace, field, dep_namespace, count(*) FROM deps "
+            "GROUP BY namespace, field, dep_namespace"
+        ):
+            grouped[(dep_ns, ns, _INDEX.sub("[]", field))] += n
+    subclass: set[tuple[str, str]] = set()
+    for ns in counts:
+        chain = [ns, *bases.get(ns, [])]
+        subclass |= {(chain[i], chain[i + 1]) for i in range(len(chain) - 1)}
+    names = set(counts) | {p for _, p in subclass} | {s for s, _, _ in grouped}
+    nodes = [
+        DagNode(
+            namespace=ns,
+            class_name=_class_name(ns),
+            total=sum(counts.get(ns, {}).values()),
+            counts=counts.get(ns, {}),
+            bases=bases.get(ns, []),
+            has_experiments=ns in counts,
+        )
+        for ns in sorted(names)
+    ]
+    edges = [
+        DagEdge(source=s, target=t, field=f, count=n) for (s, t, f), n in sorted(grouped.items())
+    ]
+    return Dag(
+        nodes=nodes,
+        edges=edges,
+        subclass_edges=[SubclassEdge(child=c, parent=p) for c, p in sorted(subclass)],
+    )
+
+
+def stats(index: Index) -> Stats:
+    def build() -> dict[str, Any]:
+        with index.read() as conn:
+
+            def grouped(column: str) -> dict[str, int]:
+                sql = f"SELECT {column}, count(*) FROM experiments GROUP BY {column}"
+                return {(k if k is not None else "none"): n for k, n in conn.execute(sql)}
+
+            total, n_ns, size = conn.execute(
+                "SELECT count(*), count(DISTINCT namespace), coalesce(sum(size_bytes), 0) "
+                "FROM experiments"
+            ).fetchone()
+            by_result = grouped("result_status")
+            by_attempt = grouped("attempt_status")
+            return {
+                "total": total,
+                "by_result_status": by_result,
+                "by_attempt_status": by_attempt,
+                "by_backend": grouped("backend"),
+                "namespaces": n_ns,
+                "size_bytes": size,
+                "running": by_attempt.get("running", 0),
+                "failed": by_result.get("failed", 0),
+            }
+
+    data: dict[str, Any] = index.cached("stats", build)
+    return Stats(**data, index=index.info())
+
+
+def namespaces(index: Index) -> list[NamespaceInfo]:
+    def build() -> list[NamespaceInfo]:
+        found: dict[str, NamespaceInfo] = {}
+        with index.read() as conn:
+            for ns, status, n, size in conn.execute(
+                "SELECT namespace, result_status, count(*), coalesce(sum(size_bytes), 0) "
+                "FROM experiments GROUP BY namespace, result_status"
+            ):
+                info = found.setdefault(
+                    ns,
+                    NamespaceInfo(
+                        namespace=ns, class_name=_class_name(ns), total=0, counts={}, size_bytes=0
+                    ),
+                )
+                info.total += n
+                info.counts[status] = n
+                info.size_bytes += size
+        return sorted(found.values(), key=lambda i: i.namespace)
+
+    result: list[NamespaceInfo] = index.cached("namespaces", build)
+    return result

@@ -1,0 +1,296 @@
+"""The index as the API sees it: a background refresher, and the queries every listing runs.
+
+Requests never walk the store: they read SQLite (each thread its own connection) while a
+background thread keeps it fresh (`Indexer`). A request never waits for a refresh, except
+`POST /api/index/refresh`, which asks for one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from furu_server._database import connect
+from furu_server._indexer import Indexer, RefreshStats
+from furu_server._models import IndexInfo, Order, SortKey
+from furu_server._scanner import Root
+from furu_server._settings import ServerSettings
+
+_log = logging.getLogger("furu_server")
+CACHE_SIZE = 256
+
+SORT_COLUMNS: dict[SortKey, str] = {
+    SortKey.updated: "e.updated_at",
+    SortKey.created: "e.created_at",
+    SortKey.started: "e.started_at",
+    SortKey.runtime: "e.runtime_sec",
+    SortKey.status: "e.status_rank",
+    SortKey.dependencies: "e.n_deps",
+    SortKey.class_: "e.class_name {order}, e.namespace",
+    SortKey.namespace: "e.namespace",
+    SortKey.name: "e.name",
+    SortKey.size: "e.size_bytes",
+    SortKey.hash: "e.hash",
+}
+SORT_INDEXES: dict[SortKey, str] = {
+    SortKey.updated: "exp_updated",
+    SortKey.created: "exp_created",
+    SortKey.started: "exp_started",
+    SortKey.runtime: "exp_runtime",
+    SortKey.status: "exp_rank",
+    SortKey.dependencies: "exp_ndeps",
+    SortKey.class_: "exp_class",
+}
+SUMMARY_COLUMNS = (
+    "e.namespace, e.hash, e.class_name, e.result_status, e.attempt_status, e.attempt_number, "
+    "e.backend, e.hostname, e.user, e.started_at, e.ended_at, e.updated_at, e.created_at, "
+    "e.runtime_sec, e.n_deps, e.name, e.tags, e.version_controlled, e.size_bytes, e.root_kind, "
+    "e.rel_dir"
+)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where an indexed experiment lives."""
+
+    namespace: str
+    hash: str
+    root_kind: str
+    rel_dir: str
+    furu_dir: str
+
+
+def roots_of(settings: ServerSettings) -> list[Root]:
+    roots = [Root("data", settings.resolved_root / "data")]
+    vc = settings.resolved_vc_root
+    if vc is not None:
+        roots.append(Root("vc", vc))
+    return roots
+
+
+class Index:
+    """The index of one store: refreshed in the background, queried by requests."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.roots = {r.kind: r for r in roots_of(settings)}
+        self.indexer = Indexer(
+            settings.index_path(), settings.resolved_root, list(self.roots.values())
+        )
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._epoch = 0
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.refreshing = False
+        self.last_refresh_at: str | None = None
+        self.cache: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the background refresher (its first pass builds the index if needed)."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="furu-index", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the refresher and close every connection (a later request reopens them)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        with self._conns_lock:
+            self._epoch += 1
+            for conn in self._conns:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._conns.clear()
+        self.indexer.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            due = time.monotonic() - self.indexer.last_rescan > self.settings.full_scan_interval
+            try:
+                stats = self.refresh(full=due and self.indexer.built)
+                if stats.changed or stats.removed:
+                    self.indexer.checkpoint()
+            except Exception:  # keep serving what is indexed; try again next time
+                _log.exception("furu-server: refreshing the index failed")
+            self._wake.wait(self.settings.refresh_interval)
+            self._wake.clear()
+
+    def refresh(self, *, full: bool = False) -> RefreshStats:
+        """Refresh now (waits for a refresh already running, then runs its own)."""
+        self.refreshing = True
+        try:
+            stats = self.indexer.refresh(full=full)
+        finally:
+            self.refreshing = False
+        self.last_refresh_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        return stats
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's read connection (opened again after `stop()` closed it)."""
+        found: tuple[int, sqlite3.Connection] | None = getattr(self._local, "conn", None)
+        if found is not None and found[0] == self._epoch:
+            return found[1]
+        conn = connect(self.settings.index_path())
+        with self._conns_lock:
+            self._local.conn = (self._epoch, conn)
+            self._conns.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several queries."""
+        conn = self.conn()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    @property
+    def generation(self) -> int:
+        return self.indexer.generation
+
+    def info(self) -> IndexInfo:
+        last = self.indexer.last
+        count = self.count("1", [])
+        return IndexInfo(
+            generation=self.generation,
+            experiments=count,
+            built=self.indexer.built,
+            refreshing=self.refreshing,
+            last_refresh_at=self.last_refresh_at,
+            last_refresh_kind=last.kind if last else None,
+            last_refresh_seconds=round(last.seconds, 6) if last else None,
+        )
+
+    def cached(self, key: str, build: Any) -> Any:
+        """`build()`, memoised until the index changes (the last `CACHE_SIZE` keys)."""
+        with self._cache_lock:
+            hit = self.cache.get(key)
+            if hit is not None and hit[0] == self.generation:
+                self.cache.move_to_end(key)
+                return hit[1]
+        generation = self.generation
+        value = build()
+        with self._cache_lock:
+            self.cache[key] = (generation, value)
+            while len(self.cache) > CACHE_SIZE:
+                self.cache.popitem(last=False)
+        return value
+
+    # ------------------------------------------------------------ listing
+
+    def furu_dir(self, root_kind: str, rel_dir: str) -> str:
+        root = self.roots.get(root_kind)
+        return root.abs(rel_dir) if root is not None else rel_dir
+
+    def summary(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        import json
+
+        keys = [
+            "namespace",
+            "hash",
+            "class_name",
+            "result_status",
+            "attempt_status",
+            "attempt_number",
+            "backend",
+            "hostname",
+            "user",
+            "started_at",
+            "ended_at",
+            "updated_at",
+            "created_at",
+            "runtime_sec",
+            "n_dependencies",
+            "name",
+            "tags",
+            "version_controlled",
+            "size_bytes",
+        ]
+        out = dict(zip(keys, row[:19], strict=True))
+        out["tags"] = json.loads(out["tags"])
+        out["version_controlled"] = bool(out["version_controlled"])
+        out["furu_dir"] = self.furu_dir(row[19], row[20])
+        return out
+
+    def listing(
+        self,
+        where: str,
+        params: list[Any],
+        sort: SortKey,
+        order: Order,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of experiments matching `where`, and how many match in all."""
+        direction = "DESC" if order is Order.desc else "ASC"
+        column = SORT_COLUMNS[sort].format(order=direction)
+        total = self.count(where, params)
+        # Many matches: walk the sort column's index and stop after the page (SQLite would
+        # otherwise collect every match and sort it). Few matches: let SQLite pick.
+        walk = sort in SORT_INDEXES and total * total >= (offset + limit) * self.count("1", [])
+        source = f"experiments e INDEXED BY {SORT_INDEXES[sort]}" if walk else "experiments e"
+        sql = (
+            f"SELECT {SUMMARY_COLUMNS} FROM {source} WHERE {where} "
+            f"ORDER BY {column} {direction}, e.id {direction} LIMIT ? OFFSET ?"
+        )
+        rows = self.conn().execute(sql, [*params, limit, offset]).fetchall()
+        return [self.summary(r) for r in rows], total
+
+    def count(self, where: str, params: list[Any]) -> int:
+        """How many experiments match (memoised until the index changes: paging repeats it)."""
+
+        def build() -> int:
+            sql = f"SELECT count(*) FROM experiments e WHERE {where}"
+            (total,) = self.conn().execute(sql, params).fetchone()
+            return int(total)
+
+        result: int = self.cached("count:" + where + "\x00" + repr(params), build)
+        return result
+
+    def locate(self, namespace: str, digest: str) -> Located | None:
+        row = (
+            self.conn()
+            .execute(
+                "SELECT root_kind, rel_dir FROM experiments WHERE namespace = ? AND hash = ?",
+                (namespace, digest),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return Located(namespace, digest, row[0], row[1], self.furu_dir(row[0], row[1]))
+
+    def status_of(
+        self, pairs: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[str, str | None]]:
+        """`(result_status, attempt_status)` of each indexed `(namespace, hash)`."""
+        found: dict[tuple[str, str], tuple[str, str | None]] = {}
+        conn = self.conn()
+        for namespace, digest in pairs:
+            row = conn.execute(
+                "SELECT result_status, attempt_status FROM experiments "
+                "WHERE namespace = ? AND hash = ?",
+                (namespace, digest),
+            ).fetchone()
+            if row is not None:
+                found[(namespace, digest)] = (row[0], row[1])
+        return found

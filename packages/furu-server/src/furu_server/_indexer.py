@@ -1,0 +1,423 @@
+"""Keeping the SQLite index equal to the store: a first build, incremental refreshes, rescans.
+
+```
+build        walk every root, read every experiment (the first time, or after a schema change)
+refresh      O(changes): the journal's new lines, the class directories whose mtime moved,
+             and the experiments recorded as running or queued (a dead holder reads as crashed)
+rescan       walk every root and stat each `.furu/`: catches what no journal recorded
+             (a store written by an older furu, a hand-edited file); run every few minutes
+```
+
+One writer at a time (a lock); readers use their own connections and never wait (WAL).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from furu._store import FURU_DIR
+from furu_server._database import SCHEMA, get_info, open_index, set_info
+from furu_server._readers import read_in_workers
+from furu_server._records import RecordRows, read_rows
+from furu_server._scanner import (
+    Root,
+    WalkResult,
+    join_rel,
+    journal_files,
+    list_children,
+    parent_of,
+    read_journal,
+    settled_mtime,
+    walk,
+)
+
+BATCH = 500
+EXP_COLUMNS = [
+    "namespace",
+    "hash",
+    "class_name",
+    "root_kind",
+    "rel_dir",
+    "parent_rel",
+    "result_status",
+    "attempt_status",
+    "status_rank",
+    "attempt_number",
+    "attempts",
+    "backend",
+    "hostname",
+    "user",
+    "started_at",
+    "ended_at",
+    "updated_at",
+    "created_at",
+    "runtime_sec",
+    "error_type",
+    "error_message",
+    "name",
+    "tags",
+    "n_deps",
+    "version_controlled",
+    "size_bytes",
+    "file_count",
+    "config",
+    "state",
+    "meta",
+    "problems",
+    "mtime_ns",
+]
+_UPSERT = (
+    f"INSERT INTO experiments ({', '.join(EXP_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in EXP_COLUMNS)}) "
+    "ON CONFLICT (namespace, hash) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in EXP_COLUMNS[2:])
+    + " RETURNING id"
+)
+_INSERT = (
+    f"INSERT INTO experiments (id, {', '.join(EXP_COLUMNS)}) "
+    f"VALUES (?, {', '.join('?' for _ in EXP_COLUMNS)})"
+)
+PARALLEL_FROM = 4000
+"""A build reads in worker processes from this many experiments (a worker costs ~0.2 s)."""
+
+
+@dataclass(frozen=True)
+class RefreshStats:
+    """What one refresh did."""
+
+    kind: str
+    changed: int
+    removed: int
+    seconds: float
+    generation: int
+
+
+class Indexer:
+    """The only writer of one index file."""
+
+    def __init__(self, db_path: Path, base_root: Path, roots: list[Root]) -> None:
+        self.db_path = db_path
+        self.base_root = base_root
+        self.roots = {r.kind: r for r in roots}
+        self.lock = threading.Lock()
+        self.conn = open_index(db_path)
+        self.closed = False
+        self.generation = int(get_info(self.conn, "generation") or 0)
+        self.last: RefreshStats | None = None
+        self.last_rescan = 0.0
+        self._children: dict[tuple[str, str], set[str]] = {}  # names listed last, per directory
+        self.built = get_info(self.conn, "built") == "1"
+
+    def close(self) -> None:
+        """Close the connection; the next refresh opens it again."""
+        with self.lock:
+            self.conn.close()
+            self.closed = True
+
+    def checkpoint(self) -> None:
+        """Move the WAL into the database (off the refresh's critical path: autocheckpoints
+        are off, so a refresh never waits for one)."""
+        with self.lock:
+            if not self.closed:
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _reopen(self) -> None:
+        if self.closed:
+            self.conn = open_index(self.db_path)
+            self.closed = False
+
+    # ------------------------------------------------------------ entry points
+
+    def refresh(self, *, full: bool = False) -> RefreshStats:
+        """Bring the index up to date: build, rescan (`full`) or an incremental refresh."""
+        with self.lock:
+            self._reopen()
+            start = time.perf_counter()
+            if not self.built:
+                kind, (changed, removed) = "build", self._build()
+            elif full:
+                kind, (changed, removed) = "rescan", self._rescan()
+            else:
+                kind, (changed, removed) = "refresh", self._incremental()
+            if changed or removed:
+                self.generation += 1
+                set_info(self.conn, "generation", str(self.generation))
+                self.conn.commit()
+            self.last = RefreshStats(
+                kind, changed, removed, time.perf_counter() - start, self.generation
+            )
+            return self.last
+
+    def reindex(self, root_kind: str, rel_dir: str) -> None:
+        """Re-read one experiment now (after this server changed it)."""
+        with self.lock:
+            self._reopen()
+            self._apply({(root_kind, rel_dir)})
+            self.generation += 1
+            set_info(self.conn, "generation", str(self.generation))
+            self.conn.commit()
+
+    # ------------------------------------------------------------ build and rescan
+
+    def _build(self) -> tuple[int, int]:
+        snapshot = journal_files(self.base_root)
+        found: list[tuple[str, str]] = []
+        for root in self.roots.values():
+            result = walk(root)
+            found += [(root.kind, rel) for rel in result.steps]
+            self._set_dirs(root.kind, result.dirs, replace=True)
+            self._remember_children(root.kind, result)
+        self.conn.execute("DELETE FROM experiments")
+        for table in ("config_kv", "deps", "tags"):
+            self.conn.execute(f"DELETE FROM {table}")
+        # Loading into unindexed tables, then indexing once, takes half the time of keeping
+        # every index up to date row by row (requests meanwhile are answered, more slowly).
+        indexes = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall()
+        for (name,) in indexes:
+            self.conn.execute(f"DROP INDEX {name}")
+        self._write_records(self._read_all(found), fresh=True)
+        self.conn.executescript(SCHEMA)  # creates the indexes again
+        self.conn.execute("DELETE FROM journal")
+        self.conn.executemany(
+            "INSERT INTO journal VALUES (?, ?, ?)", [(f.name, f.size, f.ino) for f in snapshot]
+        )
+        set_info(self.conn, "built", "1")
+        self.conn.commit()
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.built = True
+        self.last_rescan = time.monotonic()
+        return len(found), 0
+
+    def _rescan(self) -> tuple[int, int]:
+        known = {
+            (kind, rel): mtime
+            for kind, rel, mtime in self.conn.execute(
+                "SELECT root_kind, rel_dir, mtime_ns FROM experiments"
+            )
+        }
+        changed: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str]] = set()
+        for root in self.roots.values():
+            result = walk(root)
+            self._set_dirs(root.kind, result.dirs, replace=True)
+            self._remember_children(root.kind, result)
+            for rel in result.steps:
+                key = (root.kind, rel)
+                seen.add(key)
+                if known.get(key) != _furu_mtime(root.abs(rel)):
+                    changed.add(key)
+        gone = set(known) - seen
+        self._apply(changed | gone)
+        self.last_rescan = time.monotonic()
+        return len(changed), len(gone)
+
+    # ------------------------------------------------------------ incremental
+
+    def _incremental(self) -> tuple[int, int]:
+        changed = self._journal_changes()
+        changed |= self._dir_changes()
+        changed |= {
+            (kind, rel)
+            for kind, rel in self.conn.execute(
+                "SELECT root_kind, rel_dir FROM experiments "
+                "WHERE attempt_status IN ('running', 'queued')"
+            )
+        }
+        return self._apply(changed)
+
+    def _journal_changes(self) -> set[tuple[str, str]]:
+        offsets = {
+            name: (offset, ino)
+            for name, offset, ino in self.conn.execute("SELECT file, offset, ino FROM journal")
+        }
+        changed: set[tuple[str, str]] = set()
+        for file in journal_files(self.base_root):
+            offset, ino = offsets.get(file.name, (0, file.ino))
+            if ino != file.ino or file.size < offset:
+                offset = 0  # replaced or truncated: read it again from the start
+            found, new_offset = read_journal(self.base_root, file, offset)
+            changed |= {key for key in found if key[0] in self.roots}
+            if new_offset != offsets.get(file.name, (None, None))[0]:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO journal VALUES (?, ?, ?)",
+                    (file.name, new_offset, file.ino),
+                )
+        return changed
+
+    def _dir_changes(self) -> set[tuple[str, str]]:
+        """Step directories added or removed below the module and class directories."""
+        changed: set[tuple[str, str]] = set()
+        rows = self.conn.execute("SELECT root_kind, rel, mtime_ns FROM dirs").fetchall()
+        for kind, rel, mtime in rows:
+            root = self.roots.get(kind)
+            if root is None:
+                continue
+            try:
+                st = os.stat(root.abs(rel))
+            except OSError:
+                changed |= self._forget_subtree(kind, rel)
+                continue
+            if st.st_mtime_ns != mtime:
+                changed |= self._rescan_dir(root, rel, st)
+        return changed
+
+    def _rescan_dir(self, root: Root, rel: str, st: os.stat_result) -> set[tuple[str, str]]:
+        """What appeared in or vanished from one directory since it was last listed."""
+        changed: set[tuple[str, str]] = set()
+        key = (root.kind, rel)
+        if rel and os.path.isdir(os.path.join(root.abs(rel), FURU_DIR)):
+            self.conn.execute("DELETE FROM dirs WHERE root_kind = ? AND rel = ?", key)
+            self._children.pop(key, None)
+            return {key}  # a directory that became a step directory
+        names = list_children(root, rel)
+        if names is None:
+            return self._forget_subtree(root.kind, rel)
+        present = set(names)
+        known = self._children.get(key)
+        if known is None:  # not listed since this process started: ask the index
+            known = self._known_children(root.kind, rel)
+        for name in present - known:
+            result = walk(root, join_rel(rel, name))
+            changed |= {(root.kind, s) for s in result.steps}
+            self._set_dirs(root.kind, result.dirs)
+        for name in known - present:  # a step (removed by _apply) or a directory
+            gone = join_rel(rel, name)
+            changed.add((root.kind, gone))
+            changed |= self._forget_subtree(root.kind, gone)
+        self._children[key] = present
+        self._set_dirs(root.kind, [(rel, settled_mtime(st))])
+        return changed
+
+    def _remember_children(self, kind: str, result: WalkResult) -> None:
+        """What a walk listed in each directory (the next listing is compared with it)."""
+        for rel, _ in result.dirs:
+            self._children.setdefault((kind, rel), set())
+        for child in [*result.steps, *(rel for rel, _ in result.dirs if rel)]:
+            parent, _, name = child.rpartition("/")
+            self._children.setdefault((kind, parent), set()).add(name)
+
+    def _known_children(self, kind: str, rel: str) -> set[str]:
+        steps = self.conn.execute(
+            "SELECT rel_dir FROM experiments WHERE root_kind = ? AND parent_rel = ?", (kind, rel)
+        )
+        dirs = self.conn.execute(
+            "SELECT rel FROM dirs WHERE root_kind = ? AND parent_rel = ?", (kind, rel)
+        )
+        return {r.rpartition("/")[2] for (r,) in steps} | {r.rpartition("/")[2] for (r,) in dirs}
+
+    def _forget_subtree(self, kind: str, rel: str) -> set[tuple[str, str]]:
+        """Drop a vanished directory's rows; return its experiments (to be removed)."""
+        low, high = (rel + "/", rel + "0") if rel else ("", "\U0010ffff")
+        self._children = {
+            k: v
+            for k, v in self._children.items()
+            if k[0] != kind or not (k[1] == rel or low <= k[1] < high)
+        }
+        self.conn.execute(
+            "DELETE FROM dirs WHERE root_kind = ? AND (rel = ? OR (rel >= ? AND rel < ?))",
+            (kind, rel, low, high),
+        )
+        rows = self.conn.execute(
+            "SELECT rel_dir FROM experiments WHERE root_kind = ? AND rel_dir >= ? AND rel_dir < ?",
+            (kind, low, high),
+        )
+        return {(kind, r) for (r,) in rows}
+
+    def _set_dirs(self, kind: str, dirs: Iterable[tuple[str, int]], replace: bool = False) -> None:
+        if replace:
+            self._children = {k: v for k, v in self._children.items() if k[0] != kind}
+            self.conn.execute("DELETE FROM dirs WHERE root_kind = ?", (kind,))
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?)",
+            [(kind, rel, parent_of(rel) if rel else None, mtime) for rel, mtime in dirs],
+        )
+
+    # ------------------------------------------------------------ reading and writing rows
+
+    def _apply(self, keys: set[tuple[str, str]]) -> tuple[int, int]:
+        present: list[tuple[str, str]] = []
+        removed = 0
+        for kind, rel in keys:
+            root = self.roots.get(kind)
+            if root is not None and os.path.isdir(os.path.join(root.abs(rel), FURU_DIR)):
+                present.append((kind, rel))
+            else:
+                removed += self._delete(kind, rel)
+        self._write_records(self._read_all(present), fresh=False)
+        self.conn.commit()
+        return len(present), removed
+
+    def _read_all(self, keys: list[tuple[str, str]]) -> Iterator[RecordRows]:
+        items = [(kind, rel, self.roots[kind].abs(rel)) for kind, rel in keys]
+        chunks = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+        workers = os.cpu_count() or 1
+        if len(items) < PARALLEL_FROM or workers < 2:
+            for chunk in chunks:
+                yield from read_rows(chunk)
+            return
+        yield from read_in_workers(chunks, workers)
+
+    def _delete(self, kind: str, rel: str) -> int:
+        ids = [
+            i
+            for (i,) in self.conn.execute(
+                "DELETE FROM experiments WHERE root_kind = ? AND rel_dir = ? RETURNING id",
+                (kind, rel),
+            )
+        ]
+        self._delete_children(ids)
+        return len(ids)
+
+    def _delete_children(self, ids: list[int]) -> None:
+        for table in ("config_kv", "deps", "tags"):
+            self.conn.executemany(f"DELETE FROM {table} WHERE exp_id = ?", [(i,) for i in ids])
+
+    def _write_records(self, records: Iterable[RecordRows], *, fresh: bool) -> None:
+        batch: list[RecordRows] = []
+        for rec in records:
+            batch.append(rec)
+            if len(batch) >= BATCH:
+                self._write_batch(batch, fresh)
+                self.conn.commit()  # readers see a first build grow
+                batch = []
+        if batch:
+            self._write_batch(batch, fresh)
+
+    def _write_batch(self, batch: list[RecordRows], fresh: bool) -> None:
+        conn = self.conn
+        if fresh:  # an empty table: number the rows here and insert them all at once
+            (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM experiments").fetchone()
+            ids = list(range(top + 1, top + 1 + len(batch)))
+            conn.executemany(_INSERT, [(i, *rows[0]) for i, rows in zip(ids, batch, strict=True)])
+        else:
+            ids = [conn.execute(_UPSERT, rows[0]).fetchone()[0] for rows in batch]
+            self._delete_children(ids)
+        kv: list[tuple[Any, ...]] = []
+        deps: list[tuple[Any, ...]] = []
+        tags: list[tuple[Any, ...]] = []
+        classes: dict[str, tuple[str, str, str]] = {}
+        for exp_id, (row, leaves, dependencies, labels, cls) in zip(ids, batch, strict=True):
+            kv += [(exp_id, *leaf) for leaf in leaves]
+            deps += [(exp_id, row[0], *dep) for dep in dependencies]
+            tags += [(exp_id, tag) for tag in labels]
+            if cls is not None:
+                classes[cls[0]] = cls
+        conn.executemany("INSERT INTO config_kv VALUES (?, ?, ?, ?, ?)", kv)
+        conn.executemany("INSERT INTO deps VALUES (?, ?, ?, ?, ?)", deps)
+        conn.executemany("INSERT INTO tags VALUES (?, ?)", tags)
+        conn.executemany("INSERT OR REPLACE INTO classes VALUES (?, ?, ?)", classes.values())
+
+
+def _furu_mtime(step_dir: str) -> int:
+    try:
+        return os.stat(os.path.join(step_dir, FURU_DIR)).st_mtime_ns
+    except OSError:
+        return -1

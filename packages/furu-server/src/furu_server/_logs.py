@@ -1,0 +1,88 @@
+"""Reading an experiment's `furu.log` by byte offset, and following it as it grows.
+
+A client tails a log by asking again from `next_offset`; the streaming route does that loop on
+the server and sends each new piece as a server-sent event until the attempt ends (or a time
+limit passes). Offsets are bytes; a piece never ends inside a UTF-8 character.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from furu._errors import FuruStoreError
+from furu._state import AttemptStatus, StateManager
+from furu._store import FURU_DIR, LOG_FILE
+from furu_server._models import LogChunk
+
+MAX_CHUNK = 1_048_576
+POLL_SEC = 0.2
+
+
+def _running(furu_dir: str) -> bool:
+    try:
+        attempt = StateManager(Path(furu_dir)).read().attempt
+    except FuruStoreError:
+        return False
+    return attempt is not None and attempt.status in (AttemptStatus.RUNNING, AttemptStatus.QUEUED)
+
+
+def _utf8_cut(data: bytes) -> int:
+    """How many bytes of `data` end on a character boundary (drop a trailing partial char)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return len(data)
+        if byte >= 0xC0:  # a lead byte: is its sequence complete?
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) if back >= need else len(data) - back
+    return len(data)
+
+
+def read_chunk(furu_dir: str, offset: int, limit: int) -> LogChunk:
+    """The log from byte `offset`, at most `limit` bytes (an empty chunk when there is none)."""
+    path = os.path.join(furu_dir, FURU_DIR, LOG_FILE)
+    limit = max(1, min(limit, MAX_CHUNK))
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            start = min(max(offset, 0), size)
+            f.seek(start)
+            data = f.read(min(limit, size - start))
+    except FileNotFoundError:
+        size, start, data = 0, 0, b""
+    if start + len(data) < size:
+        data = data[: _utf8_cut(data)] or data
+    end = start + len(data)
+    return LogChunk(
+        text=data.decode("utf-8", errors="replace"),
+        offset=start,
+        next_offset=end,
+        size=size,
+        eof=end >= size,
+        running=_running(furu_dir),
+    )
+
+
+def stream(furu_dir: str, offset: int, timeout: float) -> Iterator[str]:
+    """Server-sent events: `log` events with new text, then one `end` event.
+
+    The stream ends when the attempt is no longer running and everything was sent, or after
+    `timeout` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        chunk = read_chunk(furu_dir, offset, MAX_CHUNK)
+        if chunk.text:
+            data = {"offset": chunk.offset, "next_offset": chunk.next_offset, "text": chunk.text}
+            yield f"event: log\ndata: {json.dumps(data)}\n\n"
+        offset = chunk.next_offset
+        if chunk.eof and (not chunk.running or time.monotonic() > deadline):
+            reason = "finished" if not chunk.running else "timeout"
+            yield f"event: end\ndata: {json.dumps({'next_offset': offset, 'reason': reason})}\n\n"
+            return
+        if chunk.eof:
+            time.sleep(POLL_SEC)

@@ -1,0 +1,408 @@
+"""The JSON the API speaks: response and request bodies (the committed `openapi.json`'s schemas).
+
+Model names are part of the contract: furu-client's models are generated from them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from furu_server._errors import ErrorCode
+from furu_server._filter_models import FilterExpr
+
+
+class ResultStatus(StrEnum):
+    """Whether an experiment has a result (furu-core's `ResultStatus`)."""
+
+    absent = "absent"
+    incomplete = "incomplete"
+    success = "success"
+    failed = "failed"
+
+
+class AttemptStatus(StrEnum):
+    """What happened to the latest attempt (furu-core's `AttemptStatus`)."""
+
+    queued = "queued"
+    running = "running"
+    success = "success"
+    failed = "failed"
+    cancelled = "cancelled"
+    preempted = "preempted"
+    crashed = "crashed"
+
+
+class SortKey(StrEnum):
+    """What a listing can be sorted by."""
+
+    updated = "updated"
+    created = "created"
+    started = "started"
+    runtime = "runtime"
+    status = "status"
+    dependencies = "dependencies"
+    class_ = "class"
+    namespace = "namespace"
+    name = "name"
+    size = "size"
+    hash = "hash"
+
+
+class Order(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class _Model(BaseModel):
+    """A response body (clients ignore fields they do not know, so adding one is compatible)."""
+
+
+class _Request(BaseModel):
+    """A request body: unknown fields are refused (a typo is an error, not a no-op)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(_Model):
+    code: ErrorCode
+    message: str
+    detail: dict[str, Any] | None = None
+
+
+class ErrorResponse(_Model):
+    """The envelope of every error."""
+
+    error: ErrorBody
+
+
+class ExperimentSummary(_Model):
+    """One row of a listing."""
+
+    namespace: str
+    hash: str
+    class_name: str
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    attempt_number: int | None
+    backend: str | None
+    hostname: str | None
+    user: str | None
+    started_at: str | None
+    ended_at: str | None
+    updated_at: str | None
+    created_at: str | None
+    runtime_sec: float | None
+    n_dependencies: int
+    name: str | None
+    tags: list[str]
+    version_controlled: bool
+    size_bytes: int
+    furu_dir: str
+
+
+class IndexInfo(_Model):
+    """How fresh the index a response came from is."""
+
+    generation: int
+    experiments: int
+    built: bool
+    refreshing: bool
+    last_refresh_at: str | None
+    last_refresh_kind: str | None
+    last_refresh_seconds: float | None
+
+
+class ExperimentList(_Model):
+    items: list[ExperimentSummary]
+    total: int
+    offset: int
+    limit: int
+    sort: SortKey
+    order: Order
+    index: IndexInfo
+
+
+class SearchRequest(_Request):
+    """A search: a filter tree or its text form (both: they are and-ed)."""
+
+    filter: FilterExpr | None = None
+    query: str | None = None
+    sort: SortKey = SortKey.updated
+    order: Order = Order.desc
+    limit: int = Field(default=50, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
+
+
+class ParseRequest(_Request):
+    query: str = Field(max_length=10_000)
+
+
+class ParseResponse(_Model):
+    """A parsed text filter: the tree, and its canonical text."""
+
+    filter: FilterExpr | None
+    text: str
+
+
+class ErrorInfo(_Model):
+    type: str | None
+    message: str | None
+    traceback: str | None
+
+
+class Sizes(_Model):
+    total_bytes: int
+    file_count: int
+    log_bytes: int
+    truncated: bool
+
+
+class ExperimentDetail(ExperimentSummary):
+    """Everything recorded about one experiment, read from its files."""
+
+    config: dict[str, Any] | None
+    python_def: str | None
+    state: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+    error: ErrorInfo | None
+    sizes: Sizes
+    class_bases: list[str]
+    config_schema: list[dict[str, Any]]
+    problems: list[str]
+
+
+class Related(_Model):
+    """A parent (dependency) or child (dependent) of an experiment, with its status."""
+
+    field: str
+    namespace: str
+    hash: str
+    class_name: str
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    indexed: bool
+
+
+class Relationships(_Model):
+    namespace: str
+    hash: str
+    parents: list[Related]
+    children: list[Related]
+    children_total: int
+
+
+class LineageNode(_Model):
+    namespace: str
+    hash: str
+    class_name: str
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    depth: int
+
+
+class LineageEdge(_Model):
+    """`source` is the dependency, `target` the experiment that uses it via `field`."""
+
+    source: str
+    target: str
+    field: str
+
+
+class Lineage(_Model):
+    root: str
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    truncated: bool
+
+
+class NamespaceInfo(_Model):
+    namespace: str
+    class_name: str
+    total: int
+    counts: dict[str, int]
+    size_bytes: int
+
+
+class Stats(_Model):
+    total: int
+    by_result_status: dict[str, int]
+    by_attempt_status: dict[str, int]
+    by_backend: dict[str, int]
+    namespaces: int
+    size_bytes: int
+    running: int
+    failed: int
+    index: IndexInfo
+
+
+class DagNode(_Model):
+    namespace: str
+    class_name: str
+    total: int
+    counts: dict[str, int]
+    bases: list[str]
+    has_experiments: bool
+
+
+class DagEdge(_Model):
+    """Experiments of `target` use experiments of `source` through `field` (`count` times)."""
+
+    source: str
+    target: str
+    field: str
+    count: int
+
+
+class SubclassEdge(_Model):
+    child: str
+    parent: str
+
+
+class Dag(_Model):
+    nodes: list[DagNode]
+    edges: list[DagEdge]
+    subclass_edges: list[SubclassEdge]
+
+
+class Change(_Model):
+    path: str
+    kind: Literal["added", "removed", "changed"]
+    a: Any = None
+    b: Any = None
+
+
+class Diff(_Model):
+    a: str
+    b: str
+    same_class: bool
+    config: list[Change]
+    metadata: list[Change]
+
+
+class LogChunk(_Model):
+    """A piece of `furu.log` from byte `offset`; ask again from `next_offset` to tail."""
+
+    text: str
+    offset: int
+    next_offset: int
+    size: int
+    eof: bool
+    running: bool
+
+
+class ArtifactEntry(_Model):
+    path: str
+    type: Literal["file", "dir", "symlink"]
+    size: int
+    modified_at: str
+
+
+class ArtifactTree(_Model):
+    entries: list[ArtifactEntry]
+    total_bytes: int
+    file_count: int
+    truncated: bool
+
+
+class Column(_Model):
+    name: str
+    type: str
+
+
+class Preview(_Model):
+    """A page of a file: a table (`columns`, `rows`), text, JSON, or an image's MIME type."""
+
+    path: str
+    kind: Literal["table", "text", "json", "image", "binary"]
+    mime: str
+    size: int
+    columns: list[Column] | None = None
+    rows: list[list[Any]] | None = None
+    total_rows: int | None = None
+    offset: int = 0
+    text: str | None = None
+    value: Any = None
+    truncated: bool = False
+    url: str | None = None
+
+
+class TagsUpdate(_Request):
+    tags: list[str] = Field(max_length=100)
+
+
+class NameUpdate(_Request):
+    name: str | None = None
+
+
+class Labels(_Model):
+    """The tags and name of an experiment (`.furu/tags.json`)."""
+
+    tags: list[str]
+    name: str | None
+
+
+class InvalidateRequest(_Request):
+    dependents: bool = False
+
+
+class Invalidated(_Model):
+    invalidated: list[str]
+    skipped: list[str]
+
+
+class Deleted(_Model):
+    deleted: str
+
+
+class Snippet(_Model):
+    """Python that recreates (`code`) or reruns (`rerun_code`) an experiment."""
+
+    code: str
+    rerun_code: str
+    imports: list[str]
+    overrides: dict[str, Any]
+    changed: bool
+
+
+class RerunRequest(_Request):
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    force: bool = True
+
+
+class Run(_Model):
+    """A rerun started by this server, in a subprocess."""
+
+    id: str
+    namespace: str
+    hash: str
+    status: Literal["running", "succeeded", "failed"]
+    pid: int | None
+    started_at: str
+    ended_at: str | None
+    returncode: int | None
+    command: list[str]
+    output_tail: str
+    result_hash: str | None
+
+
+class Health(_Model):
+    status: Literal["ok"]
+    index: IndexInfo
+
+
+class Version(_Model):
+    server: str
+    furu: str
+    api: str
+    python: str
+
+
+class RefreshResult(_Model):
+    kind: str
+    changed: int
+    removed: int
+    seconds: float
+    generation: int

@@ -1,0 +1,183 @@
+"""Reruns: an experiment recomputed in the project's environment, as a subprocess.
+
+The server never imports user code, so a rerun is `<project python> -c <RUNNER> <spec>`: the
+child imports furu and the user's classes, rebuilds the step with `Furu.from_dict` from the
+recorded config (with overrides), and calls `load_or_create()` (forced when asked). Its output
+goes to a file in the server's cache directory; `GET /api/runs/{id}` reports progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from furu._state import now_iso
+from furu_server._errors import ErrorCode, ServerError
+from furu_server._index import Index, Located
+from furu_server._models import Run
+
+RUNNER = """\
+import json, sys
+spec = json.loads(sys.argv[1])
+import furu
+if spec["force"]:
+    furu.FURU_CONFIG.force_recompute = frozenset([spec["force"]])
+step = furu.Furu.from_dict(spec["config"])
+print("furu-rerun: computing", step._furu_namespace, step._furu_hash, flush=True)
+step.load_or_create()
+print("furu-rerun-result " + json.dumps({"hash": step._furu_hash}), flush=True)
+"""
+TAIL_BYTES = 8192
+
+
+@dataclass
+class _Run:
+    id: str
+    where: Located
+    command: list[str]
+    output: Path
+    popen: subprocess.Popen[bytes]
+    started_at: str
+    ended_at: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def to_model(self) -> Run:
+        code = self.popen.poll()
+        status: Literal["running", "succeeded", "failed"] = (
+            "running" if code is None else "succeeded" if code == 0 else "failed"
+        )
+        return Run(
+            id=self.id,
+            namespace=self.where.namespace,
+            hash=self.where.hash,
+            status=status,
+            pid=self.popen.pid,
+            started_at=self.started_at,
+            ended_at=self.ended_at if code is not None else None,
+            returncode=code,
+            command=[*self.command[:2], "<runner>", "<spec>"],
+            output_tail=_tail(self.output),
+            result_hash=_result_hash(self.output),
+        )
+
+
+def _tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - TAIL_BYTES))
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _result_hash(path: Path) -> str | None:
+    for line in reversed(_tail(path).splitlines()):
+        if line.startswith("furu-rerun-result "):
+            try:
+                value = json.loads(line.split(" ", 1)[1]).get("hash")
+            except ValueError:
+                return None
+            return value if isinstance(value, str) else None
+    return None
+
+
+class Runs:
+    """The reruns this server started."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.settings = index.settings
+        self._runs: dict[str, _Run] = {}
+        self._lock = threading.Lock()
+
+    def python_for(self, metadata: dict[str, Any] | None) -> str:
+        if self.settings.rerun_python:
+            return self.settings.rerun_python
+        recorded = (metadata or {}).get("executable")
+        if isinstance(recorded, str) and os.path.isfile(recorded) and os.access(recorded, os.X_OK):
+            return recorded
+        raise ServerError(
+            ErrorCode.RERUN_UNAVAILABLE,
+            "no project environment to rerun in: the Python recorded in the experiment's "
+            f"metadata ({recorded!r}) does not exist here. Start the server with "
+            "--rerun-python /path/to/project/.venv/bin/python.",
+        )
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FURU_")}
+        env["FURU_PATH"] = str(self.settings.resolved_root)
+        vc = self.settings.resolved_vc_root
+        if vc is not None:
+            env["FURU_VERSION_CONTROLLED_PATH"] = str(vc)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def start(
+        self, where: Located, config: dict[str, Any], metadata: dict[str, Any] | None, force: bool
+    ) -> Run:
+        python = self.python_for(metadata)
+        with self._lock:
+            active = sum(1 for r in self._runs.values() if r.popen.poll() is None)
+            if active >= self.settings.max_runs:
+                raise ServerError(
+                    ErrorCode.TOO_MANY_RUNS,
+                    f"{active} reruns are running (the limit is {self.settings.max_runs}); wait "
+                    "for one to finish, or start the server with a higher --max-runs.",
+                )
+            run_id = os.urandom(8).hex()
+            spec = {"config": config, "force": where.namespace if force else None}
+            command = [python, "-c", RUNNER, json.dumps(spec)]
+            out_dir = self.settings.runs_dir()
+            out_dir.mkdir(parents=True, exist_ok=True)
+            output = out_dir / f"{run_id}.log"
+            cwd = self.settings.rerun_cwd or Path.cwd()
+            with open(output, "wb") as out:
+                popen = subprocess.Popen(
+                    command,
+                    cwd=cwd,
+                    env=self._env(),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            run = _Run(run_id, where, command, output, popen, now_iso())
+            self._runs[run_id] = run
+        threading.Thread(target=self._watch, args=(run,), daemon=True, name="furu-rerun").start()
+        return run.to_model()
+
+    def _watch(self, run: _Run) -> None:
+        run.popen.wait()
+        run.ended_at = now_iso()
+        with contextlib.suppress(Exception):  # else the background refresher catches up
+            self.index.refresh()
+
+    def get(self, run_id: str) -> Run:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise ServerError(
+                ErrorCode.RUN_NOT_FOUND,
+                f"no rerun {run_id!r} was started by this server (runs are forgotten on restart).",
+                {"id": run_id},
+            )
+        return run.to_model()
+
+    def all(self) -> list[Run]:
+        return [r.to_model() for r in sorted(self._runs.values(), key=lambda r: r.started_at)]
+
+    def stop_all(self) -> None:
+        for run in self._runs.values():
+            if run.popen.poll() is None:
+                run.popen.terminate()
+        for run in self._runs.values():
+            try:
+                run.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                run.popen.kill()
+                run.popen.wait()

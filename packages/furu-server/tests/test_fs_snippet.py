@@ -1,0 +1,78 @@
+"""Snippets rendered from a recorded config, and overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from furu_server import ServerError
+from furu_server._snippet import apply_overrides, parse_overrides, snippet, split_qualified
+
+
+def test_split_qualified() -> None:
+    assert split_qualified("pkg.mod.Train") == ("pkg.mod", "Train")
+    assert split_qualified("pkg.mod.Outer.Inner") == ("pkg.mod", "Outer.Inner")
+    assert split_qualified("pkg.lower") == ("pkg", "lower")
+
+
+def test_tagged_values_become_the_python_that_rebuilds_them() -> None:
+    config = {
+        "__class__": "pkg.mod.Train",
+        "layers": {"__tuple__": [1]},
+        "tags": {"__frozenset__": ["a"]},
+        "path": {"__path__": "/data"},
+        "mode": {"__enum__": "pkg.enums.Mode", "name": "FAST"},
+        "when": {"__date__": "2024-01-02"},
+        "gap": {"__timedelta__": 2.0},
+        "nan": {"__float__": "nan"},
+        "pairs": {"__dict__": [[1, "one"]]},
+        "plain": {"a": [1, None, True]},
+    }
+    out = snippet(config, "pkg.mod.Train", {})
+    assert out.imports == [
+        "import datetime",
+        "from pathlib import Path",
+        "from pkg.enums import Mode",
+        "from pkg.mod import Train",
+    ]
+    for piece in (
+        "layers=(1,)",
+        "tags=frozenset({'a'})",
+        "path=Path('/data')",
+        "mode=Mode.FAST",
+        "when=datetime.date.fromisoformat('2024-01-02')",
+        "gap=datetime.timedelta(seconds=2.0)",
+        "nan=float('nan')",
+        "pairs={1: 'one'}",
+        "plain={'a': [1, None, True]}",
+    ):
+        assert piece in out.code, piece
+    compile(out.code, "<snippet>", "exec")
+    compile(out.rerun_code, "<snippet>", "exec")
+
+
+def test_summaries_are_flagged() -> None:
+    out = snippet({"__class__": "p.T", "big": {"__ndarray_summary__": {"shape": [9]}}}, "p.T", {})
+    assert out.code.startswith("# Some values were recorded only as summaries")
+    assert "big=None" in out.code
+    compile(out.code, "<snippet>", "exec")
+
+
+def test_overrides() -> None:
+    config = {
+        "__class__": "p.T",
+        "lr": 0.1,
+        "dep": {"__class__": "p.D", "n": 1},
+        "xs": {"__tuple__": [1, 2]},
+    }
+    changed = apply_overrides(config, {"lr": 0.5, "dep.n": 2, "xs.1": 9})
+    assert changed["lr"] == 0.5
+    assert changed["dep"]["n"] == 2
+    assert changed["xs"] == {"__tuple__": [1, 9]}
+    assert config["lr"] == 0.1
+    for bad in ({"nope": 1}, {"dep.__class__": "x"}, {"xs.5": 1}, {"lr.x": 1}):
+        with pytest.raises(ServerError) as err:
+            apply_overrides(config, bad)
+        assert err.value.code == "bad_request"
+    assert parse_overrides(["lr=0.5", "name=big", 'q="3"']) == {"lr": 0.5, "name": "big", "q": "3"}
+    with pytest.raises(ServerError):
+        parse_overrides(["novalue"])

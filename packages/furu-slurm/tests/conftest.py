@@ -1,0 +1,76 @@
+"""furu-slurm unit tests: a store under `tmp_path`, and a fake SLURM CLI on PATH when asked."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # unit_steps lives here
+    sys.path.insert(0, str(HERE))
+
+import furu  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def furu_store(tmp_path: Path) -> Iterator[Path]:
+    config = furu.FURU_CONFIG
+    saved = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    furu.set_furu_root(tmp_path / "store")
+    config.ignore_git_diff = True
+    try:
+        yield tmp_path / "store"
+    finally:
+        for name, value in saved.items():
+            setattr(config, name, value)
+
+
+@dataclasses.dataclass
+class FakeCluster:
+    """`sbatch`, `sacct`, `scancel`, `srun` as scripts that log their calls (nothing runs)."""
+
+    dir: Path
+
+    def calls(self, tool: str) -> list[str]:
+        path = self.dir / f"{tool}.calls"
+        return path.read_text().splitlines() if path.exists() else []
+
+    def set_sacct(self, text: str, rc: int = 0) -> None:
+        (self.dir / "sacct.out").write_text(text)
+        (self.dir / "sacct.rc").write_text(str(rc))
+
+    def scripts(self) -> list[str]:
+        """The sbatch scripts submitted, in order."""
+        return [Path(line.split()[-1]).read_text() for line in self.calls("sbatch")]
+
+
+@pytest.fixture
+def fake_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    tools = {
+        "sbatch": """
+            echo "$*" >> "$D/sbatch.calls"
+            n=$(( $(cat "$D/next" 2>/dev/null || echo 100) + 1 )); echo $n > "$D/next"
+            echo "Submitted batch job $n"
+        """,
+        "sacct": """
+            echo "$*" >> "$D/sacct.calls"
+            cat "$D/sacct.out" 2>/dev/null; exit $(cat "$D/sacct.rc" 2>/dev/null || echo 0)
+        """,
+        "scancel": 'echo "$*" >> "$D/scancel.calls"',
+        "scontrol": 'echo "$*" >> "$D/scontrol.calls"',
+        "srun": "exit 0",
+    }
+    for name, body in tools.items():
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\nD="{bin_dir}"\n{textwrap.dedent(body)}')
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return FakeCluster(bin_dir)

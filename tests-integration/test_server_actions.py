@@ -1,0 +1,219 @@
+"""Actions: tags and names, delete, invalidate (with dependents), snippets that really rebuild
+the experiment, and reruns in a subprocess with progress."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import furu
+import server_steps
+from furu_harness import HERE
+from server_fixtures import AUTH, BuiltStore, app_client
+
+
+def test_tags_and_name_are_stored_in_the_artifact_and_listed(
+    fresh_api: TestClient, fresh_store: BuiltStore
+) -> None:
+    url = fresh_store.url("small")
+    got = fresh_api.put(url + "/tags", json={"tags": ["best", "baseline", "best"]}, headers=AUTH)
+    assert got.json() == {"tags": ["baseline", "best"], "name": None}
+    got = fresh_api.put(url + "/name", json={"name": "  small baseline "}, headers=AUTH)
+    assert got.json() == {"tags": ["baseline", "best"], "name": "small baseline"}
+    stored = json.loads((fresh_store.step_dir("small") / ".furu" / "tags.json").read_text())
+    assert stored == {"tags": ["baseline", "best"], "name": "small baseline"}
+    detail = fresh_api.get(url).json()
+    assert (detail["tags"], detail["name"]) == (["baseline", "best"], "small baseline")
+    found = fresh_api.get("/api/experiments", params={"tag": "best"}).json()["items"]
+    assert [i["hash"] for i in found] == [fresh_store.ref("small")[1]]
+    found = fresh_api.post(
+        "/api/experiments/search", json={"query": 'name = "small baseline" and tags contains best'}
+    ).json()
+    assert found["total"] == 1
+    cleared = fresh_api.put(url + "/name", json={"name": None}, headers=AUTH).json()
+    assert cleared["name"] is None
+    assert fresh_api.get(url).json()["name"] is None
+
+
+def test_delete_removes_the_directory_and_the_row(
+    fresh_api: TestClient, fresh_store: BuiltStore
+) -> None:
+    step_dir = fresh_store.step_dir("eval_large")
+    got = fresh_api.delete(fresh_store.url("eval_large"), headers=AUTH)
+    assert got.status_code == 200, got.text
+    assert got.json()["deleted"] == "/".join(fresh_store.ref("eval_large"))
+    assert not step_dir.exists()
+    assert not [p for p in step_dir.parent.iterdir() if p.name.startswith(".")]
+    listed = {
+        i["hash"] for i in fresh_api.get("/api/experiments", params={"limit": 100}).json()["items"]
+    }
+    assert fresh_store.ref("eval_large")[1] not in listed
+    again = fresh_api.delete(fresh_store.url("eval_large"), headers=AUTH)
+    assert (again.status_code, again.json()["error"]["code"]) == (404, "experiment_not_found")
+
+
+def test_invalidate_makes_the_next_load_or_create_recompute(
+    fresh_api: TestClient, fresh_store: BuiltStore
+) -> None:
+    got = fresh_api.post(fresh_store.url("small", "/invalidate"), headers=AUTH)
+    assert got.json() == {"invalidated": ["/".join(fresh_store.ref("small"))], "skipped": []}
+    detail = fresh_api.get(fresh_store.url("small")).json()
+    assert detail["result_status"] == "incomplete"
+    assert "invalidated by furu-server" in detail["state"]["attempt"]["reason"]
+    step = fresh_store.steps["small"]
+    assert not step.exists()
+    step.load_or_create()
+    assert step.get_state().attempts == 2
+    fresh_api.post("/api/index/refresh")
+    assert fresh_api.get(fresh_store.url("small")).json()["result_status"] == "success"
+
+
+def test_invalidate_with_dependents_reaches_every_descendant(
+    fresh_api: TestClient, fresh_store: BuiltStore
+) -> None:
+    got = fresh_api.post(
+        fresh_store.url("toy", "/invalidate"), json={"dependents": True}, headers=AUTH
+    ).json()
+    names = {"toy", "small", "medium", "tokenizer", "eval_small", "ensemble", "failed"}
+    assert set(got["invalidated"]) == {"/".join(fresh_store.ref(n)) for n in names}
+    statuses = {
+        i["hash"]: i["result_status"]
+        for i in fresh_api.get("/api/experiments", params={"limit": 100}).json()["items"]
+    }
+    for name in names - {"failed"}:
+        assert statuses[fresh_store.ref(name)[1]] == "incomplete", name
+    assert statuses[fresh_store.ref("large")[1]] == "success"
+
+
+def test_a_running_experiment_is_neither_deleted_nor_invalidated(
+    fresh_api: TestClient, fresh_store: BuiltStore, tmp_path: Path
+) -> None:
+    release, started = tmp_path / "release", tmp_path / "started"
+    step = server_steps.TrainModel(
+        corpus=server_steps.Corpus(), lr=0.25, release_path=str(release), started_path=str(started)
+    )
+    worker = threading.Thread(target=step.load_or_create)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        url = f"/api/experiments/{step._furu_namespace}/{step._furu_hash}"
+        for method, suffix in (("DELETE", ""), ("POST", "/invalidate")):
+            got = fresh_api.request(method, url + suffix, headers=AUTH)
+            assert got.status_code == 409, got.text
+            assert got.json()["error"]["code"] == "experiment_running"
+    finally:
+        release.write_text("go")
+        worker.join(60)
+    assert step.exists()
+
+
+def _run_snippet(code: str, tmp_path: Path) -> str:
+    """Run a snippet in a fresh process, in a store of its own (the shared one stays as it is)."""
+    script = code + "\nprint(step._furu_hash)\n"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(HERE),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "FURU_PATH": str(tmp_path / "snippet-store"),
+        "FURU_VERSION_CONTROLLED_PATH": str(tmp_path / "snippet-store" / "vc"),
+        "FURU_IGNORE_DIFF": "1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_the_snippet_rebuilds_the_same_experiment(
+    api: TestClient, built_store: BuiltStore, tmp_path: Path
+) -> None:
+    snippet = api.get(built_store.url("ensemble", "/snippet")).json()
+    assert "from server_steps import Corpus, Ensemble, TrainModel" in snippet["code"]
+    assert snippet["changed"] is False
+    assert _run_snippet(snippet["code"], tmp_path) == built_store.ref("ensemble")[1]
+    assert "force_recompute = frozenset({'server_steps.Ensemble'})" in snippet["rerun_code"]
+
+
+def test_a_snippet_with_changed_parameters(
+    api: TestClient, built_store: BuiltStore, tmp_path: Path
+) -> None:
+    got = api.get(
+        built_store.url("large", "/snippet"), params={"set": ["lr=0.02", 'corpus.name="huge"']}
+    ).json()
+    assert got["overrides"] == {"lr": 0.02, "corpus.name": "huge"}
+    assert "lr=0.02" in got["code"]
+    expected = server_steps.TrainModel(
+        corpus=server_steps.Corpus(name="huge", size=12), lr=0.02, steps=30, layers=(64, 64, 64)
+    )
+    assert _run_snippet(got["code"], tmp_path) == expected._furu_hash
+    bad = api.get(built_store.url("large", "/snippet"), params={"set": "lrr=1"})
+    assert bad.status_code == 400
+    assert "no 'lrr' there" in bad.json()["error"]["message"]
+
+
+def test_rerun_recomputes_in_a_subprocess_and_reports_progress(
+    fresh_store: BuiltStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("FURU_IGNORE_DIFF", "1")
+    settings = fresh_store.settings(rerun_python=sys.executable, rerun_cwd=HERE)
+    with app_client(settings) as client:
+        run = client.post(fresh_store.url("medium", "/rerun"), headers=AUTH).json()
+        assert run["status"] in ("running", "succeeded"), run
+        deadline = time.monotonic() + 120
+        while run["status"] == "running":
+            assert time.monotonic() < deadline, run
+            time.sleep(0.1)
+            run = client.get(f"/api/runs/{run['id']}").json()
+        assert run["status"] == "succeeded", run["output_tail"]
+        assert run["returncode"] == 0
+        assert run["result_hash"] == fresh_store.ref("medium")[1]
+        assert "furu-rerun: computing server_steps.TrainModel" in run["output_tail"]
+        assert fresh_store.steps["medium"].get_state().attempts == 2
+        assert [r["id"] for r in client.get("/api/runs").json()] == [run["id"]]
+        changed = client.post(
+            fresh_store.url("medium", "/rerun"), json={"overrides": {"steps": 21}}, headers=AUTH
+        ).json()
+        while changed["status"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+            changed = client.get(f"/api/runs/{changed['id']}").json()
+        assert changed["status"] == "succeeded", changed["output_tail"]
+        assert changed["result_hash"] != fresh_store.ref("medium")[1]
+        client.post("/api/index/refresh")
+        listed = client.get("/api/experiments", params={"config_filter": "steps=21"}).json()
+        assert [i["hash"] for i in listed["items"]] == [changed["result_hash"]]
+
+
+def test_a_rerun_without_an_environment_says_how_to_configure_one(
+    fresh_store: BuiltStore,
+) -> None:
+    meta = fresh_store.step_dir("small") / ".furu" / "metadata.json"
+    data = json.loads(meta.read_text())
+    data["executable"] = "/nonexistent/python"
+    meta.write_text(json.dumps(data))
+    with app_client(fresh_store.settings()) as client:
+        got = client.post(fresh_store.url("small", "/rerun"), headers=AUTH)
+        assert got.status_code == 409
+        assert got.json()["error"]["code"] == "rerun_unavailable"
+        assert "--rerun-python" in got.json()["error"]["message"]
+    with app_client(fresh_store.settings(rerun_python=sys.executable, max_runs=0)) as client:
+        got = client.post(fresh_store.url("small", "/rerun"), headers=AUTH)
+        assert (got.status_code, got.json()["error"]["code"]) == (429, "too_many_runs")
+    assert furu.get_furu_root() == fresh_store.root
