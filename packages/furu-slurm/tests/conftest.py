@@ -15,6 +15,8 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # unit_steps lives here
     sys.path.insert(0, str(HERE))
 
+from slurm_fake_cluster import FakeCluster  # noqa: E402
+
 import furu  # noqa: E402
 
 
@@ -29,25 +31,6 @@ def furu_store(tmp_path: Path) -> Iterator[Path]:
     finally:
         for name, value in saved.items():
             setattr(config, name, value)
-
-
-@dataclasses.dataclass
-class FakeCluster:
-    """`sbatch`, `sacct`, `scancel`, `srun` as scripts that log their calls (nothing runs)."""
-
-    dir: Path
-
-    def calls(self, tool: str) -> list[str]:
-        path = self.dir / f"{tool}.calls"
-        return path.read_text().splitlines() if path.exists() else []
-
-    def set_sacct(self, text: str, rc: int = 0) -> None:
-        (self.dir / "sacct.out").write_text(text)
-        (self.dir / "sacct.rc").write_text(str(rc))
-
-    def scripts(self) -> list[str]:
-        """The sbatch scripts submitted, in order."""
-        return [Path(line.split()[-1]).read_text() for line in self.calls("sbatch")]
 
 
 @pytest.fixture

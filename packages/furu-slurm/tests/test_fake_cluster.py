@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from slurm_fake_cluster import FakeCluster
 from unit_steps import Base, Big, Child
 
 import furu
 import furu_slurm
-from conftest import FakeCluster
 from furu_slurm._node import NodeTask
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import FakeCluster
+from slurm_fake_cluster import FakeCluster
+
 from furu_slurm import parse_sacct
 from furu_slurm._scheduler import Scheduler, expand_job_id, normalize_state
 
