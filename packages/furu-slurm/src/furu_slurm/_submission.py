@@ -82,6 +82,7 @@ class Submitter:
         self.overrides = overrides
         self.scheduler = scheduler
         self.sbatch_calls = 0
+        self._started = 0.0  # when this submitter began claiming (see _settle_claims)
 
     # ------------------------------------------------------------ resolving
 
@@ -89,6 +90,7 @@ class Submitter:
         """Decide each step's origin; return those claimed by us, to submit."""
         mine: list[Tracked] = []
         pending_claims: list[tuple[Tracked, _claim.Claim]] = []
+        self._started = time.time()
         for t in tracked:
             if not self._resolve_one(t, pending_claims):
                 continue
@@ -124,7 +126,14 @@ class Submitter:
         """Follow live claims of other submitters; break stale ones and claim those steps."""
         deadline = time.monotonic() + _CLAIM_ID_WAIT_SEC
         while True:
-            unnamed = [(t, c) for t, c in pending if c.job_id is None and c.submitter_alive()]
+            # Wait only for submitters that started claiming before us: two submitters that
+            # split the steps between them would otherwise each wait for the other to name its
+            # jobs, and neither would submit until the wait ran out.
+            unnamed = [
+                (t, c)
+                for t, c in pending
+                if c.job_id is None and c.submitter_alive() and c.claimed_at < self._started
+            ]
             if not unnamed or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -135,6 +144,9 @@ class Submitter:
         states = self.scheduler.states(named, force=True) if named else {}
         retry: list[Tracked] = []
         for t, claim in pending:
+            if claim.job_id is None and claim.submitter_alive():
+                t.origin, t.job_id = "foreign", None  # its job id is read from the claim later
+                continue
             state = states.get(claim.job_id or "", "")
             if claim.job_id and state not in FINAL:
                 t.origin, t.job_id = "foreign", claim.job_id
