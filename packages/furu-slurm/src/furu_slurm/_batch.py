@@ -22,6 +22,9 @@ from furu_slurm._errors import SlurmJobError, SlurmWaitTimeout
 from furu_slurm._scheduler import FINAL, PENDING, RUNNING, Scheduler
 from furu_slurm._submission import Tracked
 
+# SLURM's requeue delay after a preemption is `cred_expire` (120 s by default).
+_REQUEUE_GRACE_SEC = 180.0
+
 _log = get_logger()
 FILE_CHECK_SEC = 0.2
 
@@ -240,6 +243,8 @@ class Batch:
         held, holder_job = _records.lock_job(t.step)
         if held and holder_job == t.job_id:
             return  # the job's process is still dying (submitit waits out SIGTERM): look again
+        if state == "PREEMPTED" and self._requeue_may_follow(t):
+            return  # sacct shows PREEMPTED until a requeued job is PENDING again: look again
         requeue = state == "CANCELLED" and FURU_CONFIG.cancelled_is_preempted
         budget = t.resubmits < FURU_CONFIG.preempt_max
         if requeue and budget and t.origin == "submitted" and self._resubmit is not None:
@@ -259,6 +264,15 @@ class Batch:
             return
         _claim.release(t.step._furu_location.meta_dir, t.job_id)
         self._finish_from_state(t, f"job {t.job_id} ended {state} without a result", state)
+
+    def _requeue_may_follow(self, t: Tracked) -> bool:
+        """A preemption the job recorded itself is followed by a requeue; give it a while."""
+        state = _records.read_state(t.step)
+        attempt = state.attempt if state else None
+        if attempt is None or attempt.status is not AttemptStatus.PREEMPTED:
+            return False
+        first_seen = t.extra.setdefault("preempted_seen_at", time.monotonic())
+        return bool(time.monotonic() - first_seen < _REQUEUE_GRACE_SEC)
 
     def _finish_cancelled(self, t: Tracked, reason: str) -> None:
         _records.write_attempt(
