@@ -11,10 +11,12 @@ setup:
 	@scripts/ensure-uv.sh
 	@$(UV) sync --locked --all-packages --quiet
 
-demo: setup
+demo: setup frontend-build
 	$(UV) run --locked python examples/pipeline.py
 	@echo "--- running the same pipeline again: everything is a cache hit ---"
 	$(UV) run --locked python examples/pipeline.py
+	@echo "--- the dashboard over this store (open the URL below; Ctrl-C stops it) ---"
+	$(UV) run --locked furu-dashboard serve --host 127.0.0.1
 
 lint: setup
 	$(UV) run --locked ruff check .
@@ -41,7 +43,7 @@ typecheck: setup
 pytest: setup
 	$(UV) run --locked pytest
 
-test: lint typecheck pytest
+test: lint typecheck frontend pytest
 
 # The dashboard (frontend/): install exactly the lock, fail when its API types drifted from
 # openapi.json, lint, type-check, unit-test, and build it into furu_server/static (git-ignored),

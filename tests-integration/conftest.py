@@ -14,7 +14,7 @@ if str(HERE) not in sys.path:  # furu_steps, furu_driver and furu_harness live h
 
 from furu_harness import Store, furu_config, store_config  # noqa: E402
 
-pytest_plugins = ["slurm.fixtures", "server_fixtures"]
+pytest_plugins = ["slurm.fixtures", "server_fixtures", "dashboard_fixtures"]
 
 
 @pytest.fixture

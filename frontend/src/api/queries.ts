@@ -1,0 +1,258 @@
+/** TanStack Query hooks over the API: one per route the dashboard reads, and its actions. */
+import {
+  keepPreviousData,
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type UseQueryOptions,
+} from "@tanstack/react-query";
+
+import { useRefetchInterval } from "@/lib/refresh";
+
+import { api, unwrap, type Order, type SortKey } from "./client";
+
+export type SearchParams = {
+  query: string;
+  sort: SortKey;
+  order: Order;
+  limit: number;
+  offset: number;
+};
+
+export const keys = {
+  all: ["furu"] as const,
+  stats: () => ["furu", "stats"] as const,
+  namespaces: () => ["furu", "namespaces"] as const,
+  search: (p: SearchParams) => ["furu", "search", p] as const,
+  experiment: (ns: string, hash: string) => ["furu", "experiment", ns, hash] as const,
+  relationships: (ns: string, hash: string) => ["furu", "relationships", ns, hash] as const,
+  lineage: (ns: string, hash: string) => ["furu", "lineage", ns, hash] as const,
+  artifacts: (ns: string, hash: string) => ["furu", "artifacts", ns, hash] as const,
+  preview: (ns: string, hash: string, path: string, offset: number, limit: number) =>
+    ["furu", "preview", ns, hash, path, offset, limit] as const,
+  snippet: (ns: string, hash: string, set: string[]) => ["furu", "snippet", ns, hash, set] as const,
+  dag: () => ["furu", "dag"] as const,
+  run: (id: string) => ["furu", "run", id] as const,
+};
+
+export function searchExperiments(p: SearchParams) {
+  return unwrap(
+    api.POST("/api/experiments/search", {
+      body: { query: p.query.trim() || null, sort: p.sort, order: p.order, limit: p.limit, offset: p.offset },
+    }),
+  );
+}
+
+export function useSearch(p: SearchParams, options: { enabled?: boolean; live?: boolean } = {}) {
+  const interval = useRefetchInterval();
+  return useQuery({
+    queryKey: keys.search(p),
+    queryFn: () => searchExperiments(p),
+    placeholderData: keepPreviousData,
+    enabled: options.enabled ?? true,
+    refetchInterval: options.live === false ? false : interval,
+    retry: (n, err) => !(err as { code?: string }).code?.startsWith("filter") && n < 2,
+  });
+}
+
+/** The server's parse of a text filter (the tree, or a syntax error with its position). */
+export function useParsedFilter(query: string) {
+  return useQuery({
+    queryKey: ["furu", "parse", query],
+    queryFn: () => unwrap(api.POST("/api/filters/parse", { body: { query } })),
+    enabled: query.trim() !== "",
+    retry: false,
+    staleTime: Infinity,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useStats() {
+  const interval = useRefetchInterval();
+  return useQuery({
+    queryKey: keys.stats(),
+    queryFn: () => unwrap(api.GET("/api/stats")),
+    refetchInterval: interval,
+  });
+}
+
+export function useNamespaces() {
+  return useQuery({
+    queryKey: keys.namespaces(),
+    queryFn: () => unwrap(api.GET("/api/namespaces")),
+    staleTime: 10_000,
+  });
+}
+
+export function fetchExperiment(namespace: string, hash: string) {
+  return unwrap(api.GET("/api/experiments/{namespace}/{hash}", { params: { path: { namespace, hash } } }));
+}
+
+export function experimentQuery(namespace: string, hash: string) {
+  return {
+    queryKey: keys.experiment(namespace, hash),
+    queryFn: () => fetchExperiment(namespace, hash),
+    staleTime: 5_000,
+  } satisfies UseQueryOptions<Awaited<ReturnType<typeof fetchExperiment>>, Error, unknown, readonly unknown[]>;
+}
+
+export function useExperiment(namespace: string, hash: string) {
+  const interval = useRefetchInterval();
+  return useQuery({ ...experimentQuery(namespace, hash), refetchInterval: interval });
+}
+
+export function useRelationships(namespace: string, hash: string) {
+  const interval = useRefetchInterval();
+  return useQuery({
+    queryKey: keys.relationships(namespace, hash),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/experiments/{namespace}/{hash}/relationships", {
+          params: { path: { namespace, hash } },
+        }),
+      ),
+    refetchInterval: interval,
+  });
+}
+
+export function useLineage(namespace: string, hash: string) {
+  return useQuery({
+    queryKey: keys.lineage(namespace, hash),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/experiments/{namespace}/{hash}/lineage", {
+          params: { path: { namespace, hash }, query: { depth: 10, limit: 500 } },
+        }),
+      ),
+  });
+}
+
+export function useArtifacts(namespace: string, hash: string) {
+  return useQuery({
+    queryKey: keys.artifacts(namespace, hash),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/experiments/{namespace}/{hash}/artifacts", { params: { path: { namespace, hash } } }),
+      ),
+  });
+}
+
+export function fetchPreview(namespace: string, hash: string, path: string, offset: number, limit: number) {
+  return unwrap(
+    api.GET("/api/experiments/{namespace}/{hash}/preview/{path}", {
+      params: { path: { namespace, hash, path }, query: { offset, limit } },
+    }),
+  );
+}
+
+export function usePreview(namespace: string, hash: string, path: string | null, offset = 0, limit = 100) {
+  return useQuery({
+    queryKey: keys.preview(namespace, hash, path ?? "", offset, limit),
+    queryFn: () => fetchPreview(namespace, hash, path ?? "", offset, limit),
+    enabled: path !== null && path !== "",
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useSnippet(namespace: string, hash: string, set: string[] = []) {
+  return useQuery({
+    queryKey: keys.snippet(namespace, hash, set),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/experiments/{namespace}/{hash}/snippet", {
+          params: { path: { namespace, hash }, query: set.length ? { set } : {} },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
+}
+
+export function useDag() {
+  const interval = useRefetchInterval(10_000);
+  return useQuery({
+    queryKey: keys.dag(),
+    queryFn: () => unwrap(api.GET("/api/dag")),
+    refetchInterval: interval,
+  });
+}
+
+export function useRun(id: string | null) {
+  return useQuery({
+    queryKey: keys.run(id ?? ""),
+    queryFn: () => unwrap(api.GET("/api/runs/{run_id}", { params: { path: { run_id: id ?? "" } } })),
+    enabled: id !== null,
+    refetchInterval: (q) => (q.state.data?.status === "running" || !q.state.data ? 700 : false),
+  });
+}
+
+// ------------------------------------------------------------------ actions
+
+type Ref = { namespace: string; hash: string };
+
+function useInvalidateAll() {
+  const client = useQueryClient();
+  return async () => {
+    await api.POST("/api/index/refresh", { params: { query: { full: false } } }).catch(() => undefined);
+    await client.invalidateQueries({ queryKey: keys.all });
+  };
+}
+
+export function useDeleteExperiment() {
+  const refresh = useInvalidateAll();
+  return useMutation({
+    mutationFn: (ref: Ref) =>
+      unwrap(api.DELETE("/api/experiments/{namespace}/{hash}", { params: { path: ref } })),
+    onSuccess: refresh,
+  });
+}
+
+export function useInvalidateExperiment() {
+  const refresh = useInvalidateAll();
+  return useMutation({
+    mutationFn: ({ ref, dependents }: { ref: Ref; dependents: boolean }) =>
+      unwrap(
+        api.POST("/api/experiments/{namespace}/{hash}/invalidate", {
+          params: { path: ref },
+          body: { dependents },
+        }),
+      ),
+    onSuccess: refresh,
+  });
+}
+
+export function useSetTags() {
+  const refresh = useInvalidateAll();
+  return useMutation({
+    scope: { id: "labels" },
+    mutationFn: ({ ref, tags }: { ref: Ref; tags: string[] }) =>
+      unwrap(api.PUT("/api/experiments/{namespace}/{hash}/tags", { params: { path: ref }, body: { tags } })),
+    onSuccess: refresh,
+  });
+}
+
+export function useSetName() {
+  const refresh = useInvalidateAll();
+  return useMutation({
+    scope: { id: "labels" },
+    mutationFn: ({ ref, name }: { ref: Ref; name: string | null }) =>
+      unwrap(api.PUT("/api/experiments/{namespace}/{hash}/name", { params: { path: ref }, body: { name } })),
+    onSuccess: refresh,
+  });
+}
+
+export function useRerun() {
+  return useMutation({
+    mutationFn: ({ ref, overrides, force }: { ref: Ref; overrides?: Record<string, unknown>; force: boolean }) =>
+      unwrap(
+        api.POST("/api/experiments/{namespace}/{hash}/rerun", {
+          params: { path: ref },
+          body: { overrides: overrides ?? {}, force },
+        }),
+      ),
+  });
+}
+
+export function useRefreshAll() {
+  return useInvalidateAll();
+}

@@ -1,0 +1,82 @@
+import { fireEvent, screen } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+
+import type { ExperimentSummary } from "@/api/client";
+import { renderWithProviders } from "@/test/render";
+
+import { ExperimentsTable, type TableProps } from "./ExperimentsTable";
+
+function summary(i: number): ExperimentSummary {
+  return {
+    namespace: "ml.TrainModel",
+    hash: `hash${String(i).padStart(6, "0")}`,
+    class_name: "TrainModel",
+    result_status: i % 10 === 0 ? "failed" : "success",
+    attempt_status: i % 10 === 0 ? "failed" : "success",
+    attempt_number: 1,
+    backend: "local",
+    hostname: "h",
+    user: "u",
+    started_at: null,
+    ended_at: null,
+    updated_at: null,
+    created_at: null,
+    runtime_sec: i,
+    n_dependencies: 1,
+    name: null,
+    tags: [],
+    version_controlled: false,
+    size_bytes: 1024,
+    furu_dir: "/x",
+  };
+}
+
+function props(overrides: Partial<TableProps> = {}): TableProps {
+  return {
+    total: 100_000,
+    rowAt: (i) => (i < 100 ? summary(i) : undefined),
+    columns: ["status", "class", "hash", "runtime"],
+    sort: "updated",
+    order: "desc",
+    onSort: vi.fn(),
+    onRange: vi.fn(),
+    selected: new Map(),
+    onToggle: vi.fn(),
+    onToggleAll: vi.fn(),
+    focus: -1,
+    onFocus: vi.fn(),
+    onOpen: vi.fn(),
+    ...overrides,
+  };
+}
+
+describe("ExperimentsTable", () => {
+  it("renders only the rows on screen of 100,000", () => {
+    renderWithProviders(<ExperimentsTable {...props()} />);
+    return screen.findByText("hash000000").then(() => {
+      const rows = screen.getAllByRole("row");
+      expect(rows.length).toBeGreaterThan(10);
+      expect(rows.length).toBeLessThan(80);
+      expect(screen.getByRole("grid")).toHaveAttribute("aria-rowcount", "100000");
+    });
+  });
+
+  it("sorts by a column's key and toggles the order", async () => {
+    const onSort = vi.fn();
+    renderWithProviders(<ExperimentsTable {...props({ onSort, sort: "runtime", order: "desc" })} />);
+    fireEvent.click(await screen.findByRole("button", { name: "Sort by runtime" }));
+    expect(onSort).toHaveBeenCalledWith("runtime", "asc");
+    fireEvent.click(screen.getByRole("button", { name: "Sort by status" }));
+    expect(onSort).toHaveBeenLastCalledWith("status", "desc");
+  });
+
+  it("opens a row on click and selects it with its checkbox", async () => {
+    const onOpen = vi.fn();
+    const onToggle = vi.fn();
+    renderWithProviders(<ExperimentsTable {...props({ onOpen, onToggle })} />);
+    fireEvent.click(await screen.findByText("hash000003"));
+    expect(onOpen).toHaveBeenCalledWith(expect.objectContaining({ hash: "hash000003" }));
+    fireEvent.click(screen.getByRole("checkbox", { name: "Select TrainModel hash000004" }));
+    expect(onToggle).toHaveBeenCalledWith(expect.objectContaining({ hash: "hash000004" }));
+  });
+});

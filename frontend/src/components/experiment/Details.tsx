@@ -1,0 +1,161 @@
+import { ChevronRightIcon } from "lucide-react";
+import type { ReactNode } from "react";
+
+import type { ExperimentDetail, Related, Relationships } from "@/api/client";
+import { formatDuration, formatTime } from "@/lib/format";
+
+import { ExperimentLink } from "../ExperimentLink";
+import { ExperimentStatus, StatusBadge } from "../StatusBadge";
+import { Card, CardContent, CardHeader, CardTitle } from "../ui/card";
+
+export function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <>
+      <dt className="text-muted-foreground">{label}</dt>
+      <dd className="min-w-0 break-words">{children ?? "–"}</dd>
+    </>
+  );
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v ? v : typeof v === "number" ? String(v) : null);
+
+/** The latest attempt: where and when it ran, and its error with the traceback. */
+export function AttemptCard({ e }: { e: ExperimentDetail }) {
+  const attempt = ((e.state ?? {}) as { attempt?: Record<string, unknown> | null }).attempt ?? null;
+  const scheduler = (attempt?.scheduler ?? {}) as Record<string, unknown>;
+  return (
+    <Card data-testid="attempt">
+      <CardHeader>
+        <CardTitle>Current attempt {e.attempt_number != null && <span className="text-muted-foreground">#{e.attempt_number}</span>}</CardTitle>
+        <span className="ml-auto">
+          <StatusBadge status={e.attempt_status} />
+        </span>
+      </CardHeader>
+      <CardContent className="grid gap-3">
+        {attempt ? (
+          <dl className="grid grid-cols-[8rem_1fr] gap-x-3 gap-y-1 text-sm">
+            <Field label="backend">{e.backend}</Field>
+            <Field label="host / pid">{`${e.hostname ?? "–"} / ${str(attempt.pid) ?? "–"}`}</Field>
+            <Field label="started">{formatTime(e.started_at)}</Field>
+            <Field label="ended">{formatTime(e.ended_at)}</Field>
+            <Field label="runtime">{formatDuration(e.runtime_sec)}</Field>
+            {str(attempt.reason) && <Field label="reason">{str(attempt.reason)}</Field>}
+            {Object.keys(scheduler).length > 0 && <Field label="scheduler">{<span className="font-mono text-xs">{JSON.stringify(scheduler)}</span>}</Field>}
+          </dl>
+        ) : (
+          <div className="text-sm text-muted-foreground">No attempt recorded.</div>
+        )}
+        {e.error && (e.error.type || e.error.message) && (
+          <div className="grid gap-2" data-testid="error">
+            <div className="rounded-md border border-destructive/40 bg-destructive/5 p-2 text-sm">
+              <span className="font-mono font-semibold text-destructive">{e.error.type}</span>
+              {e.error.message && <span className="font-mono">: {e.error.message}</span>}
+            </div>
+            {e.error.traceback && (
+              <details open>
+                <summary className="cursor-pointer text-xs text-muted-foreground">Traceback</summary>
+                <pre className="mt-1 max-h-80 overflow-auto rounded-md bg-muted p-2 font-mono text-xs leading-relaxed" data-testid="traceback">
+                  {e.error.traceback}
+                </pre>
+              </details>
+            )}
+          </div>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+/** How the experiment was made: git state, machine, command, Python. */
+export function MetadataCard({ e }: { e: ExperimentDetail }) {
+  const m = (e.metadata ?? {}) as Record<string, unknown>;
+  const patch = str(m.git_patch);
+  return (
+    <Card data-testid="metadata">
+      <CardHeader>
+        <CardTitle>Metadata</CardTitle>
+      </CardHeader>
+      <CardContent>
+        {e.metadata ? (
+          <dl className="grid grid-cols-[8rem_1fr] gap-x-3 gap-y-1 text-sm">
+            <Field label="git commit">{str(m.git_commit) ? <span className="font-mono text-xs">{str(m.git_commit)}</span> : "–"}</Field>
+            <Field label="git branch">{str(m.git_branch)}</Field>
+            <Field label="git remote">{str(m.git_remote)}</Field>
+            <Field label="uncommitted">{patch ? `${patch.split("\n").length} lines of diff` : "none"}</Field>
+            <Field label="host">{str(m.hostname)}</Field>
+            <Field label="user">{str(m.user)}</Field>
+            <Field label="command">{str(m.command) && <code className="font-mono text-xs">{str(m.command)}</code>}</Field>
+            <Field label="python">{str(m.python_version)}</Field>
+            <Field label="executable">{str(m.executable) && <span className="font-mono text-xs">{str(m.executable)}</span>}</Field>
+            <Field label="platform">{str(m.platform)}</Field>
+            <Field label="created">{formatTime(str(m.timestamp) ?? e.created_at)}</Field>
+            <Field label="version control">{e.version_controlled ? "version-controlled (kept with the code)" : "not version-controlled (in the store)"}</Field>
+          </dl>
+        ) : (
+          <div className="text-sm text-muted-foreground">No readable metadata.json.</div>
+        )}
+        {patch && (
+          <details className="mt-3">
+            <summary className="cursor-pointer text-xs text-muted-foreground">Uncommitted diff</summary>
+            <pre className="mt-1 max-h-80 overflow-auto rounded-md bg-muted p-2 font-mono text-xs">{patch}</pre>
+          </details>
+        )}
+        {e.problems.length > 0 && (
+          <ul className="mt-3 list-disc pl-5 text-sm text-amber-700 dark:text-amber-300">
+            {e.problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function RelatedList({ items, empty }: { items: Related[]; empty: string }) {
+  if (items.length === 0) return <div className="py-2 text-sm text-muted-foreground">{empty}</div>;
+  return (
+    <ul className="divide-y">
+      {items.map((r) => (
+        <li key={`${r.field}-${r.namespace}/${r.hash}`} className="flex items-center gap-2 py-1.5 text-sm">
+          <ExperimentStatus result={r.result_status} attempt={r.attempt_status} />
+          <ExperimentLink namespace={r.namespace} hash={r.hash} className="flex min-w-0 flex-1 items-center gap-1 truncate hover:underline">
+            <span className="font-medium">{r.class_name}</span>
+            <span className="font-mono text-xs text-muted-foreground">{r.hash.slice(0, 10)}</span>
+            <ChevronRightIcon className="size-3 text-muted-foreground" />
+          </ExperimentLink>
+          <span className="shrink-0 font-mono text-xs text-muted-foreground">{r.field}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** What this experiment depends on, and everything that depends on it. */
+export function RelationshipsCard({ rel }: { rel: Relationships | undefined }) {
+  return (
+    <Card data-testid="relationships">
+      <CardHeader>
+        <CardTitle>Dependencies</CardTitle>
+      </CardHeader>
+      <CardContent className="grid gap-3 pt-2">
+        {!rel ? (
+          <div className="text-sm text-muted-foreground">Loading…</div>
+        ) : (
+          <>
+            <div>
+              <div className="text-xs font-medium text-muted-foreground">Parents (it depends on)</div>
+              <RelatedList items={rel.parents} empty="None." />
+            </div>
+            <div data-testid="children">
+              <div className="text-xs font-medium text-muted-foreground">
+                Children (depend on it){rel.children_total > rel.children.length && ` — ${rel.children.length} of ${rel.children_total}`}
+              </div>
+              <RelatedList items={rel.children} empty="None." />
+            </div>
+          </>
+        )}
+      </CardContent>
+    </Card>
+  );
+}

@@ -1,0 +1,174 @@
+/** Two or more experiments side by side: config, metadata, status, and their charts overlaid. */
+import { useQueries } from "@tanstack/react-query";
+import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
+import { XIcon } from "lucide-react";
+import { useState, type ReactNode } from "react";
+
+import { parseRef, type ExperimentDetail, type Preview } from "@/api/client";
+import { experimentQuery, fetchPreview, keys, useArtifacts } from "@/api/queries";
+import { ChartControls, defaultAxes, isTableFile } from "@/components/charts/ChartControls";
+import { ResultChart, type ChartKind } from "@/components/charts/ResultChart";
+import { ExperimentLink } from "@/components/ExperimentLink";
+import { EmptyState, ErrorState, LoadingState } from "@/components/States";
+import { ExperimentStatus } from "@/components/StatusBadge";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
+import { Checkbox } from "@/components/ui/input";
+import { compareConfigs } from "@/lib/config";
+import { formatAgo, formatBytes, formatDuration, formatValue } from "@/lib/format";
+import { cn } from "@/lib/utils";
+
+const route = getRouteApi("/compare");
+
+const META: { label: string; get: (e: ExperimentDetail) => ReactNode; text: (e: ExperimentDetail) => string }[] = [
+  { label: "status", get: (e) => <ExperimentStatus result={e.result_status} attempt={e.attempt_status} />, text: (e) => `${e.result_status}/${e.attempt_status}` },
+  { label: "class", get: (e) => e.class_name, text: (e) => e.namespace },
+  { label: "name", get: (e) => e.name ?? "–", text: (e) => e.name ?? "" },
+  { label: "tags", get: (e) => e.tags.join(", ") || "–", text: (e) => e.tags.join(",") },
+  { label: "created", get: (e) => formatAgo(e.created_at), text: (e) => e.created_at ?? "" },
+  { label: "runtime", get: (e) => formatDuration(e.runtime_sec), text: (e) => String(e.runtime_sec) },
+  { label: "size", get: (e) => formatBytes(e.size_bytes), text: (e) => String(e.size_bytes) },
+  { label: "host", get: (e) => e.hostname ?? "–", text: (e) => e.hostname ?? "" },
+  { label: "user", get: (e) => e.user ?? "–", text: (e) => e.user ?? "" },
+  { label: "git commit", get: (e) => <span className="font-mono text-xs">{String((e.metadata as Record<string, unknown> | null)?.git_commit ?? "–").slice(0, 12)}</span>, text: (e) => String((e.metadata as Record<string, unknown> | null)?.git_commit ?? "") },
+  { label: "command", get: (e) => <span className="font-mono text-xs">{String((e.metadata as Record<string, unknown> | null)?.command ?? "–")}</span>, text: (e) => String((e.metadata as Record<string, unknown> | null)?.command ?? "") },
+];
+
+function OverlaidCharts({ experiments }: { experiments: ExperimentDetail[] }) {
+  const first = experiments[0];
+  const artifacts = useArtifacts(first.namespace, first.hash);
+  const files = (artifacts.data?.entries ?? []).filter((e) => e.type === "file" && isTableFile(e.path)).map((e) => e.path);
+  const [file, setFile] = useState("");
+  const chosen = file || files[0] || "";
+  const previews = useQueries({
+    queries: experiments.map((e) => ({
+      queryKey: keys.preview(e.namespace, e.hash, chosen, 0, 1000),
+      queryFn: () => fetchPreview(e.namespace, e.hash, chosen, 0, 1000),
+      enabled: chosen !== "",
+      retry: false,
+    })),
+  });
+  const [chosenAxes, setAxes] = useState<{ file: string; x: string; ys: string[]; kind: ChartKind } | null>(null);
+  const axes = chosenAxes?.file === chosen ? chosenAxes : null;
+  const loaded = previews.map((p, i) => ({ name: experiments[i].name ?? experiments[i].hash.slice(0, 8), preview: p.data })).filter((s): s is { name: string; preview: Preview } => !!s.preview && s.preview.kind === "table");
+  const current = axes ?? { ...defaultAxes(loaded[0]?.preview), kind: "line" as ChartKind };
+  if (!artifacts.data) return <LoadingState rows={3} />;
+  if (files.length === 0) return <EmptyState title="No result tables to chart">The first experiment wrote no CSV, JSON lines, JSON or parquet file.</EmptyState>;
+  return (
+    <div className="grid gap-3">
+      <ChartControls files={files} file={chosen} onFile={setFile} preview={loaded[0]?.preview} x={current.x} ys={current.ys} kind={current.kind} onChange={(v) => setAxes({ ...current, ...v, file: chosen })} />
+      {previews.some((p) => p.isLoading) ? (
+        <LoadingState rows={4} />
+      ) : loaded.length === 0 || current.ys.length === 0 ? (
+        <EmptyState title="Nothing to plot">Pick a file every experiment has, and a y column.</EmptyState>
+      ) : (
+        <>
+          <ResultChart series={loaded} x={current.x} ys={current.ys} kind={current.kind} />
+          {loaded.length < experiments.length && <div className="text-xs text-muted-foreground">{experiments.length - loaded.length} of the experiments have no {chosen}.</div>}
+        </>
+      )}
+    </div>
+  );
+}
+
+export function ComparePage() {
+  const { ids } = route.useSearch();
+  const navigate = useNavigate({ from: "/compare" });
+  const refs = (ids ?? "").split(",").filter((r) => r.includes("/"));
+  const results = useQueries({ queries: refs.map((r) => experimentQuery(parseRef(r).namespace, parseRef(r).hash)) });
+  const [onlyDiff, setOnlyDiff] = useState(true);
+  const experiments = results.map((r) => r.data).filter((d): d is ExperimentDetail => !!d);
+  const rows = compareConfigs(experiments.map((e) => e.config));
+  const remove = (ref: string) => void navigate({ search: { ids: refs.filter((r) => r !== ref).join(",") || undefined } });
+
+  if (refs.length < 2) {
+    return (
+      <div className="grid gap-3">
+        <h1 className="text-lg font-semibold">Compare</h1>
+        <Card>
+          <EmptyState title="Pick two or more experiments to compare">
+            Select rows in the <Link to="/experiments" className="text-primary underline">experiments table</Link> (their checkboxes, or <kbd>x</kbd>), then press Compare (or <kbd>c</kbd>).
+          </EmptyState>
+        </Card>
+      </div>
+    );
+  }
+  const error = results.find((r) => r.error)?.error;
+  if (error) return <ErrorState error={error} />;
+  if (experiments.length < refs.length) return <LoadingState rows={8} label="Loading experiments" />;
+  const shown = onlyDiff ? rows.filter((r) => r.differs) : rows;
+  const grid = { gridTemplateColumns: `minmax(10rem, 16rem) repeat(${experiments.length}, minmax(9rem, 1fr))` };
+
+  return (
+    <div className="grid gap-4" data-testid="compare-page">
+      <div className="flex items-center gap-3">
+        <h1 className="text-lg font-semibold">Compare {experiments.length} experiments</h1>
+      </div>
+      <Card>
+        <CardHeader>
+          <CardTitle>Config</CardTitle>
+          <label className="ml-auto flex items-center gap-2 text-xs">
+            <Checkbox checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} aria-label="Only differing fields" />
+            only differing fields ({rows.filter((r) => r.differs).length} of {rows.length})
+          </label>
+        </CardHeader>
+        <CardContent className="overflow-x-auto p-0">
+          <div className="grid min-w-max text-sm" style={grid} role="table" data-testid="compare-config">
+            <div className="sticky left-0 border-b bg-muted px-3 py-2 text-xs font-medium text-muted-foreground" role="columnheader">field</div>
+            {experiments.map((e, i) => (
+              <div key={refs[i]} className="flex items-center gap-1 border-b bg-muted px-3 py-2" role="columnheader">
+                <ExperimentLink namespace={e.namespace} hash={e.hash} className="truncate text-primary hover:underline">
+                  <span className="font-medium">{e.class_name}</span> <span className="font-mono text-xs">{e.name ?? e.hash.slice(0, 8)}</span>
+                </ExperimentLink>
+                <Button size="xs" variant="ghost" className="ml-auto" aria-label={`Remove ${e.hash} from the comparison`} onClick={() => remove(refs[i])}>
+                  <XIcon />
+                </Button>
+              </div>
+            ))}
+            {shown.length === 0 && <div className="col-span-full px-3 py-4 text-sm text-muted-foreground">The configs are identical.</div>}
+            {shown.map((r) => (
+              <div key={r.path} className="contents" role="row" data-differs={r.differs || undefined}>
+                <div className="border-b px-3 py-1.5 font-mono text-xs text-muted-foreground">{r.path}</div>
+                {r.values.map((v, i) => (
+                  <div key={i} className={cn("border-b px-3 py-1.5 font-mono text-xs break-all", r.differs && "bg-amber-50 dark:bg-amber-500/10")}>
+                    {v === undefined ? <span className="text-muted-foreground">(absent)</span> : formatValue(v)}
+                  </div>
+                ))}
+              </div>
+            ))}
+          </div>
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <CardTitle>Status and metadata</CardTitle>
+        </CardHeader>
+        <CardContent className="overflow-x-auto p-0">
+          <div className="grid min-w-max text-sm" style={grid} data-testid="compare-metadata">
+            {META.map((m) => {
+              const differs = new Set(experiments.map(m.text)).size > 1;
+              return (
+                <div key={m.label} className="contents">
+                  <div className="border-b px-3 py-1.5 text-xs text-muted-foreground">{m.label}</div>
+                  {experiments.map((e, i) => (
+                    <div key={i} className={cn("truncate border-b px-3 py-1.5", differs && "bg-amber-50 dark:bg-amber-500/10")}>
+                      {m.get(e)}
+                    </div>
+                  ))}
+                </div>
+              );
+            })}
+          </div>
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <CardTitle>Results, overlaid</CardTitle>
+        </CardHeader>
+        <CardContent>
+          <OverlaidCharts experiments={experiments} />
+        </CardContent>
+      </Card>
+    </div>
+  );
+}
