@@ -274,3 +274,22 @@ def test_truncated_metadata(tmp_path: Path) -> None:
     path.write_text('{"furu_hash": "ab')
     with pytest.raises(FuruStoreError, match="metadata \\(config, git and environment\\)"):
         MetadataManager.read(tmp_path)
+
+
+def test_adopted_git_state_is_recorded_instead_of_asking_git(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from furu import _metadata
+
+    monkeypatch.setattr(_metadata, "_adopted_git", None)
+    adopted = {
+        "git_commit": "f" * 40,
+        "git_branch": "submitted",
+        "git_remote": None,
+        "git_patch": None,
+        "git_submodules": {},
+    }
+    _metadata.adopt_git_info(adopted)
+    monkeypatch.setattr(_metadata, "_git", lambda *args: pytest.fail("asked git"))
+    metadata = _metadata.MetadataManager.build(steps.Counted(value=77)._furu_record())
+    assert (metadata.git_commit, metadata.git_branch) == ("f" * 40, "submitted")

@@ -51,6 +51,26 @@ def _truncate_patch(patch: str, limit: int) -> str:
     )
 
 
+_adopted_git: dict[str, Any] | None = None
+
+
+def adopt_git_info(info: dict[str, Any]) -> None:
+    """Record `info` (another process's `git_info`) as this process's git state.
+
+    A job started by a scheduler runs the code its submitter had: it records the submitter's
+    git state instead of asking git again (five subprocesses per job).
+    """
+    global _adopted_git
+    _adopted_git = dict(info)
+
+
+def current_git_info() -> dict[str, Any]:
+    """The git state to record: adopted from a submitter, else asked of git once."""
+    if _adopted_git is not None:
+        return _adopted_git
+    return git_info(FURU_CONFIG.ignore_git_diff, FURU_CONFIG.max_git_patch_bytes)
+
+
 @functools.cache
 def git_info(ignore_diff: bool, patch_limit: int) -> dict[str, Any]:
     """The git state of the working directory, once per process and setting."""
@@ -126,7 +146,7 @@ class MetadataManager:
     @staticmethod
     def build(step_record: dict[str, Any]) -> Metadata:
         """Combine what the step knows about itself with git and the machine."""
-        git = git_info(FURU_CONFIG.ignore_git_diff, FURU_CONFIG.max_git_patch_bytes)
+        git = current_git_info()
         return Metadata(
             **step_record,
             **git,

@@ -31,7 +31,10 @@ from typing import Any
 
 import furu
 from furu import AttemptStatus, Furu
+from furu._metadata import adopt_git_info, current_git_info
 from furu_slurm import _claim, _records
+
+GIT_KEY = "__git_info__"
 
 _log = logging.getLogger("furu_slurm")
 
@@ -117,6 +120,9 @@ class NodeTask:
         for name, value in self.settings.items():
             if hasattr(config, name):
                 setattr(config, name, value)
+        git = self.settings.get(GIT_KEY)
+        if isinstance(git, dict):
+            adopt_git_info(git)
         furu.configure_logging()
 
     def _announce(self, job_id: str | None) -> None:
@@ -202,5 +208,5 @@ def _log_paths() -> tuple[str | None, str | None]:
 
 
 def settings_snapshot() -> dict[str, Any]:
-    """The submitter's settings, to apply on the node."""
-    return dataclasses.asdict(furu.FURU_CONFIG)
+    """The submitter's settings, to apply on the node, with its git state (asked once)."""
+    return {**dataclasses.asdict(furu.FURU_CONFIG), GIT_KEY: current_git_info()}
