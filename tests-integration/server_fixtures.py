@@ -166,3 +166,36 @@ def live_server(built_store: BuiltStore) -> Iterator[LiveServer]:
 
         httpx.post(f"{server.url}/api/index/refresh", timeout=30).raise_for_status()
         yield server
+
+
+@contextlib.contextmanager
+def running_step(tmp_path: Path, lr: float) -> Iterator[tuple[Any, Path]]:
+    """A `TrainModel` held inside `_create` on a thread: yields `(step, release file)`.
+
+    Writing the release file lets it finish; on exit it is released, joined, and any error it
+    raised fails the test.
+    """
+    release, started = tmp_path / "release", tmp_path / "started"
+    step = server_steps.TrainModel(
+        corpus=server_steps.Corpus(), lr=lr, release_path=str(release), started_path=str(started)
+    )
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            step.load_or_create()
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert time.monotonic() < deadline, "the step never started"
+            time.sleep(0.01)
+        yield step, release
+    finally:
+        release.write_text("go")
+        worker.join(60)
+    assert not errors

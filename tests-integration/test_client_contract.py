@@ -135,21 +135,9 @@ def test_pagination_is_iteration(client: FuruClient, fresh_store: BuiltStore) ->
 def test_log_tailing_follows_a_running_step(
     client: FuruClient, fresh_store: BuiltStore, tmp_path: Path
 ) -> None:
-    import threading
+    from server_fixtures import running_step
 
-    import server_steps
-
-    release, started = tmp_path / "release", tmp_path / "started"
-    step = server_steps.TrainModel(
-        corpus=server_steps.Corpus(), lr=0.75, release_path=str(release), started_path=str(started)
-    )
-    worker = threading.Thread(target=step.load_or_create)
-    worker.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not started.exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+    with running_step(tmp_path, lr=0.75) as (step, release):
         time.sleep(0.05)
         client.refresh_index()
         seen = []
@@ -159,9 +147,6 @@ def test_log_tailing_follows_a_running_step(
             seen.append(text)
             release.write_text("go")
         assert "step 0 loss" in "".join(seen)
-    finally:
-        release.write_text("go")
-        worker.join(60)
 
 
 def test_errors_are_typed(client: FuruClient, fresh_store: BuiltStore) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from fastapi.testclient import TestClient
 import furu
 import server_steps
 from furu_harness import HERE
-from server_fixtures import AUTH, BuiltStore, app_client
+from server_fixtures import AUTH, BuiltStore, app_client, running_step
 
 
 def test_tags_and_name_are_stored_in_the_artifact_and_listed(
@@ -95,25 +94,12 @@ def test_invalidate_with_dependents_reaches_every_descendant(
 def test_a_running_experiment_is_neither_deleted_nor_invalidated(
     fresh_api: TestClient, fresh_store: BuiltStore, tmp_path: Path
 ) -> None:
-    release, started = tmp_path / "release", tmp_path / "started"
-    step = server_steps.TrainModel(
-        corpus=server_steps.Corpus(), lr=0.25, release_path=str(release), started_path=str(started)
-    )
-    worker = threading.Thread(target=step.load_or_create)
-    worker.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not started.exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+    with running_step(tmp_path, lr=0.25) as (step, _):
         url = f"/api/experiments/{step._furu_namespace}/{step._furu_hash}"
         for method, suffix in (("DELETE", ""), ("POST", "/invalidate")):
             got = fresh_api.request(method, url + suffix, headers=AUTH)
             assert got.status_code == 409, got.text
             assert got.json()["error"]["code"] == "experiment_running"
-    finally:
-        release.write_text("go")
-        worker.join(60)
     assert step.exists()
 
 

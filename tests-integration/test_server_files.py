@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ from fastapi.testclient import TestClient
 
 import furu
 import server_steps
-from server_fixtures import BuiltStore
+from server_fixtures import BuiltStore, running_step
 
 
 def test_logs_page_by_offset(api: TestClient, built_store: BuiltStore) -> None:
@@ -39,26 +37,7 @@ def test_logs_page_by_offset(api: TestClient, built_store: BuiltStore) -> None:
 def test_a_log_can_be_followed_while_the_step_runs(
     fresh_api: TestClient, fresh_store: BuiltStore, tmp_path: Path
 ) -> None:
-    release = tmp_path / "release"
-    started = tmp_path / "started"
-    step = server_steps.TrainModel(
-        corpus=server_steps.Corpus(), lr=0.5, release_path=str(release), started_path=str(started)
-    )
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            step.load_or_create()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not started.exists():
-            assert time.monotonic() < deadline, "the step never started"
-            time.sleep(0.01)
+    with running_step(tmp_path, lr=0.5) as (step, release):
         fresh_api.post("/api/index/refresh")
         url = f"/api/experiments/{step._furu_namespace}/{step._furu_hash}"
         first = fresh_api.get(url + "/logs").json()
@@ -72,10 +51,6 @@ def test_a_log_can_be_followed_while_the_step_runs(
             body = "".join(resp.iter_text())
         assert "event: end" in body
         assert '"reason": "finished"' in body
-    finally:
-        release.write_text("go")
-        worker.join(60)
-    assert not errors
     assert fresh_api.get(url + "/logs").json()["running"] is False
 
 
