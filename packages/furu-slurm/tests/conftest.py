@@ -40,6 +40,7 @@ def fake_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCluster
     tools = {
         "sbatch": """
             echo "$*" >> "$D/sbatch.calls"
+            if [ -f "$D/sbatch.refuse" ]; then cat "$D/sbatch.refuse" >&2; exit 1; fi
             n=$(( $(cat "$D/next" 2>/dev/null || echo 100) + 1 )); echo $n > "$D/next"
             echo "Submitted batch job $n"
         """,

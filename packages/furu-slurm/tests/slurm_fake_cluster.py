@@ -20,6 +20,14 @@ class FakeCluster:
         (self.dir / "sacct.out").write_text(text)
         (self.dir / "sacct.rc").write_text(str(rc))
 
+    def refuse_sbatch(self, message: str | None) -> None:
+        """Make `sbatch` print `message` and fail (None: accept again)."""
+        path = self.dir / "sbatch.refuse"
+        if message is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_text(message + "\n")
+
     def scripts(self) -> list[str]:
         """The sbatch scripts submitted, in order."""
         return [Path(line.split()[-1]).read_text() for line in self.calls("sbatch")]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from unit_steps import Base, Big, Child
 
 import furu
 import furu_slurm
+from furu_slurm import _node, _submission
 from furu_slurm._node import NodeTask
 
 
@@ -131,3 +134,76 @@ def test_the_node_refuses_past_the_requeue_budget(tmp_path, monkeypatch) -> None
     monkeypatch.setenv("SLURM_RESTART_COUNT", "2")
     assert NodeTask(step=step)() == {"outcome": "done"}
     assert step.exists()
+
+
+def test_settings_and_git_patch_are_written_once_not_into_every_task(
+    fake_cluster: FakeCluster, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patch = "+" + "x" * 200_000  # a dirty repository's diff
+    git = {"git_commit": "abc", "git_branch": "main", "git_remote": None, "git_patch": patch}
+    monkeypatch.setattr(_node, "current_git_info", lambda: git)
+    base = Base(name="b")
+    batch = _executor(tmp_path).submit_many([base, *(Child(base=base, i=i) for i in range(20))])
+    assert batch.sbatch_calls == 2
+    jobs = tmp_path / "jobs"
+    (settings_file,) = jobs.glob("furu-settings-*.pkl")
+    settings = pickle.loads(settings_file.read_bytes())
+    assert settings["__git_info__"]["git_patch"] == patch
+    assert settings["base_root"] == furu.FURU_CONFIG.base_root
+    task_pickles = list(jobs.glob("*_submitted.pkl"))
+    assert len(task_pickles) == 21
+    assert max(p.stat().st_size for p in task_pickles) < 10_000
+
+
+def test_the_node_applies_the_submitter_s_settings(tmp_path) -> None:
+    furu.FURU_CONFIG.preempt_max = 7
+    path = _node.write_settings(tmp_path / "jobs")
+    furu.FURU_CONFIG.preempt_max = 1
+    step = Base(name="settled")
+    assert NodeTask(step=step, settings_path=path)() == {"outcome": "done"}
+    assert furu.FURU_CONFIG.preempt_max == 7
+    assert step.exists()
+
+
+def test_a_node_whose_settings_file_is_gone_says_what_happened(tmp_path) -> None:
+    missing = tmp_path / "jobs" / "furu-settings-gone.pkl"
+    with pytest.raises(furu_slurm.SlurmConfigError, match="is gone") as info:
+        NodeTask(step=Base(name="lost"), settings_path=str(missing))()
+    assert str(missing) in str(info.value)
+    assert "Submit the steps again" in str(info.value)
+    missing.parent.mkdir()
+    missing.write_bytes(b"not a pickle")
+    with pytest.raises(furu_slurm.SlurmConfigError, match="unreadable"):
+        NodeTask(step=Base(name="lost"), settings_path=str(missing))()
+
+
+def test_an_sbatch_refusal_fails_the_steps_with_sbatch_s_words(
+    fake_cluster: FakeCluster, tmp_path
+) -> None:
+    fake_cluster.refuse_sbatch("sbatch: error: invalid partition specified: nosuch")
+    steps = [Base(name=str(i)) for i in range(3)]
+    batch = _executor(tmp_path).submit_many(steps)
+    assert batch.counts()["failed"] == 3
+    (_, error), *_ = batch.errors()
+    assert isinstance(error, furu_slurm.SlurmSubmitError)
+    assert "invalid partition specified: nosuch" in str(error)
+    assert "Check the resources" in str(error)
+    fake_cluster.refuse_sbatch(None)  # the claims were released: a new submission goes through
+    again = _executor(tmp_path).submit_many(steps)
+    assert again.sbatch_calls == 1
+    assert all(t.origin == "submitted" for t in again.tracked)
+
+
+def test_a_full_disk_for_the_job_files_fails_the_submission_clearly(
+    fake_cluster: FakeCluster, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(folder: Any) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder))
+
+    monkeypatch.setattr(_submission, "write_settings", full)
+    batch = _executor(tmp_path).submit_many([Base(name="nospace")])
+    (_, error), *_ = batch.errors()
+    assert isinstance(error, furu_slurm.SlurmSubmitError)
+    assert "No space left on device" in str(error)
+    assert "another folder" in str(error)
+    assert fake_cluster.calls("sbatch") == []

@@ -13,17 +13,53 @@ furu.load_or_create_many(sweep, executor=ex)                   # job arrays with
 ```
 """
 
-from furu_slurm._batch import Batch
-from furu_slurm._errors import (
-    FuruSlurmError,
-    SlurmConfigError,
-    SlurmJobError,
-    SlurmSubmitError,
-    SlurmWaitTimeout,
-)
-from furu_slurm._executor import SlurmExecutor, StepJob, submit_many
-from furu_slurm._resources import Resources
-from furu_slurm._scheduler import parse_sacct
+# Helpers under private names: everything public in `dir(furu_slurm)` is in `__all__`.
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from furu_slurm._batch import Batch
+    from furu_slurm._errors import (
+        FuruSlurmError,
+        SlurmConfigError,
+        SlurmJobError,
+        SlurmSubmitError,
+        SlurmWaitTimeout,
+    )
+    from furu_slurm._executor import SlurmExecutor, StepJob, submit_many
+    from furu_slurm._resources import Resources
+    from furu_slurm._scheduler import parse_sacct
+
+# Imported on first use. Every array task on a node unpickles a `furu_slurm._node.NodeTask`,
+# which imports this package first: the node then pays only for `_node`, `_claim` and
+# `_records`, not for the submitting and watching half (see benchmarks/bench_slurm.py).
+_LAZY = {
+    "Batch": "furu_slurm._batch",
+    "FuruSlurmError": "furu_slurm._errors",
+    "SlurmConfigError": "furu_slurm._errors",
+    "SlurmJobError": "furu_slurm._errors",
+    "SlurmSubmitError": "furu_slurm._errors",
+    "SlurmWaitTimeout": "furu_slurm._errors",
+    "SlurmExecutor": "furu_slurm._executor",
+    "StepJob": "furu_slurm._executor",
+    "submit_many": "furu_slurm._executor",
+    "Resources": "furu_slurm._resources",
+    "parse_sacct": "furu_slurm._scheduler",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'furu_slurm' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

@@ -7,7 +7,7 @@ still catches everything:
 furu.FuruError
 └── FuruSlurmError            anything furu-slurm could not do
     ├── SlurmConfigError      an executor, a resources object or a FURU_* setting is unusable
-    ├── SlurmSubmitError      sbatch refused a submission (carries the command's output)
+    ├── SlurmSubmitError      a submission failed: sbatch refused it, or its files could not be written
     ├── SlurmJobError         a job ended without a result (carries job id and scheduler state)
     └── SlurmWaitTimeout      waiting for jobs took longer than the deadline given
 ```
@@ -30,7 +30,7 @@ class SlurmConfigError(FuruSlurmError, ValueError):
 
 
 class SlurmSubmitError(FuruSlurmError):
-    """The scheduler refused a submission.
+    """A submission failed: the scheduler refused it, or its files could not be written.
 
     Attributes:
         command: the command that failed, as one string.

@@ -2,7 +2,9 @@
 
 A `NodeTask` is what furu-slurm pickles for submitit. On the node it
 
-1. points furu at the submitter's store and settings (a node may not share its environment),
+1. points furu at the submitter's store and settings (a node may not share its environment):
+   they are written once per submission to a file beside the job files (`write_settings`),
+   so a dirty repository's git patch is not copied into each of an array's thousand pickles,
 2. says in the step's `furu.log` which job this is and where its stdout/stderr go,
 3. refuses to run when a dependency submitted in the same batch did not succeed (and records
    the step as cancelled, naming that dependency) or when the job was requeued more than
@@ -24,8 +26,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import pickle
 import subprocess
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,7 @@ import furu
 from furu import AttemptStatus, Furu
 from furu._metadata import adopt_git_info, current_git_info
 from furu_slurm import _claim, _records
+from furu_slurm._errors import SlurmConfigError
 
 GIT_KEY = "__git_info__"
 
@@ -72,12 +77,13 @@ class NodeTask:
     Attributes:
         step: the step.
         deps: `(description, furu_dir)` of the steps of the same batch it needs.
-        settings: the submitter's `FURU_CONFIG` fields, applied on the node.
+        settings_path: the submitter's settings and git state (`write_settings`), applied on
+            the node; None keeps the node's own.
     """
 
     step: Furu[Any]
     deps: tuple[tuple[str, str], ...] = ()
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings_path: str | None = None
 
     def __call__(self) -> dict[str, Any]:
         self._apply_settings()
@@ -116,11 +122,12 @@ class NodeTask:
         return {"outcome": "done"}
 
     def _apply_settings(self) -> None:
+        settings = read_settings(self.settings_path) if self.settings_path else {}
         config = furu.FURU_CONFIG
-        for name, value in self.settings.items():
+        for name, value in settings.items():
             if hasattr(config, name):
                 setattr(config, name, value)
-        git = self.settings.get(GIT_KEY)
+        git = settings.get(GIT_KEY)
         if isinstance(git, dict):
             adopt_git_info(git)
         furu.configure_logging()
@@ -207,6 +214,37 @@ def _log_paths() -> tuple[str | None, str | None]:
         return None, None
 
 
-def settings_snapshot() -> dict[str, Any]:
-    """The submitter's settings, to apply on the node, with its git state (asked once)."""
-    return {**dataclasses.asdict(furu.FURU_CONFIG), GIT_KEY: current_git_info()}
+def write_settings(folder: Path) -> str:
+    """Write the submitter's settings and git state once, for every task of a submission."""
+    snapshot = {**dataclasses.asdict(furu.FURU_CONFIG), GIT_KEY: current_git_info()}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"furu-settings-{uuid.uuid4().hex}.pkl"
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(snapshot, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return str(path)
+
+
+def read_settings(path: str) -> dict[str, Any]:
+    """The settings `write_settings` wrote; a clear error when the file is gone or damaged."""
+    try:
+        with open(path, "rb") as f:
+            settings = pickle.load(f)
+    except FileNotFoundError:
+        raise SlurmConfigError(
+            f"the submitter's settings file {path} is gone, so this job cannot know which "
+            "store and settings to use. Was the job folder cleaned while jobs were queued? "
+            "Submit the steps again."
+        ) from None
+    except Exception as exc:
+        raise SlurmConfigError(
+            f"the submitter's settings file {path} is unreadable ({type(exc).__name__}: {exc}). "
+            "Submit the steps again."
+        ) from None
+    if not isinstance(settings, dict):
+        raise SlurmConfigError(
+            f"the submitter's settings file {path} holds {type(settings).__name__}, not the "
+            "settings furu-slurm wrote. Submit the steps again."
+        )
+    return settings

@@ -19,7 +19,7 @@ from typing import Any
 from furu import AttemptStatus, Furu, get_logger
 from furu_slurm import _claim, _records
 from furu_slurm._errors import SlurmSubmitError
-from furu_slurm._node import NodeTask, settings_snapshot
+from furu_slurm._node import NodeTask, write_settings
 from furu_slurm._resources import Resources, resources_of, time_minutes
 from furu_slurm._scheduler import FINAL, Scheduler
 
@@ -61,10 +61,11 @@ class Tracked:
         return self.step._furu_short()
 
 
-def _job_paths(folder: Path, job_id: str) -> Any:
+def _job_folder(folder: Path) -> Path:
+    """The part of submitit's folder before any `%j`: shared by every job of a submission."""
     from submitit.core.utils import JobPaths
 
-    return JobPaths(folder, job_id=job_id, task_id=0)
+    return Path(JobPaths.get_first_id_independent_folder(folder))
 
 
 class Submitter:
@@ -83,6 +84,7 @@ class Submitter:
         self.scheduler = scheduler
         self.sbatch_calls = 0
         self._started = 0.0  # when this submitter began claiming (see _settle_claims)
+        self._settings_path: str | None = None  # written once, read by every task
 
     # ------------------------------------------------------------ resolving
 
@@ -240,14 +242,23 @@ class Submitter:
     def _submit_group(self, members: Sequence[Tracked], by_index: dict[int, Tracked]) -> None:
         dependency = self._dependency_spec(members, by_index)
         ex = self._executor_for(members, dependency)
-        settings = settings_snapshot()
+        try:
+            settings_path = self._settings_file(Path(ex.folder))
+        except OSError as exc:
+            self._submission_failed(
+                members,
+                f"could not write the submitter's settings beside the job files ({exc}). Free "
+                "space there, or give furu_slurm.SlurmExecutor another folder.",
+                exc,
+            )
+            return
         tasks = [
             NodeTask(
                 step=t.step,
                 deps=tuple(
                     (by_index[d].describe(), str(by_index[d].step.furu_dir)) for d in t.deps
                 ),
-                settings=settings,
+                settings_path=settings_path,
             )
             for t in members
         ]
@@ -256,7 +267,14 @@ class Submitter:
         try:
             jobs = ex.submit_array(tasks)
         except Exception as exc:
-            self._submission_failed(members, exc)
+            output = str(getattr(exc, "output", "") or exc)
+            self._submission_failed(
+                members,
+                f"sbatch refused it: {output.strip()[:2000]}. Check the resources (partition, "
+                "time, account) given to furu_slurm.SlurmExecutor or the step's "
+                "_slurm_resources.",
+                exc,
+            )
             return
         partition = ex.parameters["additional_parameters"].get("partition") or ex.parameters.get(
             "partition"
@@ -264,15 +282,18 @@ class Submitter:
         for t, job in zip(members, jobs, strict=True):
             self._record_submitted(t, job, partition)
 
-    def _submission_failed(self, members: Sequence[Tracked], exc: Exception) -> None:
-        output = str(getattr(exc, "output", "") or exc)
+    def _settings_file(self, folder: Path) -> str:
+        """The submitter's settings, written once for every task this submitter sends."""
+        if self._settings_path is None:
+            self._settings_path = write_settings(_job_folder(folder))
+        return self._settings_path
+
+    def _submission_failed(self, members: Sequence[Tracked], why: str, exc: Exception) -> None:
+        names = ", ".join(t.describe() for t in members[:3]) + (", ..." if len(members) > 3 else "")
         error = SlurmSubmitError(
-            f"sbatch refused the array of {len(members)} step(s) "
-            f"({', '.join(t.describe() for t in members[:3])}{', ...' if len(members) > 3 else ''}): "
-            f"{output.strip()[:2000]}. Check the resources (partition, time, account) given to "
-            "furu_slurm.SlurmExecutor or the step's _slurm_resources.",
+            f"could not submit the array of {len(members)} step(s) ({names}): {why}",
             command="sbatch",
-            output=output,
+            output=str(getattr(exc, "output", "") or exc),
         )
         for t in members:
             t.outcome, t.error = "failed", error
