@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import furu
 import furu_slurm
 from slurm.fixtures import SlurmEnv, sh, wait_for
 from slurm_steps import CountTo, Square, lines
@@ -125,3 +126,59 @@ def test_preemption_by_a_higher_priority_partition_checkpoints_and_resumes(
     final = _attempt(victim)
     assert final["status"] == "success"
     assert final["number"] == 2
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_cancelled_is_preempted_resubmits_a_cancelled_job_and_it_resumes(
+    slurm: SlurmEnv,
+) -> None:
+    """FURU_CANCELLED_IS_PREEMPTED=1: an `scancel` counts as preemption, within FURU_PREEMPT_MAX."""
+    furu.FURU_CONFIG.cancelled_is_preempted = True
+    furu.FURU_CONFIG.preempt_max = 1
+    history = slurm.path("history.log")
+    step = CountTo(n=30, step_secs=0.25, history_path=history)
+    batch = furu_slurm.submit_many([step], executor=slurm.executor())
+    first_job = batch.tracked[0].job_id
+    assert first_job
+    waiter = _Waiter(batch)
+    wait_for(lambda: _progress(step) >= 6, what="the step to make progress", timeout=60)
+    sh("scancel", first_job)
+
+    seen = _statuses_until_done(step, waiter)
+    assert waiter.join()["done"] == 1
+    second_job = batch.tracked[0].job_id
+    assert second_job
+    assert second_job != first_job
+    assert seen[-1] == "success"
+    result = step.load_or_create()
+    assert result["count"] == 30
+    assert result["resumed_from"] > 0  # its saved progress survived the cancel
+    final = _attempt(step)
+    assert final["scheduler"]["job_id"] == second_job
+    assert final["number"] >= 2
+    log = (step.furu_dir / ".furu" / "furu.log").read_text(encoding="utf-8")
+    assert f"as slurm job {first_job}" in log
+    assert (
+        f"job {first_job} CANCELLED; FURU_CANCELLED_IS_PREEMPTED=1: resubmitted "
+        "(1 of FURU_PREEMPT_MAX=1)" in log
+    )
+    assert f"as slurm job {second_job}" in log
+
+
+@pytest.mark.timeout(120)
+def test_a_second_cancel_past_preempt_max_is_a_cancel(slurm: SlurmEnv) -> None:
+    furu.FURU_CONFIG.cancelled_is_preempted = True
+    furu.FURU_CONFIG.preempt_max = 0
+    history = slurm.path("history.log")
+    step = CountTo(n=400, step_secs=0.25, history_path=history)
+    batch = furu_slurm.submit_many([step], executor=slurm.executor())
+    job = batch.tracked[0].job_id
+    assert job
+    waiter = _Waiter(batch)
+    wait_for(lambda: _progress(step) >= 2, what="the step to make progress", timeout=60)
+    sh("scancel", job)
+    assert waiter.join()["failed"] == 1
+    assert batch.tracked[0].job_id == job  # not resubmitted: FURU_PREEMPT_MAX=0
+    assert "cancelled in SLURM" in str(dict(batch.errors())[step._furu_short()])
+    assert _attempt(step)["status"] == "cancelled"

@@ -249,13 +249,14 @@ class Batch:
         budget = t.resubmits < FURU_CONFIG.preempt_max
         if requeue and budget and t.origin == "submitted" and self._resubmit is not None:
             t.resubmits += 1
-            _records.write_attempt(
-                t.step,
-                AttemptStatus.PREEMPTED,
-                scheduler={},
-                reason=f"job {t.job_id} CANCELLED; FURU_CANCELLED_IS_PREEMPTED=1: resubmitted",
-                only_if_job=t.job_id,
+            reason = (
+                f"job {t.job_id} CANCELLED; FURU_CANCELLED_IS_PREEMPTED=1: resubmitted "
+                f"({t.resubmits} of FURU_PREEMPT_MAX={FURU_CONFIG.preempt_max})"
             )
+            _records.write_attempt(
+                t.step, AttemptStatus.PREEMPTED, scheduler={}, reason=reason, only_if_job=t.job_id
+            )
+            _records.log_line(t.step, f"{t.describe()}: {reason}")
             _claim.release(t.step._furu_location.meta_dir, t.job_id)
             self._resubmit(t)
             return
