@@ -18,7 +18,7 @@ if str(HERE) not in sys.path:  # the tests dir is rootless: make core_test_steps
 import core_test_steps  # noqa: E402
 
 import furu  # noqa: E402
-from furu import _compute, _logging  # noqa: E402
+from furu import _compute, _logging, _metadata  # noqa: E402
 
 
 def _is_furus(handler: logging.Handler) -> bool:
@@ -37,8 +37,9 @@ def furu_store(tmp_path: Path) -> Iterator[Path]:
     root = logging.getLogger()
     root_level = root.level
     furu_level = furu.get_logger().level
-    configured = _logging._configured
     excepthook = sys.excepthook
+    _unconfigure_logging(root)  # whatever ran before (other packages' tests) set it up
+    _metadata._adopted_git = None  # a job adopts its submitter's git state; a test never
     store = tmp_path / "store"
     furu.set_furu_root(store)
     config.version_controlled_root = tmp_path / "vc"
@@ -55,12 +56,17 @@ def furu_store(tmp_path: Path) -> Iterator[Path]:
         os.environ.update(saved_env)
         _compute._forced_done.clear()
         _compute._forced_done.update(forced_done)
-        for handler in [h for h in root.handlers if _is_furus(h)]:
-            root.removeHandler(handler)
+        _unconfigure_logging(root)
         root.setLevel(root_level)
         furu.get_logger().setLevel(furu_level)
-        _logging._configured = configured
         sys.excepthook = excepthook
+
+
+def _unconfigure_logging(root: logging.Logger) -> None:
+    """Take furu's handlers off the root logger, so the next `configure_logging()` runs."""
+    for handler in [h for h in root.handlers if _is_furus(h)]:
+        root.removeHandler(handler)
+    _logging._configured = False
 
 
 @pytest.fixture

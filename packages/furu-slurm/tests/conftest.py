@@ -18,6 +18,7 @@ if str(HERE) not in sys.path:  # unit_steps lives here
 from slurm_fake_cluster import FakeCluster  # noqa: E402
 
 import furu  # noqa: E402
+from furu import _metadata  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,7 @@ def furu_store(tmp_path: Path) -> Iterator[Path]:
     finally:
         for name, value in saved.items():
             setattr(config, name, value)
+        _metadata._adopted_git = None  # the node tasks run here adopt the submitter's git state
 
 
 @pytest.fixture
