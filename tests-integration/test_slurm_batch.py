@@ -139,3 +139,31 @@ def _interrupt_main() -> None:
     import _thread
 
     _thread.interrupt_main()
+
+
+@pytest.mark.timeout(120)
+def test_reconcile_records_a_job_cancelled_while_nobody_watched(slurm: SlurmEnv) -> None:
+    later = Square(x=7, log_path=slurm.path("events.log"))
+    runs = Square(x=8, log_path=slurm.path("events.log"))
+    ex = slurm.executor(sbatch_args={"begin": "now+1hour"})  # pending until cancelled
+    batch = furu_slurm.submit_many([later], executor=ex)  # and nobody waits for it
+    job = batch.tracked[0].job_id
+    assert job
+    assert _attempt(later)["status"] == "queued"
+    furu_slurm.submit_many([runs], executor=slurm.executor()).wait(timeout=60, progress=False)
+    sh("scancel", job)
+    wait_for(
+        lambda: "CANCELLED" in sh("sacct", "-n", "-X", "-P", "-o", "State", "-j", job),
+        what="sacct to list the job as cancelled",
+    )
+
+    rows = {r.job_id: r for r in furu_slurm.reconcile()}
+    assert rows[job].scheduler_state == "CANCELLED"
+    assert rows[job].now == "cancelled"
+    assert _attempt(later)["status"] == "cancelled"
+    assert "nobody was watching" in str(_attempt(later)["reason"])
+    assert _attempt(runs)["status"] == "success"  # a finished step is not an open attempt
+    again = furu_slurm.submit_many([later], executor=slurm.executor())
+    assert again.sbatch_calls == 1
+    assert again.wait(timeout=60, progress=False)["done"] == 1
+    assert later.load_or_create() == 49

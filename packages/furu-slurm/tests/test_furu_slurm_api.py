@@ -13,6 +13,7 @@ import furu_slurm
 EXPECTED = [
     "Batch",
     "FuruSlurmError",
+    "Reconciled",
     "Resources",
     "SlurmConfigError",
     "SlurmExecutor",
@@ -22,6 +23,7 @@ EXPECTED = [
     "StepJob",
     "__version__",
     "parse_sacct",
+    "reconcile",
     "submit_many",
 ]
 

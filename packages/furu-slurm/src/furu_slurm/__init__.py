@@ -27,6 +27,7 @@ if _typing.TYPE_CHECKING:
         SlurmWaitTimeout,
     )
     from furu_slurm._executor import SlurmExecutor, StepJob, submit_many
+    from furu_slurm._reconcile import Reconciled, reconcile
     from furu_slurm._resources import Resources
     from furu_slurm._scheduler import parse_sacct
 
@@ -43,6 +44,8 @@ _LAZY = {
     "SlurmExecutor": "furu_slurm._executor",
     "StepJob": "furu_slurm._executor",
     "submit_many": "furu_slurm._executor",
+    "Reconciled": "furu_slurm._reconcile",
+    "reconcile": "furu_slurm._reconcile",
     "Resources": "furu_slurm._resources",
     "parse_sacct": "furu_slurm._scheduler",
 }
@@ -66,6 +69,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Batch",
     "FuruSlurmError",
+    "Reconciled",
     "Resources",
     "SlurmConfigError",
     "SlurmExecutor",
@@ -75,5 +79,6 @@ __all__ = [
     "StepJob",
     "__version__",
     "parse_sacct",
+    "reconcile",
     "submit_many",
 ]

@@ -36,6 +36,7 @@ from typing import Any
 import furu
 from furu import AttemptStatus, Furu
 from furu._metadata import adopt_git_info, current_git_info
+from furu._store import FURU_DIR, SUCCESS_FILE
 from furu_slurm import _claim, _records
 from furu_slurm._errors import SlurmConfigError
 
@@ -148,10 +149,9 @@ class NodeTask:
     def _failed_dependency(self) -> str | None:
         """The first batch dependency that has no result and that nobody is computing."""
         for description, furu_dir in self.deps:
-            meta = Path(furu_dir) / ".furu"
-            if (meta / "SUCCESS.json").exists():
+            if (Path(furu_dir) / FURU_DIR / SUCCESS_FILE).exists():
                 continue
-            if _dependency_in_progress(meta):
+            if _records.lock_held(Path(furu_dir)):
                 continue
             return description
         return None
@@ -181,13 +181,6 @@ class NodeTask:
             _requeue(job_id)
         _records.log_line(step, f"{step._furu_short()}: {reason}")
         raise _Requeued(reason)
-
-
-def _dependency_in_progress(meta: Path) -> bool:
-    from furu._lock import read_lock
-
-    holder = read_lock(meta / "compute.lock")
-    return holder is not None and holder.is_alive()
 
 
 def _requeue(job_id: str | None) -> None:

@@ -19,8 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from furu import Attempt, AttemptStatus, Furu, FuruError, ResultStatus, StateManager, StepState
+from furu._store import FURU_DIR, LOCK_FILE, SUCCESS_FILE
 
 _HOST = socket.gethostname()
+
+Where = Furu[Any] | Path
+"""A step, or its directory (what `reconcile` has: it reads the store without user code)."""
+
+
+def _furu_dir(step: Where) -> Path:
+    return step if isinstance(step, Path) else step.furu_dir
 
 
 def _user() -> str:
@@ -36,19 +44,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def read_state(step: Furu[Any]) -> StepState | None:
+def read_state(step: Where) -> StepState | None:
     """The state as written (None when absent or unreadable)."""
     try:
-        return StateManager(step.furu_dir).read_raw()
+        return StateManager(_furu_dir(step)).read_raw()
     except (FuruError, OSError):
         return None
 
 
-def lock_held(step: Furu[Any]) -> bool:
+def lock_held(step: Where) -> bool:
     """Whether a live process holds the step's compute lock right now."""
     from furu._lock import read_lock  # the core's lock format: one reader for both packages
 
-    holder = read_lock(step._furu_location.meta_dir / "compute.lock")
+    holder = read_lock(_furu_dir(step) / FURU_DIR / LOCK_FILE)
     return holder is not None and holder.is_alive()
 
 
@@ -56,14 +64,14 @@ def lock_job(step: Furu[Any]) -> tuple[bool, str | None]:
     """(a live process holds the lock, the scheduler job id it runs in, if any)."""
     from furu._lock import read_lock
 
-    holder = read_lock(step._furu_location.meta_dir / "compute.lock")
+    holder = read_lock(step._furu_location.meta_dir / LOCK_FILE)
     if holder is None or not holder.is_alive():
         return False, None
     return True, holder.job_id
 
 
 def write_attempt(
-    step: Furu[Any],
+    step: Where,
     status: AttemptStatus,
     *,
     scheduler: dict[str, Any],
@@ -77,9 +85,10 @@ def write_attempt(
     """
     if lock_held(step):
         return False
-    states = StateManager(step.furu_dir)
-    previous = read_state(step)
-    if os.path.exists(step._furu_location.success):
+    furu_dir = _furu_dir(step)
+    states = StateManager(furu_dir)
+    previous = read_state(furu_dir)
+    if os.path.exists(furu_dir / FURU_DIR / SUCCESS_FILE):
         return False
     count = previous.attempts if previous else 0
     stamp = _now()
@@ -128,9 +137,9 @@ def job_of(attempt: Attempt | None) -> str | None:
     return None if attempt is None else _job_of(attempt)
 
 
-def log_line(step: Furu[Any], text: str) -> None:
+def log_line(step: Where, text: str) -> None:
     """Append one line to the step's `.furu/furu.log` (created if needed)."""
-    meta = step._furu_location.meta_dir
+    meta = _furu_dir(step) / FURU_DIR
     meta.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     with open(Path(meta) / "furu.log", "a", encoding="utf-8") as f:
