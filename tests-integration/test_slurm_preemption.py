@@ -128,22 +128,29 @@ def test_preemption_by_a_higher_priority_partition_checkpoints_and_resumes(
     assert final["number"] == 2
 
 
+def _cancel_while_counting(
+    slurm: SlurmEnv, *, preempt_max: int, n: int
+) -> tuple[CountTo, furu_slurm.Batch, _Waiter, str]:
+    """With FURU_CANCELLED_IS_PREEMPTED=1: submit a counting step, scancel it once it counts."""
+    furu.FURU_CONFIG.cancelled_is_preempted = True
+    furu.FURU_CONFIG.preempt_max = preempt_max
+    step = CountTo(n=n, step_secs=0.25, history_path=slurm.path("history.log"))
+    batch = furu_slurm.submit_many([step], executor=slurm.executor())
+    job = batch.tracked[0].job_id
+    assert job
+    waiter = _Waiter(batch)
+    wait_for(lambda: _progress(step) >= 4, what="the step to make progress", timeout=60)
+    sh("scancel", job)
+    return step, batch, waiter, job
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_cancelled_is_preempted_resubmits_a_cancelled_job_and_it_resumes(
     slurm: SlurmEnv,
 ) -> None:
     """FURU_CANCELLED_IS_PREEMPTED=1: an `scancel` counts as preemption, within FURU_PREEMPT_MAX."""
-    furu.FURU_CONFIG.cancelled_is_preempted = True
-    furu.FURU_CONFIG.preempt_max = 1
-    history = slurm.path("history.log")
-    step = CountTo(n=30, step_secs=0.25, history_path=history)
-    batch = furu_slurm.submit_many([step], executor=slurm.executor())
-    first_job = batch.tracked[0].job_id
-    assert first_job
-    waiter = _Waiter(batch)
-    wait_for(lambda: _progress(step) >= 6, what="the step to make progress", timeout=60)
-    sh("scancel", first_job)
+    step, batch, waiter, first_job = _cancel_while_counting(slurm, preempt_max=1, n=30)
 
     seen = _statuses_until_done(step, waiter)
     assert waiter.join()["done"] == 1
@@ -167,17 +174,8 @@ def test_cancelled_is_preempted_resubmits_a_cancelled_job_and_it_resumes(
 
 
 @pytest.mark.timeout(120)
-def test_a_second_cancel_past_preempt_max_is_a_cancel(slurm: SlurmEnv) -> None:
-    furu.FURU_CONFIG.cancelled_is_preempted = True
-    furu.FURU_CONFIG.preempt_max = 0
-    history = slurm.path("history.log")
-    step = CountTo(n=400, step_secs=0.25, history_path=history)
-    batch = furu_slurm.submit_many([step], executor=slurm.executor())
-    job = batch.tracked[0].job_id
-    assert job
-    waiter = _Waiter(batch)
-    wait_for(lambda: _progress(step) >= 2, what="the step to make progress", timeout=60)
-    sh("scancel", job)
+def test_a_cancel_past_preempt_max_is_a_cancel(slurm: SlurmEnv) -> None:
+    step, batch, waiter, job = _cancel_while_counting(slurm, preempt_max=0, n=400)
     assert waiter.join()["failed"] == 1
     assert batch.tracked[0].job_id == job  # not resubmitted: FURU_PREEMPT_MAX=0
     assert "cancelled in SLURM" in str(dict(batch.errors())[step._furu_short()])
