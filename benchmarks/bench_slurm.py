@@ -199,6 +199,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--node-tasks", type=int, default=30, help="cold tasks per kind (1b)")
     parser.add_argument("--poll", type=float, default=1.0, help="sacct poll interval (s)")
+    parser.add_argument("--plan-steps", type=int, default=1000, help="steps planned (2)")
+    parser.add_argument("--plan-cached", type=int, default=900, help="of which cached (2)")
     args = parser.parse_args()
     furu.FURU_CONFIG.ignore_git_diff = True
     for name in ("furu", "slurm_steps"):  # a line per step would drown the table
@@ -225,7 +227,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-slurm-") as d:
         node_plain, node_furu = node_task_cpu(Path(d), args.node_tasks)
     with tempfile.TemporaryDirectory(prefix="bench-slurm-") as d:
-        first, calls, jobs, patch, written = run_planning(Path(d), 1000, 900)
+        first, calls, jobs, patch, written = run_planning(
+            Path(d), args.plan_steps, args.plan_cached
+        )
     p, f = statistics.median(plain), statistics.median(ours)
     ratio = statistics.median(o / q for o, q in zip(ours, plain, strict=True))
     rows = [
@@ -241,7 +245,11 @@ def main() -> None:
             f"{node_furu * 1e3:.0f} ms",
             f"{node_furu / node_plain:.2f}x, +{(node_furu - node_plain) * 1e3:.0f} ms",
         ),
-        ("1000 steps, 900 cached: first sbatch returned", f"{first:.2f} s", "target <= 2 s"),
+        (
+            f"{args.plan_steps} steps, {args.plan_cached} cached: first sbatch returned",
+            f"{first:.2f} s",
+            "target <= 2 s",
+        ),
         ("  sbatch calls / jobs queued", f"{calls} / {jobs}", "target: 1 call"),
         (
             "  job files written (git diff + settings once)",
