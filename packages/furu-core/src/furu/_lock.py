@@ -152,7 +152,7 @@ def read_lock(path: Path) -> LockInfo | None:
         )
 
 
-def _claim(path: Path, payload: bytes) -> bool:
+def create_exclusive(path: Path, payload: bytes) -> bool:
     """Atomically create `path` holding `payload`; False if it already exists."""
     tmp = temp_name(path)
     with open(tmp, "wb") as f:
@@ -193,7 +193,7 @@ class ComputeLock:
             "lease_secs": lease_secs,
             "created_at": time.time(),
         }
-        if not _claim(path, json.dumps(payload).encode()):
+        if not create_exclusive(path, json.dumps(payload).encode()):
             return None
         lock = cls(path, attempt_id, lease_secs, heartbeat)
         lock._start_heartbeat()
@@ -232,7 +232,7 @@ def break_if_dead(furu_dir: Path, seen: LockInfo) -> bool:
     """Remove the lock if it still belongs to the dead attempt `seen`; True if removed."""
     lock_path = furu_dir / LOCK_FILE
     guard = furu_dir / (LOCK_FILE + ".break")
-    if not _claim(guard, f"{HOSTNAME} {os.getpid()}".encode()):
+    if not create_exclusive(guard, f"{HOSTNAME} {os.getpid()}".encode()):
         _clear_stale_guard(guard)
         return False
     try:

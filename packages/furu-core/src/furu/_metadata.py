@@ -16,7 +16,7 @@ from typing import Any
 
 from furu._errors import FuruStoreError
 from furu._settings import FURU_CONFIG
-from furu._state import _user, now_iso
+from furu._state import current_user, now_iso
 from furu._store import FURU_DIR, HOSTNAME, METADATA_FILE, read_json, write_json_atomic
 
 METADATA_SCHEMA = 1
@@ -103,7 +103,7 @@ def _environment() -> dict[str, Any]:
         "executable": sys.executable,
         "platform": platform.platform(),
         "hostname": HOSTNAME,
-        "user": _user(),
+        "user": current_user(),
     }
 
 

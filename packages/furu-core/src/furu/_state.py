@@ -101,7 +101,7 @@ class Attempt:
             backend=_backend() if backend == "local" else backend,
             host=HOSTNAME,
             pid=os.getpid(),
-            user=_user(),
+            user=current_user(),
             command=" ".join(sys.argv) or sys.executable,
             started_at=stamp,
             updated_at=stamp,
@@ -113,7 +113,8 @@ class Attempt:
         return replace(self, status=status, updated_at=stamp, ended_at=stamp, **changes)
 
 
-def _user() -> str:
+def current_user() -> str:
+    """The login name, or the uid when there is none (containers)."""
     import getpass
 
     try:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from furu._lock import create_exclusive
+from furu._store import HOSTNAME, write_bytes_atomic
+
 CLAIM_FILE = "slurm.claim"
-HOSTNAME = socket.gethostname()
 # A claim without a job id is a submitter between claim and sbatch: give it this long.
 UNNAMED_CLAIM_GRACE_SEC = 120.0
 
@@ -49,10 +50,6 @@ class Claim:
         return True
 
 
-def _temp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{HOSTNAME}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-
-
 def _payload(job_id: str | None, info: dict[str, Any], claimed_at: float) -> bytes:
     data = {"host": HOSTNAME, "pid": os.getpid(), "claimed_at": claimed_at, "job_id": job_id}
     return json.dumps({**data, **info}).encode()
@@ -61,24 +58,12 @@ def _payload(job_id: str | None, info: dict[str, Any], claimed_at: float) -> byt
 def try_claim(meta_dir: Path) -> bool:
     """Claim the step in `meta_dir` for this process; False if someone holds a claim."""
     meta_dir.mkdir(parents=True, exist_ok=True)
-    path = meta_dir / CLAIM_FILE
-    tmp = _temp(path)
-    tmp.write_bytes(_payload(None, {}, time.time()))
-    try:
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        tmp.unlink(missing_ok=True)
+    return create_exclusive(meta_dir / CLAIM_FILE, _payload(None, {}, time.time()))
 
 
 def name_job(meta_dir: Path, job_id: str, info: dict[str, Any]) -> None:
     """Record the job that will compute the step in our own claim (atomic replace)."""
-    path = meta_dir / CLAIM_FILE
-    tmp = _temp(path)
-    tmp.write_bytes(_payload(job_id, info, time.time()))
-    os.replace(tmp, path)
+    write_bytes_atomic(meta_dir / CLAIM_FILE, _payload(job_id, info, time.time()))
 
 
 def read_claim(meta_dir: Path) -> Claim | None:

@@ -10,18 +10,15 @@ furu-slurm never overwrites the record of an attempt that is computing.
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import os
-import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from furu import Attempt, AttemptStatus, Furu, FuruError, ResultStatus, StateManager, StepState
-from furu._store import FURU_DIR, LOCK_FILE, SUCCESS_FILE
-
-_HOST = socket.gethostname()
+from furu._state import current_user, now_iso
+from furu._store import FURU_DIR, HOSTNAME, LOCK_FILE, SUCCESS_FILE
 
 Where = Furu[Any] | Path
 """A step, or its directory (what `reconcile` has: it reads the store without user code)."""
@@ -29,19 +26,6 @@ Where = Furu[Any] | Path
 
 def _furu_dir(step: Where) -> Path:
     return step if isinstance(step, Path) else step.furu_dir
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
-
-
-def _now() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def read_state(step: Where) -> StepState | None:
@@ -91,7 +75,7 @@ def write_attempt(
     if os.path.exists(furu_dir / FURU_DIR / SUCCESS_FILE):
         return False
     count = previous.attempts if previous else 0
-    stamp = _now()
+    stamp = now_iso()
     last = previous.attempt if previous else None
     if only_if_job is not None and (last is None or _job_of(last) != only_if_job):
         return False
@@ -101,9 +85,9 @@ def write_attempt(
             number=count + 1,
             status=status,
             backend="submitit",
-            host=_HOST,
+            host=HOSTNAME,
             pid=os.getpid(),
-            user=_user(),
+            user=current_user(),
             command=" ".join(sys.argv) or sys.executable,
             started_at=stamp,
             updated_at=stamp,
