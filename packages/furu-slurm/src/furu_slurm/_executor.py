@@ -114,36 +114,15 @@ class SlurmExecutor:
 
     def submit_step(self, step: Furu[T]) -> StepJob[T]:
         """Submit `step` (and its missing dependencies, as their own jobs); return at once."""
-        the_plan = plan([step])
-        creates = [i for i, s in enumerate(the_plan.steps) if s.action == "create"]
-        if not creates:
+        entries, renumber, roots = _misses([step])
+        if not entries:
             return StepJob(step, None, None)
-        renumber = {old: new for new, old in enumerate(creates)}
-        entries = [
-            (
-                renumber[i],
-                the_plan.steps[i].step,
-                tuple(renumber[d] for d in the_plan.steps[i].deps),
-            )
-            for i in creates
-        ]
         batch = self._submit(entries)
-        root = renumber[the_plan.roots[0]]
-        return StepJob(step, batch, batch.tracked[root])
+        return StepJob(step, batch, batch.tracked[renumber[roots[0]]])
 
     def submit_many(self, objs: Iterable[Furu[Any]]) -> Batch:
         """Submit every missing step among `objs` and their dependencies; return at once."""
-        the_plan = plan(list(objs))
-        creates = [i for i, s in enumerate(the_plan.steps) if s.action == "create"]
-        renumber = {old: new for new, old in enumerate(creates)}
-        entries = [
-            (
-                renumber[i],
-                the_plan.steps[i].step,
-                tuple(renumber[d] for d in the_plan.steps[i].deps),
-            )
-            for i in creates
-        ]
+        entries, _, _ = _misses(list(objs))
         return self._submit(entries)
 
     # ------------------------------------------------------------ internals
@@ -164,6 +143,24 @@ class SlurmExecutor:
                 submitter.submit(tracked, [t])
 
         return Batch(tracked, scheduler, resubmit, submitter.sbatch_calls)
+
+
+def _misses(
+    objs: Sequence[Furu[Any]],
+) -> tuple[list[tuple[int, Furu[Any], tuple[int, ...]]], dict[int, int], list[int]]:
+    """The steps to create among `objs` and their dependencies, numbered from 0 in plan order.
+
+    Returns `(index, step, dependency indexes)` per miss, the plan's index -> that index, and the
+    plan's roots.
+    """
+    the_plan = plan(list(objs))
+    creates = [i for i, s in enumerate(the_plan.steps) if s.action == "create"]
+    renumber = {old: new for new, old in enumerate(creates)}
+    entries = [
+        (renumber[i], the_plan.steps[i].step, tuple(renumber[d] for d in the_plan.steps[i].deps))
+        for i in creates
+    ]
+    return entries, renumber, list(the_plan.roots)
 
 
 def submit_many(objs: Iterable[Furu[Any]], *, executor: SlurmExecutor) -> Batch:
