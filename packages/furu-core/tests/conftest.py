@@ -18,7 +18,7 @@ if str(HERE) not in sys.path:  # the tests dir is rootless: make core_test_steps
 import core_test_steps  # noqa: E402
 
 import furu  # noqa: E402
-from furu import _compute, _logging, _metadata  # noqa: E402
+from furu import _logging, _metadata, _policy  # noqa: E402
 
 
 def _is_furus(handler: logging.Handler) -> bool:
@@ -33,7 +33,7 @@ def furu_store(tmp_path: Path) -> Iterator[Path]:
     config = furu.FURU_CONFIG
     saved = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     saved_env = {k: v for k, v in os.environ.items() if k.startswith("FURU_")}
-    forced_done = set(_compute._forced_done)
+    forced_done = set(_policy._recomputed)
     root = logging.getLogger()
     root_level = root.level
     furu_level = furu.get_logger().level
@@ -44,7 +44,7 @@ def furu_store(tmp_path: Path) -> Iterator[Path]:
     furu.set_furu_root(store)
     config.version_controlled_root = tmp_path / "vc"
     core_test_steps.reset()
-    _compute._forced_done.clear()
+    _policy._recomputed.clear()
     try:
         yield store
     finally:
@@ -54,8 +54,8 @@ def furu_store(tmp_path: Path) -> Iterator[Path]:
             if key not in saved_env:
                 del os.environ[key]
         os.environ.update(saved_env)
-        _compute._forced_done.clear()
-        _compute._forced_done.update(forced_done)
+        _policy._recomputed.clear()
+        _policy._recomputed.update(forced_done)
         _unconfigure_logging(root)
         root.setLevel(root_level)
         furu.get_logger().setLevel(furu_level)

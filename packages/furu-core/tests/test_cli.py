@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import furu
-from furu._catalog import iter_catalog
 from furu._cli import main
 
 
@@ -44,17 +43,21 @@ def _make_store() -> None:
 
 def test_catalog_lists_every_step_with_namespace_and_status(furu_store: Path) -> None:
     _make_store()
-    entries = list(iter_catalog(furu_store, furu.FURU_CONFIG.version_controlled_root))
-    found = {(e.namespace, e.hash, e.state().result_status.value) for e in entries}
+    entries = list(
+        furu.Store(
+            furu_store, version_controlled_root=furu.FURU_CONFIG.version_controlled_root
+        ).step_dirs()
+    )
+    found = {(e.namespace, e.hash, e.read_state().result_status.value) for e in entries}
     assert (f"{__name__}.Listed", Listed(x=1)._furu_hash, "success") in found
     assert (f"{__name__}.Listed", Listed(x=-1)._furu_hash, "failed") in found
     kept = [e for e in entries if e.version_controlled]
     assert [(e.namespace, e.hash) for e in kept] == [(f"{__name__}.Kept", Kept(y=3)._furu_hash)]
-    assert all(e.furu_dir.is_dir() for e in entries)
+    assert all(e.path.is_dir() for e in entries)
 
 
 def test_catalog_of_a_missing_store_is_empty(tmp_path: Path) -> None:
-    assert list(iter_catalog(tmp_path / "nothing")) == []
+    assert list(furu.Store(tmp_path / "nothing").step_dirs()) == []
 
 
 def test_ls_json_and_status_filter(furu_store: Path, capsys: pytest.CaptureFixture[str]) -> None:

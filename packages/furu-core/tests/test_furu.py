@@ -20,7 +20,7 @@ from furu import (
     FuruConfigError,
     FuruIdentityError,
     ResultStatus,
-    _compute,
+    _policy,
 )
 from furu._store import HOSTNAME
 
@@ -417,7 +417,7 @@ def test_a_dead_holders_lock_is_broken(dead_pid: int, caplog: pytest.LogCaptureF
 
 def _created_by_an_earlier_run(step: furu.Furu[Any]) -> None:
     step.load_or_create()
-    _compute._forced_done.clear()  # what this process created counts as forced already
+    _policy._recomputed.clear()  # what this process created counts as forced already
 
 
 def test_force_recompute_once_per_process() -> None:
@@ -483,28 +483,77 @@ def test_dry_run_still_loads_what_is_cached() -> None:
     assert steps.Counted(value=51).load_or_create() == 102
 
 
-def test_executor_without_submit_step() -> None:
+def test_executor_that_nothing_adapts() -> None:
     step = steps.Counted(value=61)
     with pytest.raises(FuruConfigError) as info:
         step.load_or_create(executor=object())
     assert str(info.value) == (
-        "load_or_create(executor=...) got a object, which has no submit_step(step) method. "
-        "Pass a furu executor, e.g. furu_slurm.SlurmExecutor(...) from the furu-slurm "
-        "package, or call load_or_create() without executor."
+        "load_or_create(executor=...) got a builtins.object, which is not a furu executor (it "
+        "has no run() and submit_step() methods), and no installed package registers an "
+        "adapter for 'builtins' executors (entry point group 'furu.executors'). Install the "
+        "furu package for that scheduler, pass a furu executor (e.g. furu.LocalExecutor()), "
+        "or call load_or_create() without executor."
     )
     assert not step.furu_dir.exists()
 
 
+class _FakeExecutor:
+    """Follows `furu.Executor`: records what it was given, computes nothing."""
+
+    def __init__(self) -> None:
+        self.submitted: list[furu.Furu[Any]] = []
+
+    def run(self, jobs: Any, reporter: Any) -> None:
+        raise AssertionError("not called by load_or_create")
+
+    def submit_step(self, step: furu.Furu[Any]) -> Any:
+        self.submitted.append(step)
+        return "job-123"
+
+
 def test_executor_with_submit_step_gets_the_step() -> None:
-    submitted: list[furu.Furu[Any]] = []
-
-    class FakeExecutor:
-        def submit_step(self, step: furu.Furu[Any]) -> str:
-            submitted.append(step)
-            return "job-123"
-
+    executor = _FakeExecutor()
+    assert isinstance(executor, furu.Executor)
     step = steps.Counted(value=62)
-    assert step.load_or_create(executor=FakeExecutor()) == "job-123"
-    assert submitted == [step]
+    assert step.load_or_create(executor=executor) == "job-123"
+    assert executor.submitted == [step]
     assert CALLS["Counted"] == 0
     assert not step.furu_dir.exists()
+
+
+def test_another_librarys_executor_is_adapted_by_an_entry_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    adapted = _FakeExecutor()
+    seen: list[object] = []
+
+    class ForeignExecutor:  # a scheduler library's own executor type
+        pass
+
+    class Point:
+        def load(self) -> Any:
+            return lambda raw: seen.append(raw) or adapted
+
+    def entry_points(*, group: str, name: str) -> list[Point]:
+        assert (group, name) == ("furu.executors", __name__.split(".")[0])
+        return [Point()]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    raw = ForeignExecutor()
+    step = steps.Counted(value=63)
+    assert step.load_or_create(executor=raw) == "job-123"
+    assert seen == [raw]
+    assert adapted.submitted == [step]
+
+
+@pytest.mark.parametrize("executor", [furu.InlineExecutor(), furu.LocalExecutor(max_workers=1)])
+def test_local_executors_submit_a_step_and_return_at_once(executor: furu.Executor) -> None:
+    step = steps.Counted(value=64)
+    handle = step.load_or_create(executor=executor)
+    assert isinstance(handle, furu.Submitted)
+    handle.wait(timeout=60)
+    assert handle.done()
+    assert handle.result(timeout=60) == 128
+    assert step.exists()

@@ -20,7 +20,6 @@ from furu._lock import (
     break_if_dead,
     pid_alive,
     read_lock,
-    scheduler_job_id,
 )
 from furu._store import HOSTNAME, LOCK_FILE
 
@@ -332,15 +331,22 @@ def test_a_stale_break_guard_is_cleared(meta: Path, dead_pid: int) -> None:
 # ---------------------------------------------------------------- scheduler job id
 
 
-def test_scheduler_job_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"):
-        monkeypatch.delenv(name, raising=False)
-    assert scheduler_job_id() is None
-    monkeypatch.setenv("SLURM_JOB_ID", "101")
-    assert scheduler_job_id() == "101"
-    monkeypatch.setenv("SLURM_ARRAY_JOB_ID", "100")
-    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "1")
-    assert scheduler_job_id() == "100_1"
+def test_lock_names_the_job_of_the_attempt_context(tmp_path: Path) -> None:
+    import furu
+
+    meta = tmp_path / ".furu"
+    meta.mkdir()
+    context = furu.AttemptContext(backend="cluster", job_id="100_1")
+    with furu.attempt_context(context):
+        lock = ComputeLock.try_acquire(meta, lease_secs=60.0, heartbeat=20.0)
+    assert lock is not None
+    try:
+        holder = read_lock(meta / LOCK_FILE)
+        assert holder is not None
+        assert holder.job_id == "100_1"
+        assert holder.describe().endswith(", job 100_1)")
+    finally:
+        lock.release()
 
 
 def test_stale_after_caps_a_huge_claimed_lease(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -211,13 +212,23 @@ def test_bad_attempt_error(states: StateManager) -> None:
     assert message.endswith(f"delete {states.path} to reset the step.")
 
 
-def test_attempt_records_slurm_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SLURM_JOB_ID", "77")
-    monkeypatch.setenv("SLURM_JOB_PARTITION", "gpu")
-    attempt = Attempt.start("x", 1, backend="submitit")
-    assert attempt.backend == "submitit"
-    assert attempt.scheduler["name"] == "slurm"
-    assert attempt.scheduler["job_id"] == "77"
-    assert attempt.scheduler["partition"] == "gpu"
-    monkeypatch.delenv("SLURM_JOB_ID")
-    assert Attempt.start("x", 1).scheduler == {}
+def test_attempt_records_its_executors_context() -> None:
+    import furu
+
+    context = furu.AttemptContext(
+        backend="cluster", job_id="77", scheduler={"name": "cluster", "partition": "gpu"}
+    )
+    with furu.attempt_context(context):
+        attempt = Attempt.start("x", 1)
+    assert attempt.backend == "cluster"
+    assert attempt.scheduler == {"name": "cluster", "partition": "gpu"}
+    outside = Attempt.start("x", 1)
+    assert outside.scheduler == furu.current_attempt_context().scheduler
+
+
+def test_attempt_job_id_reads_array_tasks() -> None:
+    array = Attempt.start("x", 1)
+    array = replace(array, scheduler={"array_job_id": "100", "array_task_id": "4", "job_id": "104"})
+    assert array.job_id == "100_4"
+    assert replace(array, scheduler={"job_id": 7}).job_id == "7"
+    assert replace(array, scheduler={}).job_id is None

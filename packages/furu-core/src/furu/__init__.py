@@ -30,33 +30,52 @@ from furu._logging import configure_logging, get_logger
 from furu._settings import FURU_CONFIG, FuruConfig, get_furu_root, load_env, set_furu_root
 
 if _typing.TYPE_CHECKING:
+    from furu._attempt_context import AttemptContext, attempt_context, current_attempt_context
     from furu._batch import load_or_create_many
-    from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter
+    from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
+    from furu._lock import LockInfo
     from furu._metadata import Metadata, MetadataManager
     from furu._planning import Plan, PlannedStep, plan
+    from furu._policy import RunContext, RunPolicy
     from furu._serialization import FuruSerializer
     from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
+    from furu._step_dir import Labels, StepDir, StepId
+    from furu._workspace import Journal, Store, step_dir, step_id
 
 # Imported on first use: a script that only loads cached results never pays for batches,
 # executors, metadata capture or state handling (`import furu` stays close to `import chz`).
 _LAZY = {
+    "AttemptContext": "furu._attempt_context",
+    "attempt_context": "furu._attempt_context",
+    "current_attempt_context": "furu._attempt_context",
     "load_or_create_many": "furu._batch",
     "Executor": "furu._executor",
     "InlineExecutor": "furu._executor",
     "Job": "furu._executor",
     "LocalExecutor": "furu._executor",
     "Reporter": "furu._executor",
+    "Submitted": "furu._executor",
+    "LockInfo": "furu._lock",
     "Metadata": "furu._metadata",
     "MetadataManager": "furu._metadata",
     "Plan": "furu._planning",
     "PlannedStep": "furu._planning",
     "plan": "furu._planning",
+    "RunContext": "furu._policy",
+    "RunPolicy": "furu._policy",
     "FuruSerializer": "furu._serialization",
     "Attempt": "furu._state",
     "AttemptStatus": "furu._state",
     "ResultStatus": "furu._state",
     "StateManager": "furu._state",
     "StepState": "furu._state",
+    "Labels": "furu._step_dir",
+    "StepDir": "furu._step_dir",
+    "StepId": "furu._step_dir",
+    "Journal": "furu._workspace",
+    "Store": "furu._workspace",
+    "step_dir": "furu._workspace",
+    "step_id": "furu._workspace",
 }
 
 
@@ -79,6 +98,7 @@ __all__ = [
     "FURU_CONFIG",
     "MISSING",
     "Attempt",
+    "AttemptContext",
     "AttemptStatus",
     "Executor",
     "Furu",
@@ -97,22 +117,35 @@ __all__ = [
     "FuruWaitTimeout",
     "InlineExecutor",
     "Job",
+    "Journal",
+    "Labels",
     "LocalExecutor",
+    "LockInfo",
     "Metadata",
     "MetadataManager",
     "Plan",
     "PlannedStep",
     "Reporter",
     "ResultStatus",
+    "RunContext",
+    "RunPolicy",
     "StateManager",
+    "StepDir",
+    "StepId",
     "StepState",
+    "Store",
+    "Submitted",
     "__version__",
+    "attempt_context",
     "chz",
     "configure_logging",
+    "current_attempt_context",
     "get_furu_root",
     "get_logger",
     "load_env",
     "load_or_create_many",
     "plan",
     "set_furu_root",
+    "step_dir",
+    "step_id",
 ]

@@ -7,12 +7,12 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from furu._compute import mark_forced_done
 from furu._errors import FuruBatchError
-from furu._executor import Executor, Job, LocalExecutor
+from furu._executor import Executor, Job, LocalExecutor, as_executor
 from furu._furu import Furu
 from furu._logging import configure_logging, get_logger
 from furu._planning import Plan, plan
+from furu._policy import mark_recomputed
 from furu._settings import FURU_CONFIG
 
 T = TypeVar("T")
@@ -92,7 +92,7 @@ def jobs_of(the_plan: Plan) -> list[Job]:
 def load_or_create_many(
     objs: Iterable[Furu[T]],
     *,
-    executor: Executor | None = None,
+    executor: Executor | Any = None,
     max_workers: int | None = None,
     progress: bool | None = None,
 ) -> list[T]:
@@ -104,7 +104,8 @@ def load_or_create_many(
 
     Args:
         objs: the steps wanted; duplicates are created once.
-        executor: where missing steps run (default: `LocalExecutor(max_workers)`).
+        executor: where missing steps run (default: `LocalExecutor(max_workers)`); another
+            library's executor works when an installed package adapts it (see `Executor`).
         max_workers: worker processes for the default executor.
         progress: show a progress bar (default: when stderr is a terminal).
 
@@ -124,12 +125,12 @@ def load_or_create_many(
     jobs = jobs_of(the_plan)
     if jobs:
         _log.info("%s", the_plan.describe().splitlines()[0])
-        _run(jobs, executor or LocalExecutor(max_workers), progress)
+        _run(jobs, as_executor(executor) if executor else LocalExecutor(max_workers), progress)
     _log.debug("batch of %d steps took %.2fs", len(steps), time.monotonic() - started)
     # Steps this batch just created are loaded as they are: asking load_or_create again would
     # recompute them a second time under FURU_FORCE_RECOMPUTE or FURU_ALWAYS_RERUN.
     created = {job.step._furu_identity() for job in jobs}
-    mark_forced_done(created)
+    mark_recomputed(created)
     return [
         step._load() if step._furu_identity() in created else step.load_or_create()
         for step in steps

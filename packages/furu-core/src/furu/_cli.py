@@ -3,9 +3,9 @@
 ```
 furu ls [--namespace PREFIX] [--status STATUS] [--json]   every step, with its status
 furu status                                               counts per class and status
-furu show NAMESPACE HASH | furu show DIR                  state and metadata of one step
+furu show NAMESPACE HASH | furu show REF | furu show DIR  state and metadata of one step
 ```
-The store is `FURU_PATH` (or `--root`).
+REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
 """
 
 from __future__ import annotations
@@ -17,26 +17,39 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from furu._catalog import CatalogEntry, iter_catalog
-from furu._errors import FuruError
+from furu._errors import FuruError, FuruStoreError
 from furu._settings import FURU_CONFIG
+from furu._state import ResultStatus, StepState
+from furu._step_dir import StepDir
+from furu._workspace import Store
 
 
-def _entries(args: argparse.Namespace) -> list[CatalogEntry]:
+def _store(args: argparse.Namespace) -> Store:
     root = Path(args.root) if args.root else FURU_CONFIG.base_root
-    vc_root = FURU_CONFIG.version_controlled_root
+    return Store(root, version_controlled_root=FURU_CONFIG.version_controlled_root)
+
+
+def _entries(args: argparse.Namespace) -> list[StepDir]:
     found = [
-        e
-        for e in iter_catalog(root, vc_root)
-        if not args.namespace or e.namespace.startswith(args.namespace)
+        d
+        for d in _store(args).step_dirs()
+        if not args.namespace or d.namespace.startswith(args.namespace)
     ]
-    return sorted(found, key=lambda e: (e.namespace, e.hash))
+    return sorted(found, key=lambda d: d.id)
+
+
+def _state(step_dir: StepDir) -> StepState:
+    """The healed state; a damaged state file reads as incomplete (the listing goes on)."""
+    try:
+        return step_dir.read_state()
+    except FuruStoreError:
+        return StepState(ResultStatus.INCOMPLETE)
 
 
 def _ls(args: argparse.Namespace) -> int:
     rows = []
     for entry in _entries(args):
-        state = entry.state()
+        state = _state(entry)
         attempt = state.attempt
         status = state.result_status.value
         if args.status and args.status not in (status, attempt.status.value if attempt else ""):
@@ -48,7 +61,7 @@ def _ls(args: argparse.Namespace) -> int:
                 "result_status": status,
                 "attempt_status": attempt.status.value if attempt else None,
                 "updated_at": state.updated_at,
-                "furu_dir": str(entry.furu_dir),
+                "furu_dir": str(entry.path),
             }
         )
     if args.json:
@@ -64,34 +77,38 @@ def _ls(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     counts: Counter[tuple[str, str]] = Counter()
     for entry in _entries(args):
-        counts[(entry.namespace, entry.state().result_status.value)] += 1
+        counts[(entry.namespace, _state(entry).result_status.value)] += 1
     for (namespace, status), n in sorted(counts.items()):
         print(f"{n:>7}  {status:<11} {namespace}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    from furu._metadata import MetadataManager
-    from furu._state import StateManager
-
     if len(args.target) == 1:
-        furu_dir = Path(args.target[0])
+        store, target = _store(args), args.target[0]
+        if not Path(target).is_dir():
+            step_dir = store.find(target)
+        elif (found := store.locate(target)) is not None:
+            step_dir = found
+        else:
+            print(
+                f"furu: {target} is not a step directory of the store {store.root}; give the "
+                "store with --root (or FURU_PATH)",
+                file=sys.stderr,
+            )
+            return 1
     else:
         namespace, digest = args.target
-        matches = [
-            e.furu_dir for e in _entries(args) if (e.namespace, e.hash) == (namespace, digest)
-        ]
+        matches = [e for e in _entries(args) if (e.namespace, e.hash) == (namespace, digest)]
         if not matches:
             root = args.root or FURU_CONFIG.base_root
             print(f"furu: no step {namespace} {digest} in {root}", file=sys.stderr)
             return 1
-        furu_dir = matches[0]
-    state = StateManager(furu_dir).read()
-    metadata = MetadataManager.read(furu_dir)
+        step_dir = matches[0]
     out = {
-        "furu_dir": str(furu_dir),
-        "state": state.to_json(),
-        "metadata": metadata.to_json() if metadata else None,
+        "furu_dir": str(step_dir.path),
+        "state": step_dir.read_state().to_json(),
+        "metadata": step_dir.read_metadata(),
     }
     print(json.dumps(out, indent=2, default=str))
     return 0
@@ -110,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--namespace", help="only classes whose namespace starts with this")
     status.set_defaults(run=_status)
     show = sub.add_parser("show", help="state and metadata of one step")
-    show.add_argument("target", nargs="+", help="NAMESPACE HASH, or the step's directory")
+    show.add_argument(
+        "target", nargs="+", help="NAMESPACE HASH, a hash prefix, or the step's directory"
+    )
     show.set_defaults(run=_show, namespace=None)
     return parser
 

@@ -20,10 +20,11 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from furu import _policy
 from furu._errors import (
     FuruComputeError,
     FuruIdentityError,
@@ -42,8 +43,6 @@ from furu._store import HOSTNAME, LOCK_FILE, LOG_FILE, write_json_atomic
 
 T = TypeVar("T")
 _log = get_logger()
-_forced_done: set[tuple[str, str]] = set()
-_forced_lock = threading.Lock()
 _active: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
     "furu_active_steps", default=()
 )
@@ -57,19 +56,7 @@ class _Terminated(BaseException):
 
 def forced(step: Furu[Any]) -> bool:
     """Whether FURU_ALWAYS_RERUN or (once per process) FURU_FORCE_RECOMPUTE applies."""
-    config, namespace = FURU_CONFIG, step._furu_namespace
-    if config.is_listed(config.always_rerun, namespace):
-        return True
-    if not config.is_listed(config.force_recompute, namespace):
-        return False
-    with _forced_lock:
-        return step._furu_identity() not in _forced_done
-
-
-def mark_forced_done(identities: Iterable[tuple[str, str]]) -> None:
-    """Record steps recomputed (e.g. by worker processes) so FURU_FORCE_RECOMPUTE is spent."""
-    with _forced_lock:
-        _forced_done.update(identities)
+    return _policy.forced(step._furu_namespace, step._furu_identity())
 
 
 def create(step: Furu[T]) -> T:
@@ -294,8 +281,7 @@ def _publish(
     }
     write_json_atomic(Path(step._furu_location.success), marker, durable=True)
     states.write(ResultStatus.SUCCESS, attempt.finish(AttemptStatus.SUCCESS), number)
-    with _forced_lock:
-        _forced_done.add(step._furu_identity())
+    _policy.mark_recomputed([step._furu_identity()])
 
 
 def _record_failure(

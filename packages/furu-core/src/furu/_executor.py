@@ -1,10 +1,17 @@
-"""Executors: where the missing steps of a batch run.
+"""Executors: where missing steps run, for a batch (`run`) or one step (`submit_step`).
 
 An executor receives the steps to create, in dependency order, each with the indices of the
 steps it must wait for, and reports what happens to each through a `Reporter`. It must never
 start a step before its dependencies succeeded, and must report a step whose dependency failed
-as skipped. The core ships two: `LocalExecutor` (worker processes) and `InlineExecutor` (this
-process, one at a time, for debugging). furu-slurm implements the same protocol with SLURM jobs.
+as skipped. `submit_step` hands it one step and returns at once with a `Submitted` handle: the
+step is not computed yet, and `result()` waits for it. The core ships two executors:
+`LocalExecutor` (worker processes) and `InlineExecutor` (this process, one at a time, for
+debugging). Other packages implement the same protocol (furu-slurm with cluster jobs).
+
+`load_or_create(executor=x)` also accepts an executor of another library (a scheduler's own
+client object): the core asks the installed packages for an adapter. Each entry point in the
+group `furu.executors` is named after the top-level module of the executors it adapts and loads
+a callable that wraps such an executor into a furu `Executor`. The core itself names none.
 """
 
 from __future__ import annotations
@@ -14,12 +21,17 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+from furu._errors import FuruConfigError
 from furu._furu import Furu
 from furu._logging import get_logger
+from furu._policy import RunContext
 
 _log = get_logger()
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+ENTRY_POINT_GROUP = "furu.executors"
 
 
 @dataclass(frozen=True)
@@ -44,10 +56,85 @@ class Reporter(Protocol):
 
 
 @runtime_checkable
+class Submitted(Protocol[T_co]):
+    """A step handed to an executor and not computed yet (what `load_or_create(executor=)` returns).
+
+    `result()` waits until the step is done and returns what `load_or_create()` would.
+    """
+
+    def done(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> None: ...
+
+    def result(self, timeout: float | None = None) -> T_co: ...
+
+
+@runtime_checkable
 class Executor(Protocol):
-    """Runs a batch's jobs in dependency order (see the module docstring)."""
+    """Runs a batch's jobs in dependency order, or one step (see the module docstring)."""
 
     def run(self, jobs: Sequence[Job], reporter: Reporter) -> None: ...
+
+    def submit_step(self, step: Furu[T]) -> Submitted[T]: ...
+
+
+def as_executor(executor: Any) -> Executor:
+    """`executor` itself when it is a furu executor; else an installed package's adapter of it.
+
+    Raises:
+        FuruConfigError: no installed package adapts this kind of executor.
+    """
+    if isinstance(executor, Executor):
+        return executor
+    from importlib.metadata import entry_points
+
+    package = type(executor).__module__.split(".")[0]
+    for point in entry_points(group=ENTRY_POINT_GROUP, name=package):
+        adapted = point.load()(executor)
+        if isinstance(adapted, Executor):
+            return adapted
+    kind = f"{type(executor).__module__}.{type(executor).__qualname__}"
+    raise FuruConfigError(
+        f"load_or_create(executor=...) got a {kind}, which is not a furu executor (it has no "
+        f"run() and submit_step() methods), and no installed package registers an adapter for "
+        f"{package!r} executors (entry point group {ENTRY_POINT_GROUP!r}). Install the furu "
+        "package for that scheduler, pass a furu executor (e.g. furu.LocalExecutor()), or call "
+        "load_or_create() without executor."
+    )
+
+
+class _ThreadSubmission(Generic[T]):
+    """A step running through an in-process executor on a background thread."""
+
+    def __init__(self, step: Furu[T], executor: Executor) -> None:
+        from concurrent.futures import Future
+
+        self.step = step
+        self._future: Future[None] = Future()
+        name = f"furu-submit-{type(step).__qualname__}"
+        threading.Thread(target=self._run, args=(executor,), name=name, daemon=True).start()
+
+    def _run(self, executor: Executor) -> None:
+        from furu._batch import load_or_create_many
+
+        try:
+            load_or_create_many([self.step], executor=executor, progress=False)
+        except BaseException as exc:
+            self._future.set_exception(exc)
+        else:
+            self._future.set_result(None)
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def wait(self, timeout: float | None = None) -> None:
+        from concurrent.futures import wait
+
+        wait([self._future], timeout=timeout)
+
+    def result(self, timeout: float | None = None) -> T:
+        self._future.result(timeout)
+        return self.step.load_or_create()
 
 
 def _modules_being_imported(jobs: Sequence[Job]) -> set[str]:
@@ -59,23 +146,6 @@ def _modules_being_imported(jobs: Sequence[Job]) -> set[str]:
         if spec is not None and getattr(spec, "_initializing", False):
             found.add(name)
     return found
-
-
-def _settings_snapshot() -> dict[str, Any]:
-    """This process's settings, including changes made in code (e.g. `set_furu_root`)."""
-    from dataclasses import fields
-
-    from furu._settings import FURU_CONFIG
-
-    return {f.name: getattr(FURU_CONFIG, f.name) for f in fields(FURU_CONFIG)}
-
-
-def _adopt_settings(snapshot: dict[str, Any]) -> None:
-    """Worker initializer: a spawned worker would otherwise re-read only the environment."""
-    from furu._settings import FURU_CONFIG
-
-    for name, value in snapshot.items():
-        setattr(FURU_CONFIG, name, value)
 
 
 def _forced_ancestors(jobs: Sequence[Job], job: Job) -> list[tuple[str, str]]:
@@ -97,15 +167,15 @@ def _forced_ancestors(jobs: Sequence[Job], job: Job) -> list[tuple[str, str]]:
     return [jobs[i].step._furu_identity() for i in sorted(seen)]
 
 
-def _create_step(step: Furu[Any], created: Sequence[tuple[str, str]] = ()) -> None:
+def _create_step(step: Furu[Any], context: RunContext | None = None) -> None:
     """Worker entry point: results stay on disk; only success or the error comes back.
 
-    `created` are the steps this batch already created: a `_create` that loads them must not
-    recompute them again in this worker under FURU_FORCE_RECOMPUTE.
+    `context` is the parent's settings and policy (a spawned worker would otherwise re-read
+    only the environment), including the steps this batch already created: a `_create` that
+    loads them must not recompute them again in this worker under FURU_FORCE_RECOMPUTE.
     """
-    from furu._compute import mark_forced_done
-
-    mark_forced_done(created)
+    if context is not None:
+        context.adopt()
     step.load_or_create()
 
 
@@ -150,6 +220,10 @@ class _Ledger:
 class InlineExecutor:
     """Runs each job in this process, one after another (easy to debug, no pickling)."""
 
+    def submit_step(self, step: Furu[T]) -> Submitted[T]:
+        """Create `step` (and what it needs) on a background thread of this process."""
+        return _ThreadSubmission(step, self)
+
     def run(self, jobs: Sequence[Job], reporter: Reporter) -> None:
         ledger = _Ledger(jobs, reporter)
         while ready := ledger.ready():
@@ -185,6 +259,10 @@ class LocalExecutor:
             method = "fork" if alone else "spawn"
         return multiprocessing.get_context(method)
 
+    def submit_step(self, step: Furu[T]) -> Submitted[T]:
+        """Create `step` (and what it needs) in worker processes; returns at once."""
+        return _ThreadSubmission(step, self)
+
     def run(self, jobs: Sequence[Job], reporter: Reporter) -> None:
         from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -202,19 +280,14 @@ class LocalExecutor:
             return
         ledger = _Ledger(jobs, reporter)
         workers = min(self.max_workers, max(1, len(jobs)))
-        pool = ProcessPoolExecutor(
-            workers,
-            mp_context=self._context(),
-            initializer=_adopt_settings,
-            initargs=(_settings_snapshot(),),
-        )
+        pool = ProcessPoolExecutor(workers, mp_context=self._context())
         with pool:
             running: dict[Future[None], Job] = {}
             while True:
                 for job in ledger.ready():
                     reporter.started(job)
-                    created = _forced_ancestors(jobs, job)
-                    running[pool.submit(_create_step, job.step, created)] = job
+                    context = RunContext.capture(recomputed=_forced_ancestors(jobs, job))
+                    running[pool.submit(_create_step, job.step, context)] = job
                 if not running:
                     return
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)

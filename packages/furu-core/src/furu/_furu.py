@@ -12,7 +12,15 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, dataclass_transform
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    TypeVar,
+    dataclass_transform,
+    overload,
+)
 
 import chz
 
@@ -23,6 +31,7 @@ from furu._settings import FURU_CONFIG
 from furu._store import FURU_DIR, SUCCESS_FILE
 
 if TYPE_CHECKING:
+    from furu._executor import Submitted
     from furu._metadata import Metadata
     from furu._state import StepState
 
@@ -194,12 +203,20 @@ class Furu(Generic[T]):
 
     # ------------------------------------------------------------ the API
 
-    def load_or_create(self, executor: Any = None) -> T:
+    @overload
+    def load_or_create(self, executor: None = None) -> T: ...
+
+    @overload
+    def load_or_create(self, executor: object) -> Submitted[T]: ...
+
+    def load_or_create(self, executor: object = None) -> T | Submitted[T]:
         """Load the cached result, or compute it exactly once across processes and hosts.
 
         Args:
-            executor: run a miss elsewhere instead (e.g. furu-slurm's executor); the call then
-                returns that executor's job handle at once.
+            executor: hand the step to an executor instead (a `furu.Executor`, or another
+                library's executor that an installed package adapts, e.g. a submitit executor
+                with furu-slurm installed). The call returns at once with a `Submitted`
+                handle: the step is not computed yet; `handle.result()` waits and loads it.
 
         Raises:
             FuruComputeError: `_create` raised (here, or in the process this one waited for).
@@ -207,7 +224,9 @@ class Furu(Generic[T]):
         """
         configure_logging()
         if executor is not None:
-            return _submit(self, executor)  # type: ignore[no-any-return]
+            from furu._executor import as_executor
+
+            return as_executor(executor).submit_step(self)
         loc = self._furu_location
         if os.path.exists(loc.success) and self._validate() and not self._furu_forced():
             if _log.isEnabledFor(logging.DEBUG):
@@ -269,9 +288,9 @@ class Furu(Generic[T]):
         config = FURU_CONFIG
         if not (config.force_recompute or config.always_rerun):
             return False
-        from furu._compute import forced
+        from furu._policy import forced
 
-        return forced(self)
+        return forced(self._furu_namespace, self._furu_identity())
 
     def _furu_record(self) -> dict[str, Any]:
         """What the metadata says about the step itself (read by the server, never imported)."""
@@ -317,30 +336,3 @@ def _type_repr(tp: Any) -> str:
         return str(type_repr(tp))
     except Exception:
         return repr(tp)
-
-
-def _submit(step: Furu[Any], executor: Any) -> Any:
-    submit = getattr(executor, "submit_step", None)
-    if submit is None and type(executor).__module__.split(".")[0] == "submitit":
-        submit = _slurm_executor(executor).submit_step
-    if submit is None:
-        raise FuruConfigError(
-            f"load_or_create(executor=...) got a {type(executor).__qualname__}, which has no "
-            "submit_step(step) method. Pass a furu executor, e.g. furu_slurm.SlurmExecutor(...) "
-            "from the furu-slurm package, or call load_or_create() without executor."
-        )
-    return submit(step)
-
-
-def _slurm_executor(executor: Any) -> Any:
-    """Wrap a raw submitit executor in furu-slurm's (imported only when one is passed)."""
-    try:
-        import furu_slurm  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        raise FuruConfigError(
-            f"load_or_create(executor=...) got a submitit {type(executor).__qualname__}, and "
-            "running steps through submitit needs the furu-slurm package, which is not "
-            "installed. Install it (pip install furu-slurm), or call load_or_create() without "
-            "executor."
-        ) from None
-    return furu_slurm.SlurmExecutor(executor)

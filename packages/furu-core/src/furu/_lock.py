@@ -71,16 +71,6 @@ def pid_alive(pid: int, start_time: str | None) -> bool:
     return current in ("", start_time)
 
 
-def scheduler_job_id() -> str | None:
-    """The SLURM job (and array task) running this process, if any."""
-    job = os.environ.get("SLURM_JOB_ID")
-    task = os.environ.get("SLURM_ARRAY_TASK_ID")
-    array_job = os.environ.get("SLURM_ARRAY_JOB_ID")
-    if array_job and task:
-        return f"{array_job}_{task}"
-    return job
-
-
 @dataclass(frozen=True)
 class LockInfo:
     """Who holds a compute lock, as recorded in the lock file."""
@@ -181,6 +171,8 @@ class ComputeLock:
     @classmethod
     def try_acquire(cls, furu_dir: Path, lease_secs: float, heartbeat: float) -> ComputeLock | None:
         """Claim the lock of the step in `furu_dir`; None when someone else holds it."""
+        from furu._attempt_context import current_attempt_context
+
         path = furu_dir / LOCK_FILE
         attempt_id = os.urandom(16).hex()
         payload = {
@@ -189,7 +181,7 @@ class ComputeLock:
             "pid_start": _pid_start_time(os.getpid()),
             "pid_namespace": PID_NAMESPACE,
             "attempt_id": attempt_id,
-            "job_id": scheduler_job_id(),
+            "job_id": current_attempt_context().job_id,
             "lease_secs": lease_secs,
             "created_at": time.time(),
         }

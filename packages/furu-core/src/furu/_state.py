@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -92,21 +93,34 @@ class Attempt:
     reason: str | None = None
 
     @classmethod
-    def start(cls, attempt_id: str, number: int, backend: str = "local") -> Attempt:
+    def start(cls, attempt_id: str, number: int) -> Attempt:
+        """A running attempt of this process, with what its executor says about it."""
+        from furu._attempt_context import current_attempt_context
+
+        context = current_attempt_context()
         stamp = now_iso()
         return cls(
             id=attempt_id,
             number=number,
             status=AttemptStatus.RUNNING,
-            backend=_backend() if backend == "local" else backend,
+            backend=context.backend,
             host=HOSTNAME,
             pid=os.getpid(),
             user=current_user(),
             command=" ".join(sys.argv) or sys.executable,
             started_at=stamp,
             updated_at=stamp,
-            scheduler=_scheduler_info(),
+            scheduler=dict(context.scheduler),
         )
+
+    @property
+    def job_id(self) -> str | None:
+        """The scheduler job the attempt ran (or is queued) in: `123`, or `123_4` in an array."""
+        sched = self.scheduler
+        if sched.get("array_job_id") and sched.get("array_task_id") is not None:
+            return f"{sched['array_job_id']}_{sched['array_task_id']}"
+        job = sched.get("job_id")
+        return str(job) if job else None
 
     def finish(self, status: AttemptStatus, **changes: Any) -> Attempt:
         stamp = now_iso()
@@ -121,33 +135,6 @@ def current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return str(os.getuid())
-
-
-def _backend() -> str:
-    """`submitit` inside a job that submitit started (it sets SUBMITIT_EXECUTOR), else `local`."""
-    return "submitit" if os.environ.get("SUBMITIT_EXECUTOR") else "local"
-
-
-def _scheduler_info() -> dict[str, Any]:
-    env = os.environ
-    if "SLURM_JOB_ID" not in env:
-        return {}
-    restarts = env.get("SLURM_RESTART_COUNT", "0")
-    info: dict[str, Any] = {
-        "name": "slurm",
-        "job_id": env.get("SLURM_JOB_ID"),
-        "array_job_id": env.get("SLURM_ARRAY_JOB_ID"),
-        "array_task_id": env.get("SLURM_ARRAY_TASK_ID"),
-        "partition": env.get("SLURM_JOB_PARTITION"),
-        "node": env.get("SLURMD_NODENAME"),
-        "restarts": int(restarts) if restarts.isdigit() else 0,
-    }
-    # Where the job's own stdout/stderr go, when the executor that submitted it said so.
-    for key in ("stdout", "stderr"):
-        value = env.get(f"FURU_SCHEDULER_{key.upper()}")
-        if value:
-            info[key] = value
-    return info
 
 
 @dataclass(frozen=True)
@@ -241,12 +228,23 @@ class StateManager:
         crashed = replace(attempt, status=AttemptStatus.CRASHED, reason=_crash_reason(lock))
         return replace(state, attempt=crashed)
 
-    def write(self, result: ResultStatus, attempt: Attempt, attempts: int) -> None:
+    def write(
+        self,
+        result: ResultStatus,
+        attempt: Attempt,
+        attempts: int,
+        *,
+        note: Callable[[str], None] | None = None,
+    ) -> None:
+        """Replace `state.json`; `note` tells a journal (default: the current store's)."""
         state = StepState(result, attempt, attempts, now_iso())
         write_json_atomic(self.path, state.to_json())
-        from furu._journal import record
+        if note is None:
+            from furu._journal import record
 
-        record(self.furu_dir, "state")
+            record(self.furu_dir, "state")
+        else:
+            note("state")
 
 
 def _crash_reason(lock: Any) -> str:

@@ -1,0 +1,409 @@
+"""One step's directory, read and written the way furu does it, without importing the step.
+
+`StepDir` is what every package uses to look at or change a step on disk: furu's own compute
+path, furu-slurm (queued and preempted attempts, its submission claim), furu-server (labels,
+invalidate, delete) and the `furu` CLI. It reads files only, so it works in a process that
+cannot import the user's code. Every change it makes is atomic and noted in the store's journal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from furu._errors import FuruStoreError
+from furu._store import (
+    FURU_DIR,
+    HOSTNAME,
+    LOCK_FILE,
+    LOG_FILE,
+    METADATA_FILE,
+    STATE_FILE,
+    SUCCESS_FILE,
+    TAGS_FILE,
+    read_json,
+    write_bytes_atomic,
+    write_json_atomic,
+)
+
+if TYPE_CHECKING:
+    from furu._lock import LockInfo
+    from furu._policy import RunPolicy
+    from furu._state import AttemptStatus, StepState
+    from furu._workspace import Store
+
+_LABEL_MAX = 200
+
+
+@dataclass(frozen=True, order=True)
+class StepId:
+    """A step's identity: its class's namespace (`module.Qualname`) and its config hash.
+
+    `str(step_id)` is `namespace/hash`, the form every furu command and route accepts.
+    """
+
+    namespace: str
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.hash}"
+
+    @property
+    def short(self) -> str:
+        """`Class 3f9a1c2b0`: the class name and the first nine hex digits, for messages."""
+        return f"{self.namespace.rsplit('.', 1)[-1]} {self.hash[:9]}"
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The human labels of a step (`.furu/tags.json`): free-form tags and one display name."""
+
+    tags: tuple[str, ...] = ()
+    name: str | None = None
+
+
+class StepDir:
+    """A step directory in a `Store`: `<root>/<module path>/<Class>/<hash>`.
+
+    Get one from `furu.step_dir(step)`, `Store.step_dir(namespace, hash)`, `Store.find(ref)` or
+    by iterating `Store.step_dirs()`.
+
+    Attributes:
+        store: the store it belongs to.
+        kind: `data` (under `<root>/data`) or `vc` (under the version-controlled root).
+        rel_dir: its path below that root, with `/` separators.
+        path: its absolute path.
+        id: its namespace and hash.
+    """
+
+    __slots__ = ("id", "kind", "path", "rel_dir", "store")
+
+    def __init__(self, store: Store, kind: str, rel_dir: str) -> None:
+        parent, _, digest = rel_dir.rpartition("/")
+        self.store = store
+        self.kind = kind
+        self.rel_dir = rel_dir
+        self.path = store.root_of(kind) / rel_dir
+        self.id = StepId(parent.replace("/", "."), digest)
+
+    def __repr__(self) -> str:
+        return f"StepDir({self.id}, {str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StepDir) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    # ------------------------------------------------------------ where things are
+
+    @property
+    def namespace(self) -> str:
+        return self.id.namespace
+
+    @property
+    def hash(self) -> str:
+        return self.id.hash
+
+    @property
+    def version_controlled(self) -> bool:
+        return self.kind == "vc"
+
+    @property
+    def meta_dir(self) -> Path:
+        """`.furu/`: furu's own files, beside the files the step wrote."""
+        return self.path / FURU_DIR
+
+    @property
+    def state_path(self) -> Path:
+        return self.meta_dir / STATE_FILE
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.meta_dir / METADATA_FILE
+
+    @property
+    def success_path(self) -> Path:
+        return self.meta_dir / SUCCESS_FILE
+
+    @property
+    def log_path(self) -> Path:
+        return self.meta_dir / LOG_FILE
+
+    @property
+    def lock_path(self) -> Path:
+        return self.meta_dir / LOCK_FILE
+
+    @property
+    def labels_path(self) -> Path:
+        return self.meta_dir / TAGS_FILE
+
+    # ------------------------------------------------------------ reading
+
+    def exists(self) -> bool:
+        """Whether anything was ever recorded here (its `.furu/` exists)."""
+        return self.meta_dir.is_dir()
+
+    def has_result(self) -> bool:
+        """Whether `SUCCESS.json` exists: the one truth for "this step has a result"."""
+        return self.success_path.exists()
+
+    def is_done(self, policy: RunPolicy | None = None) -> bool:
+        """Whether `load_or_create()` would load instead of compute, as far as files tell.
+
+        Args:
+            policy: force/always-rerun rules to apply (None: `SUCCESS.json` alone decides). A
+                step's own `_validate()` is code, so only `Furu.exists()` applies it.
+        """
+        if not self.has_result():
+            return False
+        return policy is None or not policy.forces(self.id)
+
+    def read_state(self) -> StepState:
+        """The state now: the marker decides success, a dead holder's attempt reads `crashed`.
+
+        Raises:
+            FuruStoreError: `state.json` is damaged and there is no result.
+        """
+        from furu._state import StateManager
+
+        return StateManager(self.path).read()
+
+    def read_raw_state(self) -> StepState | None:
+        """The state as written (not healed); None when there is none.
+
+        Raises:
+            FuruStoreError: `state.json` is damaged.
+        """
+        from furu._state import StateManager
+
+        return StateManager(self.path).read_raw()
+
+    def read_metadata(self) -> dict[str, Any] | None:
+        """`metadata.json` as written (config, git, environment); None when absent.
+
+        Raises:
+            FuruStoreError: the file is damaged.
+        """
+        return read_json(self.metadata_path, what="metadata (config, git and environment)")
+
+    def read_success(self) -> dict[str, Any] | None:
+        """`SUCCESS.json` (attempt id, creation time, duration); None when there is no result."""
+        return read_json(self.success_path, what="success marker")
+
+    def lock_holder(self) -> LockInfo | None:
+        """Who holds the compute lock (alive or not: see `LockInfo.is_alive`); None if nobody."""
+        from furu._lock import read_lock
+
+        return read_lock(self.lock_path)
+
+    def live_holder(self) -> LockInfo | None:
+        """The holder of the compute lock if it is alive now, else None."""
+        holder = self.lock_holder()
+        return holder if holder is not None and holder.is_alive() else None
+
+    def read_labels(self) -> Labels:
+        """Tags and name; a missing or damaged `tags.json` reads as no labels."""
+        try:
+            data = read_json(self.labels_path, what="tags and name") or {}
+        except FuruStoreError:
+            data = {}
+        tags, name = data.get("tags"), data.get("name")
+        return Labels(
+            tags=tuple(sorted({t for t in tags if isinstance(t, str)}))
+            if isinstance(tags, list)
+            else (),
+            name=name if isinstance(name, str) else None,
+        )
+
+    def read_file(self, name: str) -> bytes | None:
+        """The bytes of `.furu/<name>` (e.g. a scheduler's claim); None when absent."""
+        try:
+            return (self.meta_dir / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    # ------------------------------------------------------------ writing
+
+    def note_change(self, what: str) -> None:
+        """Tell the store's journal this directory changed (readers re-index it)."""
+        self.store.journal.append(self.kind, self.rel_dir, what)
+
+    def append_log(self, text: str, *, source: str = "furu") -> None:
+        """Append a timestamped line (or block) to `.furu/furu.log`, creating it if needed."""
+        self.meta_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(f"{stamp} INFO {source} {text.rstrip(chr(10))}\n")
+
+    def write_labels(self, labels: Labels) -> Labels:
+        """Replace the tags and name (each 1–200 printable characters; tags deduplicated).
+
+        Raises:
+            FuruStoreError: a tag or the name is empty, too long or holds control characters.
+        """
+        tags = tuple(sorted({_check_label(t, "tag", self) for t in labels.tags}))
+        name = _check_label(labels.name, "name", self) if labels.name else None
+        self.meta_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.labels_path, {"tags": list(tags), "name": name})
+        self.note_change("tags")
+        return Labels(tags, name)
+
+    def create_file_exclusive(self, name: str, data: bytes) -> bool:
+        """Atomically create `.furu/<name>` holding `data`; False if it already exists.
+
+        A hard-link claim: safe between hosts on NFS, and nobody ever reads it half written.
+        """
+        from furu._lock import create_exclusive
+
+        self.meta_dir.mkdir(parents=True, exist_ok=True)
+        return create_exclusive(self.meta_dir / name, data)
+
+    def replace_file(self, name: str, data: bytes) -> None:
+        """Atomically replace `.furu/<name>` with `data`."""
+        write_bytes_atomic(self.meta_dir / name, data)
+
+    def remove_file(self, name: str, *, if_content: bytes | None = None) -> bool:
+        """Remove `.furu/<name>` (only if it still holds `if_content`, when given)."""
+        path = self.meta_dir / name
+        try:
+            if if_content is not None and path.read_bytes() != if_content:
+                return False
+            path.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def record_attempt(
+        self,
+        status: AttemptStatus,
+        *,
+        backend: str,
+        scheduler: dict[str, Any] | None = None,
+        reason: str | None = None,
+        only_if_job: str | None = None,
+    ) -> bool:
+        """Record what a scheduler knows about an attempt that no furu process is running.
+
+        `queued` opens a new attempt (numbered after the last; `attempts` counts it only once
+        it runs). Other statuses update the latest attempt when it belongs to `only_if_job`
+        (a scheduler job id, `123` or `123_4`). Nothing is written while a live process holds
+        the compute lock, or once the step has a result.
+
+        Returns:
+            True when the attempt was recorded; False when it was not ours to write.
+        """
+        from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, now_iso
+
+        if self.live_holder() is not None or self.has_result():
+            return False
+        states = StateManager(self.path)
+        try:
+            previous = states.read_raw()
+        except FuruStoreError:
+            previous = None
+        last = previous.attempt if previous else None
+        if only_if_job is not None and (last is None or last.job_id != only_if_job):
+            return False
+        count = previous.attempts if previous else 0
+        stamp = now_iso()
+        if status is AttemptStatus.QUEUED or last is None:
+            attempt = Attempt(
+                id=os.urandom(16).hex(),
+                number=count + 1,
+                status=status,
+                backend=backend,
+                host=HOSTNAME,
+                pid=os.getpid(),
+                user=_current_user(),
+                command=" ".join(sys.argv) or sys.executable,
+                started_at=stamp,
+                updated_at=stamp,
+                scheduler=dict(scheduler or {}),
+                reason=reason,
+            )
+        else:
+            attempt = dataclasses.replace(
+                last,
+                status=status,
+                updated_at=stamp,
+                ended_at=None if status is AttemptStatus.PREEMPTED else stamp,
+                scheduler={**last.scheduler, **(scheduler or {})},
+                reason=reason,
+            )
+        result = previous.result_status if previous else ResultStatus.INCOMPLETE
+        if result in (ResultStatus.ABSENT, ResultStatus.SUCCESS):
+            result = ResultStatus.INCOMPLETE
+        self.meta_dir.mkdir(parents=True, exist_ok=True)
+        states.write(result, attempt, count, note=self.note_change)
+        return True
+
+    def invalidate(self, reason: str) -> bool:
+        """Remove the result so the next `load_or_create()` recomputes; False if it is running.
+
+        Takes the compute lock while it removes `SUCCESS.json`, so a process that is computing
+        the step right now is never disturbed; the reason goes to the attempt and the log.
+        """
+        from furu._lock import ComputeLock
+        from furu._state import ResultStatus, StateManager
+
+        lock = ComputeLock.try_acquire(self.meta_dir, lease_secs=60.0, heartbeat=20.0)
+        if lock is None:
+            return False
+        try:
+            self.success_path.unlink(missing_ok=True)
+            states = StateManager(self.path)
+            try:
+                state = states.read_raw()
+            except FuruStoreError:
+                state = None
+            if state is not None and state.attempt is not None:
+                attempt = dataclasses.replace(state.attempt, reason=reason)
+                states.write(
+                    ResultStatus.INCOMPLETE, attempt, state.attempts, note=self.note_change
+                )
+            self.append_log(f"{reason}: SUCCESS.json removed")
+        finally:
+            lock.release()
+        self.note_change("invalidate")
+        return True
+
+    def delete(self) -> bool:
+        """Remove the whole directory; False when it was already gone.
+
+        It is renamed away first, so it disappears from listings at once even when removing
+        its files takes a while. Callers check that nothing is computing it (`live_holder`).
+        """
+        trash = self.path.with_name(
+            f".{self.path.name}.deleting.{os.getpid()}.{os.urandom(4).hex()}"
+        )
+        try:
+            os.rename(self.path, trash)
+        except FileNotFoundError:
+            return False
+        shutil.rmtree(trash, ignore_errors=True)
+        self.note_change("delete")
+        return True
+
+
+def _current_user() -> str:
+    from furu._state import current_user
+
+    return current_user()
+
+
+def _check_label(value: str, what: str, where: StepDir) -> str:
+    value = value.strip()
+    if not value or len(value) > _LABEL_MAX or any(ord(c) < 32 for c in value):
+        raise FuruStoreError(
+            f"{what} {value!r} for {where.id} must be 1 to {_LABEL_MAX} printable characters; "
+            "shorten it or remove control characters.",
+            path=where.labels_path,
+        )
+    return value
