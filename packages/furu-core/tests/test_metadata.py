@@ -203,7 +203,7 @@ def test_metadata_of_a_real_create(repo: Path, monkeypatch: pytest.MonkeyPatch) 
     dep = MetadataManager.read(step.dataset.furu_dir)
     assert dep is not None
     assert dep.dependencies == []
-    assert dep.furu_obj == {"__class__": "core_test_steps.Dataset", "name": "m"}
+    assert dep.furu_obj == {"__class__": "core_test_steps:Dataset", "name": "m"}
     # get_metadata() reads what was stored.
     assert step.get_metadata() == Metadata(**data)
 

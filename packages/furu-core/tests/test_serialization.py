@@ -26,10 +26,10 @@ def test_nested_step_round_trip() -> None:
     step = steps.Evaluate(model=steps.TrainTextModel(dataset=steps.Dataset(name="n")))
     data = step.to_dict()
     assert data == {
-        "__class__": "core_test_steps.Evaluate",
+        "__class__": "core_test_steps:Evaluate",
         "model": {
-            "__class__": "core_test_steps.TrainTextModel",
-            "dataset": {"__class__": "core_test_steps.Dataset", "name": "n"},
+            "__class__": "core_test_steps:TrainTextModel",
+            "dataset": {"__class__": "core_test_steps:Dataset", "name": "n"},
         },
     }
     back = steps.Evaluate.from_dict(json.loads(json.dumps(data)))
@@ -61,7 +61,7 @@ def test_tags() -> None:
     assert data["tags"] == {"__frozenset__": ["a", "b"]}
     assert data["chosen"] == {"__set__": [1, 2, 3]}
     assert data["where"] == {"__path__": "/data/x.csv"}
-    assert data["color"] == {"__enum__": "core_test_steps.Color", "name": "BLUE"}
+    assert data["color"] == {"__enum__": "core_test_steps:Color", "name": "BLUE"}
     assert data["when"] == {"__datetime__": "2024-01-02T03:04:05+00:00"}
     assert data["day"] == {"__date__": "2024-05-06"}
     assert data["span"] == {"__timedelta__": 3603.0}
@@ -69,7 +69,7 @@ def test_tags() -> None:
     assert data["named"] == {"w": [0.5, 1.5]}
     assert data["big"] == {"__float__": "inf"}
     assert data["blob"] == {"__bytes__": "AAE="}
-    assert data["kind"] == {"__type__": "builtins.int"}
+    assert data["kind"] == {"__type__": "builtins:int"}
     assert data["nothing"] is None
 
 
@@ -160,6 +160,25 @@ def test_unknown_class_cannot_be_imported() -> None:
         import_qualified("core_test_steps.Renamed")
 
 
+def test_a_class_reference_names_module_and_qualname_apart() -> None:
+    assert import_qualified("core_test_steps:Color") is steps.Color
+    assert import_qualified("pathlib:PurePosixPath") is pathlib.PurePosixPath
+    with pytest.raises(FuruConfigError) as info:
+        import_qualified("core_test_steps:Renamed")
+    assert str(info.value) == (
+        "cannot import 'core_test_steps:Renamed': module 'core_test_steps' does not define "
+        "'Renamed'. Make sure the package that defines it is installed in this environment (and "
+        "the class was not renamed or moved)."
+    )
+
+
+def test_records_of_older_stores_still_read() -> None:
+    """Before `module:Qualname`, records named classes `module.Qualname`."""
+    old = {"__class__": "core_test_steps.TrainModel", "lr": 0.5, "steps": 3}
+    assert from_dict(old) == steps.TrainModel(lr=0.5, steps=3)
+    assert from_dict({"__enum__": "core_test_steps.Color", "name": "RED"}) is steps.Color.RED
+
+
 def test_import_qualified_nested_names() -> None:
     assert import_qualified("core_test_steps.Color.RED") is steps.Color.RED
     assert import_qualified("pathlib.PurePosixPath") is pathlib.PurePosixPath
@@ -172,7 +191,7 @@ def test_from_dict_checks_the_class() -> None:
     with pytest.raises(FuruConfigError) as info:
         steps.Dataset.from_dict(data)
     assert str(info.value) == (
-        "Dataset.from_dict got a TrainModel (from __class__='core_test_steps.TrainModel'); "
+        "Dataset.from_dict got a TrainModel (from __class__='core_test_steps:TrainModel'); "
         "call from_dict on that class or on furu.Furu."
     )
     # A subclass is a match for its parent.

@@ -40,6 +40,7 @@ if _typing.TYPE_CHECKING:
     from furu._serialization import FuruSerializer
     from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
     from furu._step_dir import Labels, StepDir, StepId
+    from furu._tagged import ClassRef, RenderedConfig, config_leaves, render_config, untag
     from furu._workspace import Journal, Store, step_dir, step_id
 
 # Imported on first use: a script that only loads cached results never pays for batches,
@@ -69,6 +70,11 @@ _LAZY = {
     "ResultStatus": "furu._state",
     "StateManager": "furu._state",
     "StepState": "furu._state",
+    "ClassRef": "furu._tagged",
+    "RenderedConfig": "furu._tagged",
+    "config_leaves": "furu._tagged",
+    "render_config": "furu._tagged",
+    "untag": "furu._tagged",
     "Labels": "furu._step_dir",
     "StepDir": "furu._step_dir",
     "StepId": "furu._step_dir",
@@ -100,6 +106,7 @@ __all__ = [
     "Attempt",
     "AttemptContext",
     "AttemptStatus",
+    "ClassRef",
     "Executor",
     "Furu",
     "FuruBatchError",
@@ -125,6 +132,7 @@ __all__ = [
     "MetadataManager",
     "Plan",
     "PlannedStep",
+    "RenderedConfig",
     "Reporter",
     "ResultStatus",
     "RunContext",
@@ -138,6 +146,7 @@ __all__ = [
     "__version__",
     "attempt_context",
     "chz",
+    "config_leaves",
     "configure_logging",
     "current_attempt_context",
     "get_furu_root",
@@ -145,7 +154,9 @@ __all__ = [
     "load_env",
     "load_or_create_many",
     "plan",
+    "render_config",
     "set_furu_root",
     "step_dir",
     "step_id",
+    "untag",
 ]

@@ -1,8 +1,9 @@
 """Turning configs into JSON-safe dicts, back again, and into the Python that rebuilds them.
 
-A chz object becomes `{"__class__": "module.Qualname", <field>: <value>, ...}`. JSON has no
+A chz object becomes `{"__class__": "module:Qualname", <field>: <value>, ...}`. JSON has no
 tuples, sets, paths, enums, dates or non-string keys, so those carry a one-key tag
-(`{"__tuple__": [...]}`) and round-trip exactly. Large arrays and buffers are summarised
+(`{"__tuple__": [...]}`) and round-trip exactly. The vocabulary, and how a record reads without
+its code, is `furu._tagged`'s; this module turns live objects into it and back. Large arrays and buffers are summarised
 (dtype, shape, size) rather than written out: the dict is for humans, the dashboard and the
 index; the hash has already digested the real bytes.
 """
@@ -20,21 +21,40 @@ from typing import Any
 import chz
 
 from furu._errors import FuruConfigError
+from furu._tagged import CLASS_KEY, ClassRef
 
-CLASS_KEY = "__class__"
 _LARGE = 10_000
 
 
 def qualified_name(cls: type) -> str:
+    """`module.Qualname`: a class's namespace."""
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def class_ref(cls: type) -> str:
+    """`module:Qualname`: how a record names a class (the module's end is explicit)."""
+    return str(ClassRef.of(cls))
+
+
 def import_qualified(name: str) -> Any:
-    """The object named `module.Qualname`, trying the longest importable module prefix."""
+    """The object named `module:Qualname` (or, in older records, `module.Qualname`)."""
+    module, colon, qualname = name.partition(":")
+    if colon:
+        try:
+            target: Any = importlib.import_module(module)
+            for attr in qualname.split("."):
+                target = getattr(target, attr)
+            return target
+        except (ImportError, AttributeError):
+            raise FuruConfigError(
+                f"cannot import {name!r}: module {module!r} does not define {qualname!r}. Make "
+                "sure the package that defines it is installed in this environment (and the "
+                "class was not renamed or moved)."
+            ) from None
     parts = name.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         try:
-            target: Any = importlib.import_module(".".join(parts[:cut]))
+            target = importlib.import_module(".".join(parts[:cut]))
         except ImportError:
             continue
         try:
@@ -55,7 +75,7 @@ def import_qualified(name: str) -> Any:
 def to_dict(obj: Any) -> Any:
     """A JSON-safe rendering of `obj` (a chz object or any config value)."""
     if chz.is_chz(obj) and not isinstance(obj, type):
-        out: dict[str, Any] = {CLASS_KEY: qualified_name(type(obj))}
+        out: dict[str, Any] = {CLASS_KEY: class_ref(type(obj))}
         for name in obj.__chz_fields__:
             out[name] = to_dict(getattr(obj, name))
         return out
@@ -105,7 +125,7 @@ def _encoder_for(obj: Any) -> Callable[[Any], Any]:
     if isinstance(obj, set | frozenset):
         return _encode_set
     if isinstance(obj, enum.Enum):
-        return lambda o: {"__enum__": qualified_name(type(o)), "name": o.name}
+        return lambda o: {"__enum__": class_ref(type(o)), "name": o.name}
     if isinstance(obj, pathlib.PurePath):
         return lambda o: {"__path__": str(o)}
     if isinstance(obj, dt.datetime | dt.date | dt.time):
@@ -115,10 +135,10 @@ def _encoder_for(obj: Any) -> Callable[[Any], Any]:
     if isinstance(obj, bytes | bytearray):
         return _encode_bytes
     if isinstance(obj, type):
-        return lambda o: {"__type__": qualified_name(o)}
+        return lambda o: {"__type__": class_ref(o)}
     if type(obj).__module__ == "numpy" and hasattr(obj, "dtype"):
         return _encode_array if hasattr(obj, "shape") and obj.shape else lambda o: o.item()
-    return lambda o: {"__repr__": repr(o), "__type__": qualified_name(type(o))}
+    return lambda o: {"__repr__": repr(o), "__type__": class_ref(type(o))}
 
 
 # ---------------------------------------------------------------- from_dict
