@@ -30,7 +30,7 @@ import numpy as np
 if importlib.util.find_spec("furu") is None:  # no editable install: use the source tree
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "packages/furu-core/src"))
 
-from furu._hashing import config_hash
+import furu
 
 ALGORITHMS = ("md5", "sha1", "sha256", "blake2b", "blake2s")
 
@@ -76,7 +76,7 @@ def fmt(seconds: float) -> str:
 
 def bench_scalars(tmp: pathlib.Path) -> tuple[float, float]:
     configs = iter([Scalars(seed=i) for i in range(200_000)])  # fresh objects: nothing cached
-    ours = median_time(lambda: config_hash(next(configs)), repeats=15, warmup=200, inner=5000)
+    ours = median_time(lambda: furu.step_id(next(configs)).hash, repeats=15, warmup=200, inner=5000)
     small = tmp / "small.json"
     small.write_text(json.dumps({"status": "success", "attempt": 3, "host": "node17"}))
 
@@ -90,7 +90,7 @@ def bench_scalars(tmp: pathlib.Path) -> tuple[float, float]:
 def bench_float_list() -> tuple[float, float]:
     rng = random.Random(0)
     values = [rng.random() for _ in range(1_300_000)]
-    ours = median_time(lambda: config_hash(Holder(value=values)), repeats=5, warmup=1)
+    ours = median_time(lambda: furu.step_id(Holder(value=values)).hash, repeats=5, warmup=1)
 
     def floor() -> object:
         return hashlib.blake2s(json.dumps(values).encode()).hexdigest()
@@ -101,7 +101,7 @@ def bench_float_list() -> tuple[float, float]:
 def bench_array() -> tuple[float, dict[str, float], int]:
     array = np.random.default_rng(0).random(100_000_000 // 8)
     data = memoryview(array).cast("B")
-    ours = median_time(lambda: config_hash(Holder(value=array)), repeats=3, warmup=1)
+    ours = median_time(lambda: furu.step_id(Holder(value=array)).hash, repeats=3, warmup=1)
     floors = {
         name: median_time(lambda name=name: hashlib.new(name, data).digest(), repeats=3, warmup=1)
         for name in ALGORITHMS
@@ -137,7 +137,7 @@ def main() -> None:
     )  # fmt: skip
     print()
     rows = [("100 MB throughput", "MB/s", "furu reaches")]
-    rows.append(("furu config_hash (sha256)", f"{nbytes / array / 1e6:8.0f}", ""))
+    rows.append(("furu step hash (sha256)", f"{nbytes / array / 1e6:8.0f}", ""))
     for name in ALGORITHMS:
         rows.append((f"hashlib {name}", f"{nbytes / floors[name] / 1e6:8.0f}",
                      f"{floors[name] / array:.0%}"))  # fmt: skip

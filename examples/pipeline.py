@@ -44,7 +44,7 @@ def print_table(names: list[str], steps: list[Evaluate], scores: list[dict[str, 
                 train.epochs,
                 f"{score['train_loss']:.4f}",
                 f"{score['accuracy']:.3f}",
-                step._furu_hash,
+                furu.step_id(step).hash,
             )
         )
 

@@ -26,7 +26,7 @@ class AttemptContext:
     """Facts about the process computing a step, as its executor knows them.
 
     Attributes:
-        backend: what started the process (`local`, or e.g. `submitit`).
+        backend: what started the process (`local`, or the name of the scheduler library that ran it).
         job_id: the scheduler's id of the job (`123`, or `123_4` for an array task).
         scheduler: anything else worth recording (`name`, `partition`, `node`, `stdout`, ...).
     """

@@ -214,8 +214,8 @@ class Furu(Generic[T]):
 
         Args:
             executor: hand the step to an executor instead (a `furu.Executor`, or another
-                library's executor that an installed package adapts, e.g. a submitit executor
-                with furu-slurm installed). The call returns at once with a `Submitted`
+                library's executor that an installed package adapts, e.g. a cluster
+                scheduler's executor with furu-slurm installed). The call returns at once with a `Submitted`
                 handle: the step is not computed yet; `handle.result()` waits and loads it.
 
         Raises:
