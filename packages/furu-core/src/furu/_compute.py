@@ -83,23 +83,19 @@ def create(step: Furu[T]) -> T:
 def _create_or_load(step: Furu[T]) -> T:
     waited_for: LockInfo | None = None
     while True:
-        if _done(step):
+        if step._furu_done():
             return step._load()
         with _store_errors(step):
             lock, waited_for = _acquire_or_wait(step, waited_for)
         if lock is None:
             continue
         try:
-            if _done(step):
+            if step._furu_done():
                 return step._load()
             _raise_if_waited_attempt_failed(step, waited_for)
             return _create_locked(step, lock)
         finally:
             lock.release()
-
-
-def _done(step: Furu[Any]) -> bool:
-    return os.path.exists(step._furu_location.success) and step._validate() and not forced(step)
 
 
 # ---------------------------------------------------------------- waiting

@@ -227,8 +227,7 @@ class Furu(Generic[T]):
             from furu._executor import as_executor
 
             return as_executor(executor).submit_step(self)
-        loc = self._furu_location
-        if os.path.exists(loc.success) and self._validate() and not self._furu_forced():
+        if self._furu_done():
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("load_or_create %s (success->load)", self._furu_short())
             return self._load()
@@ -237,8 +236,12 @@ class Furu(Generic[T]):
         return create(self)
 
     def exists(self) -> bool:
-        """Whether a result is cached (its `SUCCESS.json` exists) and `_validate()` accepts it."""
-        return os.path.exists(self._furu_location.success) and self._validate()
+        """Whether a result is cached (its `SUCCESS.json` exists) and `_validate()` accepts it.
+
+        FURU_FORCE_RECOMPUTE and FURU_ALWAYS_RERUN do not change the answer: a forced step
+        exists, and `load_or_create()` still recomputes it.
+        """
+        return self._furu_done(policy=False)
 
     def get_state(self) -> StepState:
         """The step's state as on disk now (result status, latest attempt), healed."""
@@ -283,6 +286,17 @@ class Furu(Generic[T]):
 
     def _furu_short(self) -> str:
         return f"{type(self).__qualname__} {self._furu_hash[:9]}"
+
+    def _furu_done(self, policy: bool = True) -> bool:
+        """The one answer to "is this step done?": the marker, `_validate()`, the run policy.
+
+        Files alone (no `_validate()`, which is code) answer it as `StepDir.is_done`.
+        """
+        return (
+            os.path.exists(self._furu_location.success)
+            and self._validate()
+            and not (policy and self._furu_forced())
+        )
 
     def _furu_forced(self) -> bool:
         config = FURU_CONFIG
