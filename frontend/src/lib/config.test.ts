@@ -1,6 +1,22 @@
 import { describe, expect, it } from "vitest";
 
+import golden from "../../../packages/furu-core/tests/fixtures/tagged_json_golden.json";
 import { compareConfigs, flattenConfig, isStep, shortClass, untag, valueAt } from "./config";
+
+/** Non-finite numbers as the golden file writes them (JSON has none). */
+function comparable(value: unknown): unknown {
+  if (typeof value !== "number" || Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
+}
+
+describe("the tagged-JSON golden cases shared with furu-core and furu-server", () => {
+  for (const c of golden.cases) {
+    it(c.name, () => {
+      const leaves = flattenConfig(c.config).map((l) => [l.path, comparable(l.value)]);
+      expect(leaves).toEqual(c.leaves);
+    });
+  }
+});
 
 const config = {
   __class__: "ml.Evaluate",
@@ -36,6 +52,7 @@ describe("flattenConfig", () => {
     expect(untag({ __tuple__: [1] })).toEqual([1]);
     expect(isStep(config.model)).toBe(true);
     expect(shortClass("a.b.Class")).toBe("Class");
+    expect(shortClass("a.b:Outer.Inner")).toBe("Inner");
   });
 });
 

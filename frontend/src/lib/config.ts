@@ -5,26 +5,64 @@
 
 export type Leaf = { path: string; value: unknown };
 
+// The tagged-JSON vocabulary of furu-core (`furu._tagged`): these readers and the core's agree on
+// the golden cases in packages/furu-core/tests/fixtures/tagged_json_golden.json (config.test.ts).
 const LIST_TAGS = ["__tuple__", "__set__", "__frozenset__"];
-const TEXT_TAGS = ["__path__", "__datetime__", "__date__", "__time__", "__type__", "__bytes__"];
+const TEXT_TAGS = ["__path__", "__datetime__", "__date__", "__time__", "__bytes__"];
+const SUMMARY_TAGS = ["__ndarray__", "__ndarray_summary__", "__bytes_summary__"];
 
 function join(prefix: string, key: string): string {
   return prefix ? `${prefix}.${key}` : key;
+}
+
+/** A class reference (`pkg.mod:Outer.Inner`, or `pkg.mod.Outer.Inner` in older records) as its
+ * namespace, `pkg.mod.Outer.Inner`: how listings and filters name a class. */
+export function classNamespace(ref: string): string {
+  return ref.replace(":", ".");
+}
+
+/** JSON text as Python's `json.dumps(value, sort_keys=True)` writes it (the index's form). */
+export function pythonJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
+  if (value && typeof value === "object") {
+    const keys = Object.keys(value as Record<string, unknown>).toSorted();
+    return `{${keys.map((k) => `${JSON.stringify(k)}: ${pythonJson((value as Record<string, unknown>)[k])}`).join(", ")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function tagOf(obj: Record<string, unknown>): string | null {
+  if ("__class__" in obj) return null;
+  const keys = Object.keys(obj);
+  const tag = keys[0] ?? "";
+  if (!(tag.startsWith("__") && tag.endsWith("__") && tag.length > 4)) return null;
+  return tag === "__enum__" || tag === "__repr__" || keys.length === 1 ? tag : null;
 }
 
 /** A tagged value (`{"__tuple__": [...]}`, `{"__path__": "..."}`) as the plain value it holds. */
 export function untag(value: unknown): unknown {
   if (!value || typeof value !== "object" || Array.isArray(value)) return value;
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length === 1 || "__enum__" in obj) {
-    const tag = keys[0] ?? "";
-    if (LIST_TAGS.includes(tag) && Array.isArray(obj[tag])) return obj[tag];
-    if (TEXT_TAGS.includes(tag)) return String(obj[tag]);
-    if (tag === "__float__") return Number(obj[tag]);
-    if (tag === "__timedelta__") return obj[tag];
-    if ("__enum__" in obj) return String(obj.name ?? obj.__enum__);
+  const tag = tagOf(obj);
+  if (tag === null) return value;
+  const inner = obj[tag];
+  if (LIST_TAGS.includes(tag) && Array.isArray(inner)) return inner;
+  if (TEXT_TAGS.includes(tag)) return String(inner);
+  if (tag === "__type__") return classNamespace(String(inner));
+  if (tag === "__float__") return Number(String(inner).replace("inf", "Infinity"));
+  if (tag === "__timedelta__" && typeof inner === "number") return inner;
+  if (tag === "__enum__") return String(obj.name);
+  if (tag === "__repr__") return String(inner);
+  if (tag === "__dict__" && Array.isArray(inner)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of inner) {
+      if (Array.isArray(pair) && pair.length === 2) {
+        out[typeof pair[0] === "string" ? pair[0] : pythonJson(pair[0])] = pair[1];
+      }
+    }
+    return out;
   }
+  if (SUMMARY_TAGS.includes(tag)) return pythonJson(inner);
   return value;
 }
 
@@ -32,6 +70,13 @@ export function untag(value: unknown): unknown {
 export function flattenConfig(config: unknown, prefix = ""): Leaf[] {
   const out: Leaf[] = [];
   const walk = (raw: unknown, path: string) => {
+    if (isStep(raw)) {
+      for (const [k, v] of Object.entries(raw)) {
+        if (k === "__class__") out.push({ path: join(path, k), value: classNamespace(raw.__class__) });
+        else walk(v, join(path, k));
+      }
+      return;
+    }
     const value = untag(raw);
     if (Array.isArray(value)) {
       if (value.length === 0) out.push({ path, value: [] });
@@ -64,9 +109,9 @@ export function isStep(value: unknown): value is Record<string, unknown> & { __c
   return !!value && typeof value === "object" && typeof (value as { __class__?: unknown }).__class__ === "string";
 }
 
-/** `pkg.mod.Class` -> `Class`. */
+/** `pkg.mod:Outer.Class` (or `pkg.mod.Class`) -> `Class`. */
 export function shortClass(qualified: string): string {
-  return qualified.slice(qualified.lastIndexOf(".") + 1);
+  return qualified.slice(Math.max(qualified.lastIndexOf("."), qualified.lastIndexOf(":")) + 1);
 }
 
 /** Leaves of several configs side by side, and whether each path differs between them. */
