@@ -1,7 +1,7 @@
 """What the API should answer, computed straight from the store's files (no index, no SQL).
 
 The server's answers are compared with these: `read_store` reads every experiment with
-furu-core's catalog and state reader, and `matches` evaluates a filter tree in Python with the
+furu-core's `Store` and state reader, and `matches` evaluates a filter tree in Python with the
 semantics `docs/filter-language.md` describes. Agreement between the two is the test that the
 index and the SQL compiler are right.
 """
@@ -13,9 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from furu._catalog import iter_catalog
-from furu._errors import FuruStoreError
-from furu._store import FURU_DIR, METADATA_FILE, TAGS_FILE, read_json
+import furu
+from furu import FuruStoreError, ResultStatus, StepState
 from furu_server._filter_sql import normalize_date, split_path
 from furu_server._records import flatten_config
 
@@ -23,20 +22,19 @@ NUM_COLUMNS = {"runtime", "runtime_sec", "attempts", "attempt_number", "n_depend
 DATE_COLUMNS = {"started_at", "ended_at", "created_at"}
 
 
-def _json_or_none(path: Path, what: str) -> dict[str, Any] | None:
-    try:
-        return read_json(path, what=what)
-    except FuruStoreError:
-        return None
-
-
 def read_store(root: Path, vc_root: Path | None) -> list[dict[str, Any]]:
     """One dict per experiment, from the files."""
     rows = []
-    for entry in iter_catalog(root, vc_root):
-        state = entry.state()
-        meta = _json_or_none(entry.furu_dir / FURU_DIR / METADATA_FILE, "metadata") or {}
-        labels = _json_or_none(entry.furu_dir / FURU_DIR / TAGS_FILE, "tags") or {}
+    for entry in furu.Store(root, version_controlled_root=vc_root).step_dirs():
+        try:
+            state = entry.read_state()
+        except FuruStoreError:  # a damaged state file reads as incomplete, as the index says
+            state = StepState(ResultStatus.INCOMPLETE)
+        try:
+            meta = entry.read_metadata() or {}
+        except FuruStoreError:
+            meta = {}
+        labels = entry.read_labels()
         attempt = state.attempt
         runtime = None
         if attempt is not None and attempt.ended_at:
@@ -64,10 +62,10 @@ def read_store(root: Path, vc_root: Path | None) -> list[dict[str, Any]]:
                 "created_at": meta.get("timestamp"),
                 "runtime": runtime,
                 "n_dependencies": len(meta.get("dependencies") or []),
-                "name": labels.get("name"),
+                "name": labels.name,
                 "error_type": (attempt.error or {}).get("type") if attempt else None,
                 "error_message": (attempt.error or {}).get("message") if attempt else None,
-                "tags": sorted(labels.get("tags") or []),
+                "tags": list(labels.tags),
                 "version_controlled": entry.version_controlled,
                 "leaves": leaves,
                 "state": state.to_json(),

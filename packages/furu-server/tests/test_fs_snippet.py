@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 from furu_server import ServerError
-from furu_server._snippet import apply_overrides, parse_overrides, snippet, split_qualified
-
-
-def test_split_qualified() -> None:
-    assert split_qualified("pkg.mod.Train") == ("pkg.mod", "Train")
-    assert split_qualified("pkg.mod.Outer.Inner") == ("pkg.mod", "Outer.Inner")
-    assert split_qualified("pkg.lower") == ("pkg", "lower")
+from furu_server._snippet import apply_overrides, parse_overrides, snippet
 
 
 def test_tagged_values_become_the_python_that_rebuilds_them() -> None:

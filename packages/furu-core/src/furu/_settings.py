@@ -6,7 +6,7 @@ attribute changes the behaviour of this process from then on:
 
 ```python
 furu.FURU_CONFIG.ignore_git_diff = True
-furu.FURU_CONFIG.poll_interval = 5.0
+furu.FURU_CONFIG.lease_secs = 300.0
 ```
 """
 
@@ -120,6 +120,9 @@ def _default_root() -> Path:
 class FuruConfig:
     """Every setting furu reads, with the `FURU_*` variable each one comes from.
 
+    A scheduler's own settings (how often to ask it, how many requeues to allow) belong to the
+    package that drives it, not to this object.
+
     Attributes:
         base_root: where artifacts live (`FURU_PATH`; default `furu-data/` beside the project's
             `pyproject.toml`).
@@ -129,17 +132,12 @@ class FuruConfig:
         log_level: console verbosity (`FURU_LOG_LEVEL`).
         ignore_git_diff: skip the uncommitted diff in metadata (`FURU_IGNORE_DIFF`).
         max_git_patch_bytes: a longer diff is truncated with a note (`FURU_MAX_GIT_PATCH_BYTES`).
-        poll_interval: how often a scheduler is asked about queued/running jobs
-            (`FURU_POLL_INTERVAL_SECS`).
         wait_log_every: seconds between "still waiting" messages (`FURU_WAIT_LOG_EVERY_SECS`).
         stale_after: a holder on another host with no heartbeat for this long counts as dead,
             whatever lease its lock claims (`FURU_STALE_AFTER_SECS`).
         lease_secs: how long a compute lock stays valid without a heartbeat (`FURU_LEASE_SECS`).
         heartbeat_secs: how often the holder renews its lease (`FURU_HEARTBEAT_SECS`,
             default lease / 3).
-        preempt_max: requeues allowed after preemption (`FURU_PREEMPT_MAX`).
-        cancelled_is_preempted: treat a scheduler's CANCELLED as preemption
-            (`FURU_CANCELLED_IS_PREEMPTED`).
         rich_uncaught_tracebacks: format uncaught exceptions with rich
             (`FURU_RICH_UNCAUGHT_TRACEBACKS`).
         force_recompute: classes recomputed once per process even when cached
@@ -155,13 +153,10 @@ class FuruConfig:
     log_level: str = "INFO"
     ignore_git_diff: bool = False
     max_git_patch_bytes: int = 1_000_000
-    poll_interval: float = 10.0
     wait_log_every: float = 10.0
     stale_after: float = 1800.0
     lease_secs: float = 120.0
     heartbeat_secs: float | None = None
-    preempt_max: int = 5
-    cancelled_is_preempted: bool = False
     rich_uncaught_tracebacks: bool = True
     force_recompute: frozenset[str] = frozenset()
     always_rerun: frozenset[str] = frozenset()
@@ -180,13 +175,10 @@ class FuruConfig:
             log_level=_env_level("FURU_LOG_LEVEL"),
             ignore_git_diff=_env_bool("FURU_IGNORE_DIFF", False),
             max_git_patch_bytes=_env_int("FURU_MAX_GIT_PATCH_BYTES", 1_000_000),
-            poll_interval=_env_float("FURU_POLL_INTERVAL_SECS", 10.0, minimum=0.01),
             wait_log_every=_env_float("FURU_WAIT_LOG_EVERY_SECS", 10.0, minimum=0.01),
             stale_after=_env_float("FURU_STALE_AFTER_SECS", 1800.0, minimum=0.1),
             lease_secs=_env_float("FURU_LEASE_SECS", 120.0, minimum=0.1),
             heartbeat_secs=_env_float("FURU_HEARTBEAT_SECS", 0.0) or None,
-            preempt_max=_env_int("FURU_PREEMPT_MAX", 5),
-            cancelled_is_preempted=_env_bool("FURU_CANCELLED_IS_PREEMPTED", False),
             rich_uncaught_tracebacks=_env_bool("FURU_RICH_UNCAUGHT_TRACEBACKS", True),
             force_recompute=_env_names("FURU_FORCE_RECOMPUTE"),
             always_rerun=_env_names("FURU_ALWAYS_RERUN"),

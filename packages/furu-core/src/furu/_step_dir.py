@@ -84,6 +84,9 @@ class StepDir:
 
     __slots__ = ("id", "kind", "path", "rel_dir", "store")
 
+    META_DIR = FURU_DIR
+    """The name of the directory that holds furu's own files, and marks a step directory."""
+
     def __init__(self, store: Store, kind: str, rel_dir: str) -> None:
         parent, _, digest = rel_dir.rpartition("/")
         self.store = store
@@ -94,6 +97,19 @@ class StepDir:
 
     def __repr__(self) -> str:
         return f"StepDir({self.id}, {str(self.path)!r})"
+
+    @classmethod
+    def at(cls, path: Path | str, rel_dir: str, *, kind: str = "data") -> StepDir:
+        """The step directory at `path`, found `rel_dir` below the root of its `kind`.
+
+        For readers that walk a store's roots themselves (an indexer in worker processes).
+        """
+        from furu._workspace import Store
+
+        root = Path(str(path)[: -len(rel_dir) - 1]) if rel_dir else Path(path)
+        if kind == "data":
+            return cls(Store(root.parent), kind, rel_dir)
+        return cls(Store(root.parent, version_controlled_root=root), kind, rel_dir)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StepDir) and other.path == self.path
@@ -208,11 +224,17 @@ class StepDir:
         holder = self.lock_holder()
         return holder if holder is not None and holder.is_alive() else None
 
-    def read_labels(self) -> Labels:
-        """Tags and name; a missing or damaged `tags.json` reads as no labels."""
+    def read_labels(self, *, strict: bool = False) -> Labels:
+        """Tags and name; a missing `tags.json` (or, unless `strict`, a damaged one) reads empty.
+
+        Raises:
+            FuruStoreError: with `strict`, the file is damaged.
+        """
         try:
             data = read_json(self.labels_path, what="tags and name") or {}
         except FuruStoreError:
+            if strict:
+                raise
             data = {}
         tags, name = data.get("tags"), data.get("name")
         return Labels(

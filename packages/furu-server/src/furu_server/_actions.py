@@ -7,36 +7,28 @@ once so the next listing shows it. A running experiment is never deleted or inva
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections import deque
-from dataclasses import replace
-from pathlib import Path
+from datetime import UTC, datetime
 
-from furu._errors import FuruStoreError
-from furu._journal import append
-from furu._lock import ComputeLock
-from furu._logging import append_to_log
-from furu._state import AttemptStatus, ResultStatus, StateManager, now_iso
-from furu._store import FURU_DIR, LOG_FILE, SUCCESS_FILE, TAGS_FILE, read_json, write_json_atomic
+from furu import AttemptStatus, FuruStoreError, Labels, StepDir
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import locate
 from furu_server._index import Index, Located
-from furu_server._models import Deleted, Invalidated, Labels
+from furu_server._models import Deleted, Invalidated
+from furu_server._models import Labels as LabelsModel
 
 _labels_lock = threading.Lock()
 _ACTIVE = (AttemptStatus.RUNNING, AttemptStatus.QUEUED)
 
 
-def _changed(index: Index, where: Located, what: str) -> None:
-    append(index.settings.resolved_root, where.root_kind, where.rel_dir, what)
+def _reindex(index: Index, where: Located) -> None:
     index.indexer.reindex(where.root_kind, where.rel_dir)
 
 
-def _is_active(furu_dir: str) -> bool:
+def _is_active(step_dir: StepDir) -> bool:
     try:
-        attempt = StateManager(Path(furu_dir)).read().attempt
+        attempt = step_dir.read_state().attempt
     except FuruStoreError:
         return False
     return attempt is not None and attempt.status in _ACTIVE
@@ -54,18 +46,13 @@ def _running_error(where: Located, action: str) -> ServerError:
 def delete(index: Index, namespace: str, digest: str) -> Deleted:
     """Remove the experiment's directory (renamed away first, so it vanishes at once)."""
     where = locate(index, namespace, digest)
-    if _is_active(where.furu_dir):
+    if _is_active(where.step_dir):
         raise _running_error(where, "deleted")
-    path = Path(where.furu_dir)
-    trash = path.with_name(f".{path.name}.deleting.{os.getpid()}.{os.urandom(4).hex()}")
-    try:
-        os.rename(path, trash)
-    except FileNotFoundError:
+    if not where.step_dir.delete():
         raise ServerError(
             ErrorCode.EXPERIMENT_NOT_FOUND, f"{namespace}/{digest} was deleted meanwhile."
-        ) from None
-    shutil.rmtree(trash, ignore_errors=True)
-    _changed(index, where, "delete")
+        )
+    _reindex(index, where)
     return Deleted(deleted=f"{namespace}/{digest}")
 
 
@@ -90,7 +77,7 @@ def _dependents(index: Index, namespace: str, digest: str) -> list[tuple[str, st
 def invalidate(index: Index, namespace: str, digest: str, dependents: bool) -> Invalidated:
     """Remove `SUCCESS.json` (the next `load_or_create` recomputes); optionally of dependents."""
     where = locate(index, namespace, digest)
-    if _is_active(where.furu_dir):
+    if _is_active(where.step_dir):
         raise _running_error(where, "invalidated")
     targets = [where]
     if dependents:
@@ -108,51 +95,11 @@ def invalidate(index: Index, namespace: str, digest: str, dependents: bool) -> I
 
 
 def _invalidate_one(index: Index, where: Located) -> bool:
-    meta = Path(where.furu_dir) / FURU_DIR
-    lock = ComputeLock.try_acquire(meta, lease_secs=60.0, heartbeat=20.0)
-    if lock is None:
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+    if not where.step_dir.invalidate(f"invalidated by furu-server at {stamp}"):
         return False  # someone is computing it right now
-    try:
-        states = StateManager(Path(where.furu_dir))
-        (meta / SUCCESS_FILE).unlink(missing_ok=True)
-        try:
-            state = states.read_raw()
-        except FuruStoreError:
-            state = None
-        if state is not None and state.attempt is not None:
-            attempt = replace(state.attempt, reason=f"invalidated by furu-server at {now_iso()}")
-            states.write(ResultStatus.INCOMPLETE, attempt, state.attempts)
-        append_to_log(
-            meta / LOG_FILE, f"{now_iso()} invalidated by furu-server: SUCCESS.json removed"
-        )
-    finally:
-        lock.release()
-    _changed(index, where, "invalidate")
+    _reindex(index, where)
     return True
-
-
-def read_labels(furu_dir: str) -> Labels:
-    try:
-        data = read_json(Path(furu_dir) / FURU_DIR / TAGS_FILE, what="tags and name") or {}
-    except FuruStoreError:
-        data = {}
-    tags = data.get("tags")
-    name = data.get("name")
-    return Labels(
-        tags=sorted({t for t in tags if isinstance(t, str)}) if isinstance(tags, list) else [],
-        name=name if isinstance(name, str) else None,
-    )
-
-
-def _check_label(value: str, what: str) -> str:
-    value = value.strip()
-    if not value or len(value) > 200 or any(ord(c) < 32 for c in value):
-        raise ServerError(
-            ErrorCode.BAD_REQUEST,
-            f"{what} {value!r} must be 1 to 200 printable characters.",
-            {"value": value},
-        )
-    return value
 
 
 def set_labels(
@@ -163,17 +110,17 @@ def set_labels(
     tags: list[str] | None = None,
     name: str | None = None,
     set_name: bool = False,
-) -> Labels:
+) -> LabelsModel:
     """Replace the tags (when `tags` is given) and/or the name (when `set_name`)."""
     where = locate(index, namespace, digest)
+    step_dir = where.step_dir
     with _labels_lock:
-        labels = read_labels(where.furu_dir)
-        if tags is not None:
-            labels.tags = sorted({_check_label(t, "tag") for t in tags})
-        if set_name:
-            labels.name = _check_label(name, "name") if name and name.strip() else None
-        write_json_atomic(
-            Path(where.furu_dir) / FURU_DIR / TAGS_FILE, {"tags": labels.tags, "name": labels.name}
-        )
-    _changed(index, where, "tags")
-    return labels
+        current = step_dir.read_labels()
+        new_tags = tuple(tags) if tags is not None else current.tags
+        new_name = (name if name and name.strip() else None) if set_name else current.name
+        try:
+            written = step_dir.write_labels(Labels(new_tags, new_name))
+        except FuruStoreError as exc:
+            raise ServerError(ErrorCode.BAD_REQUEST, str(exc), {"value": name or tags}) from None
+    _reindex(index, where)
+    return LabelsModel(tags=list(written.tags), name=written.name)

@@ -41,9 +41,9 @@ def get_logs(
     """`furu.log` from byte `offset` (or its last `tail` bytes); tail by asking from `next_offset`."""
     where = locate(svc.index, namespace, hash)
     if tail is not None:
-        size = read_chunk(where.furu_dir, 2**62, 1).size
+        size = read_chunk(where.step_dir, 2**62, 1).size
         offset = max(0, size - tail)
-    return read_chunk(where.furu_dir, offset, limit)
+    return read_chunk(where.step_dir, offset, limit)
 
 
 @router.get(
@@ -62,7 +62,7 @@ def stream_logs(
     """Follow `furu.log` as server-sent events (`log` events, then `end`) while it runs."""
     where = locate(svc.index, namespace, hash)
     return StreamingResponse(
-        stream(where.furu_dir, offset, timeout),
+        stream(where.step_dir, offset, timeout),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

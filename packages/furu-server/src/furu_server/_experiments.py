@@ -9,11 +9,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from furu._errors import FuruStoreError
-from furu._store import FURU_DIR, LOG_FILE, METADATA_FILE, read_json
+from furu import FuruStoreError, StepDir
 from furu_server._errors import ErrorCode, ServerError, not_found
 from furu_server._index import Index, Located
 from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
@@ -32,12 +30,12 @@ def locate(index: Index, namespace: str, digest: str) -> Located:
     if not _NAMESPACE.match(namespace) or not _HASH.match(digest):
         raise not_found(namespace, digest)
     found = index.locate(namespace, digest)
-    if found is not None and os.path.isdir(os.path.join(found.furu_dir, FURU_DIR)):
+    if found is not None and os.path.isdir(os.path.join(found.furu_dir, StepDir.META_DIR)):
         return found
     rel = namespace.replace(".", "/") + "/" + digest
     for root in index.roots.values():
         path = root.abs(rel)
-        if os.path.isdir(os.path.join(path, FURU_DIR)):
+        if os.path.isdir(os.path.join(path, StepDir.META_DIR)):
             return Located(namespace, digest, root.kind, rel, path)
     raise not_found(namespace, digest)
 
@@ -78,7 +76,7 @@ def load(index: Index, namespace: str, digest: str) -> Loaded:
     rec = read_record(where.root_kind, where.rel_dir, where.furu_dir)
     rec.namespace = namespace  # the name asked for (a nested class's dir may read differently)
     try:
-        metadata = read_json(Path(where.furu_dir) / FURU_DIR / METADATA_FILE, what="metadata")
+        metadata = where.step_dir.read_metadata()
     except FuruStoreError:
         metadata = None
     return Loaded(rec, metadata)
@@ -96,7 +94,8 @@ def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
         )
     total, files, truncated = directory_size(rec.furu_dir)
     try:
-        log_bytes = os.stat(os.path.join(rec.furu_dir, FURU_DIR, LOG_FILE)).st_size
+        log_path = StepDir.at(rec.furu_dir, rec.rel_dir, kind=rec.root_kind).log_path
+        log_bytes = os.stat(log_path).st_size
     except OSError:
         log_bytes = 0
     python_def = (metadata or {}).get("furu_python_def")

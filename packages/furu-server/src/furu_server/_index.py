@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from furu import StepDir
 from furu_server._database import connect
 from furu_server._indexer import Indexer, RefreshStats
 from furu_server._models import IndexInfo, Order, SortKey
@@ -66,6 +67,11 @@ class Located:
     root_kind: str
     rel_dir: str
     furu_dir: str
+
+    @property
+    def step_dir(self) -> StepDir:
+        """The experiment's directory, read and written through furu's store API."""
+        return StepDir.at(self.furu_dir, self.rel_dir, kind=self.root_kind)
 
 
 def roots_of(settings: ServerSettings) -> list[Root]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from furu._store import FURU_DIR
+from furu import StepDir
 from furu_server._database import SCHEMA, get_info, open_index, set_info
 from furu_server._readers import read_in_workers
 from furu_server._records import RecordRows, read_rows
@@ -273,7 +273,7 @@ class Indexer:
         """What appeared in or vanished from one directory since it was last listed."""
         changed: set[tuple[str, str]] = set()
         key = (root.kind, rel)
-        if rel and os.path.isdir(os.path.join(root.abs(rel), FURU_DIR)):
+        if rel and os.path.isdir(os.path.join(root.abs(rel), StepDir.META_DIR)):
             self.conn.execute("DELETE FROM dirs WHERE root_kind = ? AND rel = ?", key)
             self._children.pop(key, None)
             return {key}  # a directory that became a step directory
@@ -347,7 +347,7 @@ class Indexer:
         removed = 0
         for kind, rel in keys:
             root = self.roots.get(kind)
-            if root is not None and os.path.isdir(os.path.join(root.abs(rel), FURU_DIR)):
+            if root is not None and os.path.isdir(os.path.join(root.abs(rel), StepDir.META_DIR)):
                 present.append((kind, rel))
             else:
                 removed += self._delete(kind, rel)
@@ -418,6 +418,6 @@ class Indexer:
 
 def _furu_mtime(step_dir: str) -> int:
     try:
-        return os.stat(os.path.join(step_dir, FURU_DIR)).st_mtime_ns
+        return os.stat(os.path.join(step_dir, StepDir.META_DIR)).st_mtime_ns
     except OSError:
         return -1

@@ -11,20 +11,17 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-from furu._errors import FuruStoreError
-from furu._state import AttemptStatus, StateManager
-from furu._store import FURU_DIR, LOG_FILE
+from furu import AttemptStatus, FuruStoreError, StepDir
 from furu_server._models import LogChunk
 
 MAX_CHUNK = 1_048_576
 POLL_SEC = 0.2
 
 
-def _running(furu_dir: str) -> bool:
+def _running(step_dir: StepDir) -> bool:
     try:
-        attempt = StateManager(Path(furu_dir)).read().attempt
+        attempt = step_dir.read_state().attempt
     except FuruStoreError:
         return False
     return attempt is not None and attempt.status in (AttemptStatus.RUNNING, AttemptStatus.QUEUED)
@@ -42,9 +39,9 @@ def _utf8_cut(data: bytes) -> int:
     return len(data)
 
 
-def read_chunk(furu_dir: str, offset: int, limit: int) -> LogChunk:
+def read_chunk(step_dir: StepDir, offset: int, limit: int) -> LogChunk:
     """The log from byte `offset`, at most `limit` bytes (an empty chunk when there is none)."""
-    path = os.path.join(furu_dir, FURU_DIR, LOG_FILE)
+    path = step_dir.log_path
     limit = max(1, min(limit, MAX_CHUNK))
     try:
         with open(path, "rb") as f:
@@ -63,11 +60,11 @@ def read_chunk(furu_dir: str, offset: int, limit: int) -> LogChunk:
         next_offset=end,
         size=size,
         eof=end >= size,
-        running=_running(furu_dir),
+        running=_running(step_dir),
     )
 
 
-def stream(furu_dir: str, offset: int, timeout: float) -> Iterator[str]:
+def stream(step_dir: StepDir, offset: int, timeout: float) -> Iterator[str]:
     """Server-sent events: `log` events with new text, then one `end` event.
 
     The stream ends when the attempt is no longer running and everything was sent, or after
@@ -75,7 +72,7 @@ def stream(furu_dir: str, offset: int, timeout: float) -> Iterator[str]:
     """
     deadline = time.monotonic() + timeout
     while True:
-        chunk = read_chunk(furu_dir, offset, MAX_CHUNK)
+        chunk = read_chunk(step_dir, offset, MAX_CHUNK)
         if chunk.text:
             data = {"offset": chunk.offset, "next_offset": chunk.next_offset, "text": chunk.text}
             yield f"event: log\ndata: {json.dumps(data)}\n\n"

@@ -1,7 +1,7 @@
 """Reading one experiment directory into a flat record: what the index stores and lists.
 
-Everything comes from the files furu wrote (`state.json` through furu-core's `StateManager`,
-which heals dead holders, `metadata.json`, `tags.json`); no user code is imported. A damaged
+Everything comes from the files furu wrote, read through furu's store API (`furu.StepDir`:
+its state is healed, so a dead holder's attempt reads as crashed; `metadata.json`, `tags.json`); no user code is imported. A damaged
 file does not hide the experiment: it is listed with what could be read, and the problem noted.
 """
 
@@ -14,12 +14,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from furu._errors import FuruStoreError
-from furu._state import STATE_SCHEMA, ResultStatus, StateManager, StepState
-from furu._store import FURU_DIR, METADATA_FILE, TAGS_FILE, read_json
+from furu import FuruStoreError, ResultStatus, StepDir, StepState, config_leaves
 
 _RACY_NS = 2_000_000_000
 SIZE_WALK_LIMIT = 5000
@@ -106,44 +103,29 @@ def read_record(root_kind: str, rel_dir: str, furu_dir: str) -> StepRecord:
     namespace, digest = namespace_of(rel_dir)
     rec = StepRecord(namespace, digest, root_kind, rel_dir, furu_dir)
     rec.version_controlled = root_kind == "vc"
-    meta_dir = os.path.join(furu_dir, FURU_DIR)
+    step_dir = StepDir.at(furu_dir, rel_dir, kind=root_kind)
     try:
-        mtime_ns = os.stat(meta_dir).st_mtime_ns
+        mtime_ns = os.stat(step_dir.meta_dir).st_mtime_ns
     except OSError:
         mtime_ns = 0
     # A `.furu/` changed within the last mtime tick may change again unseen: rescan it later.
     rec.mtime_ns = mtime_ns if time.time_ns() - mtime_ns >= _RACY_NS else 0
-    _read_state(rec, Path(furu_dir))
-    _read_metadata(rec, Path(meta_dir))
-    _read_tags(rec, Path(meta_dir))
+    _read_state(rec, step_dir)
+    _read_metadata(rec, step_dir)
+    _read_tags(rec, step_dir)
     rec.size_bytes, rec.file_count, _ = directory_size(furu_dir)
     if rec.updated_at is None:
         rec.updated_at = rec.created_at or _iso_from_ns(mtime_ns)
     return rec
 
 
-def state_json(state: StepState) -> dict[str, Any]:
-    """`StepState.to_json()`, without `dataclasses.asdict`'s deep copy (10x faster)."""
-    attempt = None
-    if state.attempt is not None:
-        attempt = dict(vars(state.attempt))
-        attempt["status"] = state.attempt.status.value
-    return {
-        "result_status": state.result_status.value,
-        "attempt": attempt,
-        "attempts": state.attempts,
-        "updated_at": state.updated_at,
-        "schema": STATE_SCHEMA,
-    }
-
-
-def _read_state(rec: StepRecord, furu_dir: Path) -> None:
+def _read_state(rec: StepRecord, step_dir: StepDir) -> None:
     try:
-        state = StateManager(furu_dir).read()
+        state = step_dir.read_state()
     except FuruStoreError as exc:
         rec.problems.append(str(exc))
         state = StepState(ResultStatus.INCOMPLETE)
-    rec.state = state_json(state)
+    rec.state = state.to_json()
     rec.result_status = state.result_status.value
     rec.attempts = state.attempts
     rec.updated_at = state.updated_at
@@ -164,9 +146,9 @@ def _read_state(rec: StepRecord, furu_dir: Path) -> None:
         rec.error_message = attempt.error.get("message")
 
 
-def _read_metadata(rec: StepRecord, meta_dir: Path) -> None:
+def _read_metadata(rec: StepRecord, step_dir: StepDir) -> None:
     try:
-        data = read_json(meta_dir / METADATA_FILE, what="metadata")
+        data = step_dir.read_metadata()
     except FuruStoreError as exc:
         rec.problems.append(str(exc))
         return
@@ -191,17 +173,14 @@ def _is_dependency(dep: Any) -> bool:
     return isinstance(dep, dict) and all(isinstance(dep.get(k), str) for k in ("namespace", "hash"))
 
 
-def _read_tags(rec: StepRecord, meta_dir: Path) -> None:
+def _read_tags(rec: StepRecord, step_dir: StepDir) -> None:
     try:
-        data = read_json(meta_dir / TAGS_FILE, what="tags and name")
+        labels = step_dir.read_labels(strict=True)
     except FuruStoreError as exc:
         rec.problems.append(str(exc))
         return
-    if data is None:
-        return
-    tags = data.get("tags")
-    rec.tags = sorted({t for t in tags if isinstance(t, str)}) if isinstance(tags, list) else []
-    rec.name = _str_or_none(data.get("name"))
+    rec.tags = list(labels.tags)
+    rec.name = labels.name
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -252,80 +231,27 @@ def directory_size(path: str, limit: int = SIZE_WALK_LIMIT) -> tuple[int, int, b
 
 
 def flatten_config(config: Any) -> Iterator[tuple[str, str, float | None, str | None]]:
-    """`(path, kind, number, text)` for every leaf of a `to_dict` config (see filter-language.md).
+    """`(path, kind, number, text)` for every leaf of a recorded config (filter-language.md).
 
-    Paths join keys with `.` (list items by index: `layers.0`); a nested step contributes its
-    `__class__` as a leaf. `kind` is `num`, `str`, `bool` or `null`; tagged values read as what
-    they hold (a tuple as a list, a path or an enum as text, a timedelta as seconds).
+    The leaves and their paths are furu's (`furu.config_leaves`: a tuple reads as a list, a
+    path or an enum as text, a timedelta as seconds, a nested step's `__class__` as its
+    namespace). `kind` is `num`, `str`, `bool` or `null`; empty lists and objects are left out.
     """
-    yield from _flatten(config, "")
-
-
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
-
-
-def _flatten(value: Any, prefix: str) -> Iterator[tuple[str, str, float | None, str | None]]:
-    if isinstance(value, dict):
-        yield from _flatten_dict(value, prefix)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _flatten(item, _join(prefix, str(i)))
-    elif isinstance(value, bool):
-        yield prefix, "bool", float(value), None
-    elif isinstance(value, int | float):
-        yield _number(prefix, float(value))
-    elif isinstance(value, str):
-        yield prefix, "str", None, value
-    elif value is None:
-        yield prefix, "null", None, None
+    for path, value in config_leaves(config):
+        if isinstance(value, bool):
+            yield path, "bool", float(value), None
+        elif isinstance(value, int | float):
+            yield _number(path, float(value))
+        elif isinstance(value, str):
+            yield path, "str", None, value
+        elif value is None:
+            yield path, "null", None, None
 
 
 def _number(path: str, value: float) -> tuple[str, str, float | None, str | None]:
     if math.isnan(value):
         return path, "num", None, "nan"
     return path, "num", value, None
-
-
-_LIST_TAGS = ("__tuple__", "__set__", "__frozenset__")
-_TEXT_TAGS = ("__path__", "__datetime__", "__date__", "__time__", "__type__", "__bytes__")
-
-
-def _flatten_dict(value: dict[str, Any], prefix: str) -> Iterator[Any]:
-    if len(value) == 1 or "__enum__" in value or "__repr__" in value:
-        tag = next(iter(value), "")
-        if tag in _LIST_TAGS and isinstance(value[tag], list):
-            yield from _flatten(value[tag], prefix)
-            return
-        if tag in _TEXT_TAGS:
-            yield prefix, "str", None, str(value[tag])
-            return
-        if tag == "__float__":
-            yield _number(prefix, float(str(value[tag])))
-            return
-        if tag == "__timedelta__" and isinstance(value[tag], int | float):
-            yield _number(prefix, float(value[tag]))
-            return
-        if tag == "__enum__":
-            yield prefix, "str", None, str(value.get("name"))
-            return
-        if tag == "__repr__":
-            yield prefix, "str", None, str(value[tag])
-            return
-        if tag == "__dict__" and isinstance(value[tag], list):
-            for pair in value[tag]:
-                if isinstance(pair, list) and len(pair) == 2:
-                    yield from _flatten(pair[1], _join(prefix, _key_text(pair[0])))
-            return
-        if tag.endswith("_summary__") or tag == "__ndarray__":
-            yield prefix, "str", None, json.dumps(value[tag], sort_keys=True)
-            return
-    for key, item in value.items():
-        yield from _flatten(item, _join(prefix, key))
-
-
-def _key_text(key: Any) -> str:
-    return key if isinstance(key, str) else json.dumps(key, sort_keys=True)
 
 
 # ---------------------------------------------------------------- rows for the index

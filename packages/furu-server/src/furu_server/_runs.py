@@ -14,10 +14,10 @@ import os
 import subprocess
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from furu._state import now_iso
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._index import Index, Located
 from furu_server._models import Run
@@ -29,11 +29,15 @@ import furu
 if spec["force"]:
     furu.FURU_CONFIG.force_recompute = frozenset([spec["force"]])
 step = furu.Furu.from_dict(spec["config"])
-print("furu-rerun: computing", step._furu_namespace, step._furu_hash, flush=True)
+print("furu-rerun: computing", furu.step_id(step), flush=True)
 step.load_or_create()
-print("furu-rerun-result " + json.dumps({"hash": step._furu_hash}), flush=True)
+print("furu-rerun-result " + json.dumps({"hash": furu.step_id(step).hash}), flush=True)
 """
 TAIL_BYTES = 8192
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -147,14 +151,14 @@ class Runs:
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
                 )
-            run = _Run(run_id, where, command, output, popen, now_iso())
+            run = _Run(run_id, where, command, output, popen, _now())
             self._runs[run_id] = run
         threading.Thread(target=self._watch, args=(run,), daemon=True, name="furu-rerun").start()
         return run.to_model()
 
     def _watch(self, run: _Run) -> None:
         run.popen.wait()
-        run.ended_at = now_iso()
+        run.ended_at = _now()
         with contextlib.suppress(Exception):  # else the background refresher catches up
             self.index.refresh()
 

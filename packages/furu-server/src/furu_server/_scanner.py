@@ -5,7 +5,7 @@ class directories above them. The index remembers the mtime of every directory o
 kind, because creating or removing a step directory changes its class directory's mtime: a
 refresh stats those few directories and lists only the ones that changed. Changes *inside* a
 step directory (its state moving from running to success) are read from the journal furu-core
-appends to (`furu._journal`).
+appends to (`furu.Journal`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from furu._journal import JOURNAL_DIR
-from furu._store import FURU_DIR
+from furu import StepDir, Store
+
+FURU_DIR = StepDir.META_DIR
 
 RACY_NS = 2_000_000_000
 """A directory changed this recently may change again within the same mtime tick: rescan it."""
@@ -47,10 +48,6 @@ def join_rel(parent: str, name: str) -> str:
 
 def parent_of(rel: str) -> str:
     return rel.rpartition("/")[0]
-
-
-def is_step_dir(path: str) -> bool:
-    return os.path.isdir(os.path.join(path, FURU_DIR))
 
 
 @dataclass
@@ -114,7 +111,7 @@ class JournalFile:
 def journal_files(base_root: Path) -> list[JournalFile]:
     """The journal files under `<root>/journal/` with their sizes."""
     try:
-        entries = list(os.scandir(base_root / JOURNAL_DIR))
+        entries = list(os.scandir(Store(base_root).journal.directory))
     except (FileNotFoundError, NotADirectoryError):
         return []
     found = []
@@ -140,7 +137,7 @@ def read_journal(
     if file.size <= offset:
         return changed, offset
     try:
-        with open(base_root / JOURNAL_DIR / file.name, "rb") as f:
+        with open(Store(base_root).journal.directory / file.name, "rb") as f:
             f.seek(offset)
             data = f.read(file.size - offset)
     except OSError:
