@@ -68,17 +68,17 @@ def test_a_failed_step_skips_its_dependents_and_says_so(slurm: SlurmEnv) -> None
         furu.load_or_create_many([*dependents, unrelated], executor=executor, progress=False)
 
     err = caught.value
-    assert [name for name, _ in err.failures] == [broken._furu_short()]
+    assert [name for name, _ in err.failures] == [furu.step_id(broken).short]
     assert "broken on purpose: upstream" in str(err)
-    assert sorted(err.skipped) == sorted(d._furu_short() for d in dependents)
-    assert f"dependency {broken._furu_short()} did not succeed" in str(err)
+    assert sorted(err.skipped) == sorted(furu.step_id(d).short for d in dependents)
+    assert f"dependency {furu.step_id(broken).short} did not succeed" in str(err)
     assert unrelated.exists()
     assert unrelated.load_or_create() == 16
     assert not any(e["event"] == "after" for e in _events(log))  # never started
     for dep in dependents:
         attempt = _attempt(dep)
         assert attempt["status"] == "cancelled"
-        assert broken._furu_short() in str(attempt["reason"])
+        assert furu.step_id(broken).short in str(attempt["reason"])
     assert _attempt(broken)["status"] == "failed"
     wait_for(lambda: not slurm.own_jobs(), what="the dependents' jobs to leave the queue")
 
@@ -113,7 +113,7 @@ def test_a_job_cancelled_in_slurm_is_reported_failed_with_its_state(slurm: Slurm
     counts = batch.wait(timeout=60, progress=False)
     assert counts == {"queued": 0, "running": 0, "done": 0, "failed": 1, "skipped": 1}
     errors = dict(batch.errors())
-    assert "cancelled in SLURM" in str(errors[hold._furu_short()])
+    assert "cancelled in SLURM" in str(errors[furu.step_id(hold).short])
     assert _attempt(hold)["status"] == "cancelled"
     assert _attempt(after)["status"] == "cancelled"
     assert lines(slurm.path("events.log")) == []

@@ -132,8 +132,8 @@ def _cancel_while_counting(
     slurm: SlurmEnv, *, preempt_max: int, n: int
 ) -> tuple[CountTo, furu_slurm.Batch, _Waiter, str]:
     """With FURU_CANCELLED_IS_PREEMPTED=1: submit a counting step, scancel it once it counts."""
-    furu.FURU_CONFIG.cancelled_is_preempted = True
-    furu.FURU_CONFIG.preempt_max = preempt_max
+    furu_slurm.SLURM_CONFIG.cancelled_is_preempted = True
+    furu_slurm.SLURM_CONFIG.preempt_max = preempt_max
     step = CountTo(n=n, step_secs=0.25, history_path=slurm.path("history.log"))
     batch = furu_slurm.submit_many([step], executor=slurm.executor())
     job = batch.tracked[0].job_id
@@ -178,5 +178,5 @@ def test_a_cancel_past_preempt_max_is_a_cancel(slurm: SlurmEnv) -> None:
     step, batch, waiter, job = _cancel_while_counting(slurm, preempt_max=0, n=400)
     assert waiter.join()["failed"] == 1
     assert batch.tracked[0].job_id == job  # not resubmitted: FURU_PREEMPT_MAX=0
-    assert "cancelled in SLURM" in str(dict(batch.errors())[step._furu_short()])
+    assert "cancelled in SLURM" in str(dict(batch.errors())[furu.step_id(step).short])
     assert _attempt(step)["status"] == "cancelled"

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+import furu
 import furu_slurm
 from furu_harness import Store
 from slurm.fixtures import SlurmEnv, wait_for
@@ -69,8 +70,8 @@ def test_a_step_running_locally_is_not_submitted_again(slurm: SlurmEnv, store: S
     after = After(upstream=hold, tag=3, log_path=slurm.path("events.log"))
     batch = furu_slurm.submit_many([after], executor=slurm.executor())
     by_step = {t.describe(): t for t in batch.tracked}
-    assert by_step[hold._furu_short()].origin == "local"
-    assert by_step[hold._furu_short()].job_id is None
+    assert by_step[furu.step_id(hold).short].origin == "local"
+    assert by_step[furu.step_id(hold).short].job_id is None
     assert batch.sbatch_calls == 1
     assert len(batch.job_ids) == 1
 

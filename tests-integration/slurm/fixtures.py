@@ -3,7 +3,8 @@
 `slurm_cluster` (session): the local cluster of `start-local-slurm.sh`, started if it is not up.
 A cluster that cannot be reached or started FAILS the tests that need it; nothing is skipped.
 `slurm` (per test): a furu store under `tmp_path`, job files under it too, the steps' module on
-the jobs' PYTHONPATH, and every job the test submitted cancelled at teardown.
+the jobs' PYTHONPATH, every job the test submitted cancelled at teardown, and
+`furu_slurm.SLURM_CONFIG` as the test found it.
 """
 
 from __future__ import annotations
@@ -122,12 +123,16 @@ def slurm(
     store: Any, slurm_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[SlurmEnv]:
     """A store and a job folder under `tmp_path` on the local cluster; cleans up its jobs."""
+    import furu_slurm
+
     path = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
     monkeypatch.setenv("PYTHONPATH", path)
     env = SlurmEnv(dir=store.dir, cluster=slurm_cluster)
+    saved = furu_slurm.SLURM_CONFIG.as_dict()
     try:
         yield env
     finally:
         left = env.own_jobs()
         if left:
             sh("scancel", *left)
+        furu_slurm.SLURM_CONFIG.adopt(saved)

@@ -23,13 +23,10 @@ def test_defaults_without_any_variable(tmp_path: Path, monkeypatch: pytest.Monke
     assert config.log_level == "INFO"
     assert config.ignore_git_diff is False
     assert config.max_git_patch_bytes == 1_000_000
-    assert config.poll_interval == 10.0
     assert config.wait_log_every == 10.0
     assert config.stale_after == 1800.0
     assert config.lease_secs == 120.0
     assert config.heartbeat_secs is None
-    assert config.preempt_max == 5
-    assert config.cancelled_is_preempted is False
     assert config.rich_uncaught_tracebacks is True
     assert config.force_recompute == frozenset()
     assert config.always_rerun == frozenset()
@@ -45,13 +42,10 @@ def test_every_variable_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         "FURU_LOG_LEVEL": "debug",
         "FURU_IGNORE_DIFF": "yes",
         "FURU_MAX_GIT_PATCH_BYTES": "2048",
-        "FURU_POLL_INTERVAL_SECS": "2.5",
         "FURU_WAIT_LOG_EVERY_SECS": "3",
         "FURU_STALE_AFTER_SECS": "60",
         "FURU_LEASE_SECS": "30",
         "FURU_HEARTBEAT_SECS": "4",
-        "FURU_PREEMPT_MAX": "9",
-        "FURU_CANCELLED_IS_PREEMPTED": "1",
         "FURU_RICH_UNCAUGHT_TRACEBACKS": "off",
         "FURU_FORCE_RECOMPUTE": "pkg.mod.A, pkg.mod.B",
         "FURU_ALWAYS_RERUN": "ALL",
@@ -67,14 +61,11 @@ def test_every_variable_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert config.log_level == "DEBUG"
     assert config.ignore_git_diff is True
     assert config.max_git_patch_bytes == 2048
-    assert config.poll_interval == 2.5
     assert config.wait_log_every == 3.0
     assert config.stale_after == 60.0
     assert config.lease_secs == 30.0
     assert config.heartbeat_secs == 4.0
     assert config.heartbeat_interval == 4.0
-    assert config.preempt_max == 9
-    assert config.cancelled_is_preempted is True
     assert config.rich_uncaught_tracebacks is False
     assert config.force_recompute == frozenset({"pkg.mod.A", "pkg.mod.B"})
     assert config.always_rerun == frozenset({"ALL"})
@@ -96,16 +87,15 @@ def test_furu_path_expands_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ("FURU_DRY_RUN", "2", "FURU_DRY_RUN='2' is not a boolean"),
         ("FURU_ALLOW_MAIN", "yess", "FURU_ALLOW_MAIN='yess' is not a boolean"),
         ("FURU_ALLOW_LOCALS", "nope", "FURU_ALLOW_LOCALS='nope' is not a boolean"),
-        ("FURU_CANCELLED_IS_PREEMPTED", "x", "FURU_CANCELLED_IS_PREEMPTED='x' is not a boolean"),
         ("FURU_RICH_UNCAUGHT_TRACEBACKS", "x", "FURU_RICH_UNCAUGHT_TRACEBACKS='x' is not"),
         ("FURU_LEASE_SECS", "soon", "FURU_LEASE_SECS='soon' is not a number of seconds"),
         ("FURU_LEASE_SECS", "0", "FURU_LEASE_SECS='0' must be a finite number of at least 0.1"),
         ("FURU_LEASE_SECS", "nan", "FURU_LEASE_SECS='nan' must be a finite number of at least 0.1"),
         ("FURU_LEASE_SECS", "inf", "FURU_LEASE_SECS='inf' must be a finite number of at least 0.1"),
         (
-            "FURU_POLL_INTERVAL_SECS",
+            "FURU_WAIT_LOG_EVERY_SECS",
             "-1",
-            "FURU_POLL_INTERVAL_SECS='-1' must be a finite number of at least 0.01",
+            "FURU_WAIT_LOG_EVERY_SECS='-1' must be a finite number of at least 0.01",
         ),
         ("FURU_WAIT_LOG_EVERY_SECS", "x", "FURU_WAIT_LOG_EVERY_SECS='x' is not a number"),
         (
@@ -121,7 +111,7 @@ def test_furu_path_expands_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ),
         ("FURU_MAX_GIT_PATCH_BYTES", "1e6", "FURU_MAX_GIT_PATCH_BYTES='1e6' is not a whole"),
         ("FURU_MAX_GIT_PATCH_BYTES", "-5", "FURU_MAX_GIT_PATCH_BYTES='-5' must not be negative"),
-        ("FURU_PREEMPT_MAX", "five", "FURU_PREEMPT_MAX='five' is not a whole number"),
+        ("FURU_MAX_GIT_PATCH_BYTES", "five", "FURU_MAX_GIT_PATCH_BYTES='five' is not a whole"),
         ("FURU_LOG_LEVEL", "verbose", "FURU_LOG_LEVEL='VERBOSE' is not a log level"),
     ],
 )
@@ -165,10 +155,20 @@ def test_false_spellings(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
 
 def test_empty_numbers_mean_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FURU_LEASE_SECS", "")
-    monkeypatch.setenv("FURU_PREEMPT_MAX", " ")
+    monkeypatch.setenv("FURU_MAX_GIT_PATCH_BYTES", " ")
     config = FuruConfig.from_env()
     assert config.lease_secs == 120.0
-    assert config.preempt_max == 5
+    assert config.max_git_patch_bytes == 1_000_000
+
+
+def test_scheduler_settings_are_not_the_core_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FURU_POLL_INTERVAL_SECS & co. belong to the scheduler's package: the core ignores them."""
+    monkeypatch.setenv("FURU_POLL_INTERVAL_SECS", "not read here")
+    monkeypatch.setenv("FURU_PREEMPT_MAX", "not read here")
+    monkeypatch.setenv("FURU_CANCELLED_IS_PREEMPTED", "not read here")
+    config = FuruConfig.from_env()
+    for name in ("poll_interval", "preempt_max", "cancelled_is_preempted"):
+        assert not hasattr(config, name)
 
 
 # ---------------------------------------------------------------- FORCE_RECOMPUTE / ALWAYS_RERUN
@@ -291,9 +291,9 @@ def test_vc_root_error_without_project(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_reload_rereads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FURU_POLL_INTERVAL_SECS", "7")
+    monkeypatch.setenv("FURU_WAIT_LOG_EVERY_SECS", "7")
     furu.FURU_CONFIG.reload()
-    assert furu.FURU_CONFIG.poll_interval == 7.0
+    assert furu.FURU_CONFIG.wait_log_every == 7.0
 
 
 # ---------------------------------------------------------------- .env files
@@ -302,13 +302,14 @@ def test_reload_rereads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_load_env_reads_a_dotenv_file(tmp_path: Path) -> None:
     env_file = tmp_path / "custom.env"
     env_file.write_text(
-        f"FURU_PATH={tmp_path / 'from-dotenv'}\nFURU_LOG_LEVEL=WARNING\nFURU_PREEMPT_MAX=2\n"
+        f"FURU_PATH={tmp_path / 'from-dotenv'}\nFURU_LOG_LEVEL=WARNING\n"
+        "FURU_MAX_GIT_PATCH_BYTES=2\n"
     )
     assert furu.load_env(env_file) is True
     assert os.environ["FURU_LOG_LEVEL"] == "WARNING"
     assert furu.get_furu_root() == (tmp_path / "from-dotenv").resolve()
     assert furu.FURU_CONFIG.log_level == "WARNING"
-    assert furu.FURU_CONFIG.preempt_max == 2
+    assert furu.FURU_CONFIG.max_git_patch_bytes == 2
 
 
 def test_load_env_finds_dotenv_from_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -321,12 +322,12 @@ def test_load_env_finds_dotenv_from_cwd(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_load_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("FURU_PREEMPT_MAX=3\n")
-    monkeypatch.setenv("FURU_PREEMPT_MAX", "7")
+    env_file.write_text("FURU_MAX_GIT_PATCH_BYTES=3\n")
+    monkeypatch.setenv("FURU_MAX_GIT_PATCH_BYTES", "7")
     assert furu.load_env(env_file) is True
-    assert furu.FURU_CONFIG.preempt_max == 7
+    assert furu.FURU_CONFIG.max_git_patch_bytes == 7
     assert furu.load_env(env_file, override=True) is True
-    assert furu.FURU_CONFIG.preempt_max == 3
+    assert furu.FURU_CONFIG.max_git_patch_bytes == 3
 
 
 def test_load_env_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

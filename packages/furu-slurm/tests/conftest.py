@@ -18,21 +18,27 @@ if str(HERE) not in sys.path:  # unit_steps lives here
 from slurm_fake_cluster import FakeCluster  # noqa: E402
 
 import furu  # noqa: E402
-from furu import _metadata  # noqa: E402
+import furu_slurm  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def furu_store(tmp_path: Path) -> Iterator[Path]:
+    """A store under `tmp_path`; furu's and furu-slurm's settings restored afterwards."""
     config = furu.FURU_CONFIG
     saved = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    saved_slurm = furu_slurm.SLURM_CONFIG.as_dict()
     furu.set_furu_root(tmp_path / "store")
     config.ignore_git_diff = True
+    # The node tasks run here adopt their submitter's git state, as a job does; furu has no
+    # public "forget it", so every test ends by adopting this process's own state again.
+    git = furu.RunContext.capture(include_git=True).git
     try:
         yield tmp_path / "store"
     finally:
         for name, value in saved.items():
             setattr(config, name, value)
-        _metadata._adopted_git = None  # the node tasks run here adopt the submitter's git state
+        furu_slurm.SLURM_CONFIG.adopt(saved_slurm)
+        furu.RunContext(settings={}, git=git).adopt()
 
 
 @pytest.fixture

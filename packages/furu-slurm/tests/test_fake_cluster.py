@@ -111,21 +111,22 @@ def test_ctrl_c_cancels_the_batch_with_one_scancel(
 def test_the_node_skips_a_step_whose_dependency_failed(tmp_path) -> None:
     base = Base(name="never-made")
     child = Child(base=base, i=1)
-    task = NodeTask(step=child, deps=((base._furu_short(), str(base.furu_dir)),))
-    assert task() == {
-        "outcome": "skipped",
-        "reason": f"dependency {base._furu_short()} did not succeed",
-    }
+    name = furu.step_id(base).short
+    task = NodeTask(step=child, deps=((name, furu.step_dir(base)),))
+    assert task() == {"outcome": "skipped", "reason": f"dependency {name} did not succeed"}
     assert not child.exists()
     assert not base.exists()
     attempt = _attempt(child)
     assert attempt["status"] == "cancelled"
-    assert base._furu_short() in attempt["reason"]
+    assert attempt["backend"] == "submitit"
+    assert name in attempt["reason"]
+    log = furu.step_dir(child).log_path.read_text()
+    assert f"furu_slurm not running {furu.step_id(child).short}: dependency {name}" in log
 
 
 def test_the_node_refuses_past_the_requeue_budget(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("SLURM_RESTART_COUNT", "3")
-    furu.FURU_CONFIG.preempt_max = 2
+    furu_slurm.SLURM_CONFIG.preempt_max = 2
     step = Base(name="requeued")
     outcome = NodeTask(step=step)()
     assert outcome["outcome"] == "failed"
@@ -141,28 +142,42 @@ def test_settings_and_git_patch_are_written_once_not_into_every_task(
 ) -> None:
     patch = "+" + "x" * 200_000  # a dirty repository's diff
     git = {"git_commit": "abc", "git_branch": "main", "git_remote": None, "git_patch": patch}
-    monkeypatch.setattr(_node, "current_git_info", lambda: git)
+    furu.RunContext(settings={}, git=git).adopt()  # as if this process's repository were dirty
     base = Base(name="b")
     batch = _executor(tmp_path).submit_many([base, *(Child(base=base, i=i) for i in range(20))])
     assert batch.sbatch_calls == 2
     jobs = tmp_path / "jobs"
     (settings_file,) = jobs.glob("furu-settings-*.pkl")
     settings = pickle.loads(settings_file.read_bytes())
-    assert settings["__git_info__"]["git_patch"] == patch
-    assert settings["base_root"] == furu.FURU_CONFIG.base_root
+    assert isinstance(settings, _node.SubmitterSettings)
+    assert settings.run.git is not None
+    assert settings.run.git["git_patch"] == patch
+    assert settings.run.settings["base_root"] == furu.FURU_CONFIG.base_root
+    assert settings.slurm == furu_slurm.SLURM_CONFIG.as_dict()
     task_pickles = list(jobs.glob("*_submitted.pkl"))
     assert len(task_pickles) == 21
     assert max(p.stat().st_size for p in task_pickles) < 10_000
 
 
 def test_the_node_applies_the_submitter_s_settings(tmp_path) -> None:
-    furu.FURU_CONFIG.preempt_max = 7
+    furu_slurm.SLURM_CONFIG.preempt_max = 7
+    furu.FURU_CONFIG.wait_log_every = 3.0
     path = _node.write_settings(tmp_path / "jobs")
-    furu.FURU_CONFIG.preempt_max = 1
+    furu_slurm.SLURM_CONFIG.preempt_max = 1
+    furu.FURU_CONFIG.wait_log_every = 99.0
     step = Base(name="settled")
     assert NodeTask(step=step, settings_path=path)() == {"outcome": "done"}
-    assert furu.FURU_CONFIG.preempt_max == 7
+    assert furu_slurm.SLURM_CONFIG.preempt_max == 7
+    assert furu.FURU_CONFIG.wait_log_every == 3.0
     assert step.exists()
+
+
+def test_a_settings_file_of_another_format_is_refused(tmp_path) -> None:
+    old = tmp_path / "furu-settings-old.pkl"
+    old.write_bytes(pickle.dumps({"base_root": "/somewhere"}))  # what furu-slurm 0.1 wrote
+    with pytest.raises(furu_slurm.SlurmConfigError, match="holds dict") as info:
+        NodeTask(step=Base(name="old"), settings_path=str(old))()
+    assert "Submit the steps again" in str(info.value)
 
 
 def test_a_node_whose_settings_file_is_gone_says_what_happened(tmp_path) -> None:
@@ -207,3 +222,25 @@ def test_a_full_disk_for_the_job_files_fails_the_submission_clearly(
     assert "No space left on device" in str(error)
     assert "another folder" in str(error)
     assert fake_cluster.calls("sbatch") == []
+
+
+def test_under_force_recompute_a_job_loads_what_its_batch_recomputed_before_it(
+    fake_cluster: FakeCluster, tmp_path
+) -> None:
+    from submitit.core.utils import DelayedSubmission
+
+    base = Base(name="forced")
+    children = [Child(base=base, i=i) for i in range(2)]
+    furu.FURU_CONFIG.force_recompute = frozenset({f"{Base.__module__}.Base"})
+    batch = _executor(tmp_path).submit_many(children)
+    assert batch.sbatch_calls == 2
+    pickles = (tmp_path / "jobs").glob("*_submitted.pkl")
+    tasks = {furu.step_id(t.step): t for t in (DelayedSubmission.load(p).function for p in pickles)}
+    base_id = furu.step_id(base)
+    assert tasks[base_id].recomputed == ()
+    for child in children:
+        assert tasks[furu.step_id(child)].recomputed == ((base_id.namespace, base_id.hash),)
+
+    assert furu.RunPolicy.current().forces(base_id)  # here, a cached Base would be recomputed
+    NodeTask(step=Base(name="another"), recomputed=tasks[furu.step_id(children[0])].recomputed)()
+    assert not furu.RunPolicy.current().forces(base_id)  # in the child's job, it is loaded

@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
 from slurm_fake_cluster import FakeCluster
-from unit_steps import Base
+from unit_steps import Base, Gate
 
 import furu
 import furu_slurm
@@ -34,7 +35,7 @@ def test_ended_jobs_are_recorded_and_live_or_unknown_ones_left_alone(
 ) -> None:
     cancelled, timed_out, pending, unknown = (Base(name=n) for n in ("c", "t", "p", "u"))
     jobs = _submit(tmp_path, [cancelled, timed_out, pending, unknown])
-    job = {s: jobs[s._furu_short()] for s in (cancelled, timed_out, pending, unknown)}
+    job = {s: jobs[furu.step_id(s).short] for s in (cancelled, timed_out, pending, unknown)}
     fake_cluster.set_sacct(
         f"{job[cancelled]}|CANCELLED by 0\n{job[timed_out]}|TIMEOUT\n{job[pending]}|PENDING\n"
     )
@@ -64,8 +65,8 @@ def test_ended_jobs_are_recorded_and_live_or_unknown_ones_left_alone(
 
     # the next submission submits the cancelled step again and follows the pending one
     again = _submit(tmp_path, [cancelled, pending])
-    assert again[cancelled._furu_short()] != job[cancelled]
-    assert again[pending._furu_short()] == job[pending]
+    assert again[furu.step_id(cancelled).short] != job[cancelled]
+    assert again[furu.step_id(pending).short] == job[pending]
     # a second pass has nothing left to record: the settled steps are no longer unfinished
     assert [r.now for r in furu_slurm.reconcile(dry_run=True) if r.now] == []
 
@@ -73,21 +74,41 @@ def test_ended_jobs_are_recorded_and_live_or_unknown_ones_left_alone(
 def test_a_step_whose_job_ended_but_whose_process_holds_the_lock_is_left_alone(
     fake_cluster: FakeCluster, tmp_path
 ) -> None:
-    from furu._lock import ComputeLock  # the core's lock, held here by this process
+    step = Gate(name="held")
+    job = _submit(tmp_path, [step])[furu.step_id(step).short]
+    fake_cluster.set_sacct(f"{job}|FAILED\n")  # sacct says it ended; its process is still dying
 
-    step = Base(name="held")
-    job = _submit(tmp_path, [step])[step._furu_short()]
-    fake_cluster.set_sacct(f"{job}|FAILED\n")
-    handle = ComputeLock.try_acquire(step.furu_dir / ".furu", lease_secs=60, heartbeat=20)
-    assert handle is not None
+    def the_job_s_process() -> None:
+        context = furu.AttemptContext(
+            backend="submitit", job_id=job, scheduler={"name": "slurm", "job_id": job}
+        )
+        with furu.attempt_context(context):
+            step.load_or_create()
+
+    Gate.entered.clear()
+    Gate.release.clear()
+    holder = threading.Thread(target=the_job_s_process)
+    holder.start()
     try:
+        assert Gate.entered.wait(30)
         (row,) = furu_slurm.reconcile()
-        assert row.now is None
-        assert _attempt(step)["status"] == "queued"
+        assert (row.job_id, row.was, row.now) == (job, "running", None)
+        assert _attempt(step)["status"] == "running"
     finally:
-        handle.release()
-    (row,) = furu_slurm.reconcile()
-    assert row.now == "failed"
+        Gate.release.set()
+        holder.join(30)
+    assert _attempt(step)["status"] == "success"  # it recorded its own end
+    assert furu_slurm.reconcile() == []
+
+
+def test_reconcile_reads_the_store_it_is_given(fake_cluster: FakeCluster, tmp_path) -> None:
+    step = Base(name="elsewhere")
+    job = _submit(tmp_path, [step])[furu.step_id(step).short]
+    fake_cluster.set_sacct(f"{job}|CANCELLED\n")
+    assert furu_slurm.reconcile(store=furu.Store(tmp_path / "another-store")) == []
+    (row,) = furu_slurm.reconcile(store=furu.Store.current(), dry_run=True)
+    assert (row.job_id, row.now) == (job, "cancelled")
+    assert row.furu_dir == step.furu_dir
 
 
 def test_the_cli_reports_and_fails_when_sacct_answers_nothing(
@@ -96,7 +117,7 @@ def test_the_cli_reports_and_fails_when_sacct_answers_nothing(
     assert main(["reconcile"]) == 0
     assert "no unfinished SLURM attempts" in capsys.readouterr().out
     step = Base(name="cli")
-    job = _submit(tmp_path, [step])[step._furu_short()]
+    job = _submit(tmp_path, [step])[furu.step_id(step).short]
     fake_cluster.set_sacct("sacct: error: slurmdbd unreachable\n", rc=1)
     assert main(["reconcile", "--dry-run"]) == 1
     out, err = capsys.readouterr()

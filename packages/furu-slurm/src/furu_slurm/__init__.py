@@ -30,10 +30,12 @@ if _typing.TYPE_CHECKING:
     from furu_slurm._reconcile import Reconciled, reconcile
     from furu_slurm._resources import Resources
     from furu_slurm._scheduler import parse_sacct
+    from furu_slurm._settings import SLURM_CONFIG, SlurmConfig
 
 # Imported on first use. Every array task on a node unpickles a `furu_slurm._node.NodeTask`,
-# which imports this package first: the node then pays only for `_node`, `_claim` and
-# `_records`, not for the submitting and watching half (see benchmarks/bench_slurm.py).
+# which imports this package first: the node then pays only for `_node` and the small modules
+# it needs (`_claim`, `_context`, `_records`, `_settings`, `_errors`), not for the submitting
+# and watching half (see benchmarks/bench_slurm.py).
 _LAZY = {
     "Batch": "furu_slurm._batch",
     "FuruSlurmError": "furu_slurm._errors",
@@ -48,6 +50,8 @@ _LAZY = {
     "reconcile": "furu_slurm._reconcile",
     "Resources": "furu_slurm._resources",
     "parse_sacct": "furu_slurm._scheduler",
+    "SLURM_CONFIG": "furu_slurm._settings",
+    "SlurmConfig": "furu_slurm._settings",
 }
 
 
@@ -67,10 +71,12 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "SLURM_CONFIG",
     "Batch",
     "FuruSlurmError",
     "Reconciled",
     "Resources",
+    "SlurmConfig",
     "SlurmConfigError",
     "SlurmExecutor",
     "SlurmJobError",

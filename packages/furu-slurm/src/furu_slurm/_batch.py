@@ -9,17 +9,16 @@ lost with their node, and requeues.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pickle
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from furu import AttemptStatus, FuruError, StateManager, get_logger
+from furu import AttemptStatus, FuruError, get_logger
 from furu_slurm import _claim, _records
 from furu_slurm._errors import SlurmJobError, SlurmWaitTimeout
 from furu_slurm._scheduler import FINAL, PENDING, RUNNING, Scheduler
+from furu_slurm._settings import SLURM_CONFIG
 from furu_slurm._submission import Tracked
 
 # SLURM's requeue delay after a preemption is `cred_expire` (120 s by default).
@@ -166,25 +165,27 @@ class Batch:
         )
 
     def _check_files(self, t: Tracked) -> None:
-        step = t.step
-        if os.path.exists(step._furu_location.success):
+        where = t.where
+        if where.has_result():
             t.outcome, t.started = "done", True
             return
         if t.result_path is not None and t.result_path.exists():
             self._read_result(t)
             return
         if t.origin == "local" or (t.origin == "foreign" and t.job_id is None):
-            claim = _claim.read_claim(step._furu_location.meta_dir)
+            claim = _claim.read_claim(where)
             if claim is not None and claim.job_id:
                 t.origin, t.job_id = "foreign", claim.job_id
-            elif claim is None and not _records.lock_held(step):
+            elif claim is None and where.live_holder() is None:
                 self._finish_from_state(t, "the process computing it ended without a result")
             return
         if not t.started:
-            state = _records.read_state(step)
-            attempt = state.attempt if state else None
-            running = attempt is not None and attempt.status is AttemptStatus.RUNNING
-            if running and (t.job_id is None or _records.job_of(attempt) == t.job_id):
+            attempt = _records.latest_attempt(where)
+            if (
+                attempt is not None
+                and attempt.status is AttemptStatus.RUNNING
+                and (t.job_id is None or attempt.job_id == t.job_id)
+            ):
                 t.started = True
 
     def _read_result(self, t: Tracked) -> None:
@@ -218,75 +219,72 @@ class Batch:
             self._ended_without_result(t, state)
 
     def _requeued(self, t: Tracked) -> None:
-        if _records.lock_held(t.step):
+        where = t.where
+        if where.live_holder() is not None:
             return  # the requeued process is still dying (or already back): look again later
-        state = _records.read_state(t.step)
-        attempt = state.attempt if state else None
+        attempt = _records.latest_attempt(where)
         if (
             attempt is not None
             and attempt.status is AttemptStatus.RUNNING
-            and _records.job_of(attempt) == t.job_id
+            and attempt.job_id == t.job_id
         ):
             reason = f"job {t.job_id} was requeued by the scheduler"
-            if _records.write_attempt(
-                t.step, AttemptStatus.PREEMPTED, scheduler={}, reason=reason, only_if_job=t.job_id
-            ):
-                _records.log_line(t.step, f"{t.describe()}: {reason}")
+            if _records.record(where, AttemptStatus.PREEMPTED, reason=reason, only_if_job=t.job_id):
+                _records.log(where, f"{t.describe()}: {reason}")
         t.seen_running = False
 
     def _ended_without_result(self, t: Tracked, state: str) -> None:
-        from furu import FURU_CONFIG
-
-        if os.path.exists(t.step._furu_location.success):
+        where = t.where
+        if where.has_result():
             t.outcome = "done"
             return
-        held, holder_job = _records.lock_job(t.step)
-        if held and holder_job == t.job_id:
+        holder = where.live_holder()
+        if holder is not None and holder.job_id == t.job_id:
             return  # the job's process is still dying (submitit waits out SIGTERM): look again
         if state == "PREEMPTED" and self._requeue_may_follow(t):
             return  # sacct shows PREEMPTED until a requeued job is PENDING again: look again
-        requeue = state == "CANCELLED" and FURU_CONFIG.cancelled_is_preempted
-        budget = t.resubmits < FURU_CONFIG.preempt_max
-        if requeue and budget and t.origin == "submitted" and self._resubmit is not None:
+        limit = SLURM_CONFIG.preempt_max
+        requeue = state == "CANCELLED" and SLURM_CONFIG.cancelled_is_preempted
+        if (
+            requeue
+            and t.resubmits < limit
+            and t.origin == "submitted"
+            and self._resubmit is not None
+        ):
             t.resubmits += 1
             reason = (
                 f"job {t.job_id} CANCELLED; FURU_CANCELLED_IS_PREEMPTED=1: resubmitted "
-                f"({t.resubmits} of FURU_PREEMPT_MAX={FURU_CONFIG.preempt_max})"
+                f"({t.resubmits} of FURU_PREEMPT_MAX={limit})"
             )
-            _records.write_attempt(
-                t.step, AttemptStatus.PREEMPTED, scheduler={}, reason=reason, only_if_job=t.job_id
-            )
-            _records.log_line(t.step, f"{t.describe()}: {reason}")
-            _claim.release(t.step._furu_location.meta_dir, t.job_id)
+            _records.record(where, AttemptStatus.PREEMPTED, reason=reason, only_if_job=t.job_id)
+            _records.log(where, f"{t.describe()}: {reason}")
+            _claim.release(where, t.job_id)
             self._resubmit(t)
             return
         if state == "CANCELLED" and t.origin == "submitted":
             self._finish_cancelled(t, f"job {t.job_id} was cancelled in SLURM (scancel)")
             return
-        _claim.release(t.step._furu_location.meta_dir, t.job_id)
+        _claim.release(where, t.job_id)
         self._finish_from_state(t, f"job {t.job_id} ended {state} without a result", state)
 
     def _requeue_may_follow(self, t: Tracked) -> bool:
         """A preemption the job recorded itself is followed by a requeue; give it a while."""
-        state = _records.read_state(t.step)
-        attempt = state.attempt if state else None
+        attempt = _records.latest_attempt(t.where)
         if attempt is None or attempt.status is not AttemptStatus.PREEMPTED:
             return False
         first_seen = t.extra.setdefault("preempted_seen_at", time.monotonic())
         return bool(time.monotonic() - first_seen < _REQUEUE_GRACE_SEC)
 
     def _finish_cancelled(self, t: Tracked, reason: str) -> None:
-        _records.write_attempt(
-            t.step, AttemptStatus.CANCELLED, scheduler={}, reason=reason, only_if_job=t.job_id
-        )
-        _claim.release(t.step._furu_location.meta_dir, t.job_id)
+        _records.record(t.where, AttemptStatus.CANCELLED, reason=reason, only_if_job=t.job_id)
+        _claim.release(t.where, t.job_id)
         self._fail(t, reason, "CANCELLED")
 
     def _finish_from_state(self, t: Tracked, fallback: str, sched_state: str = "FAILED") -> None:
-        state = None
-        with contextlib.suppress(FuruError, OSError):
-            state = StateManager(t.step.furu_dir).read()
-        attempt = state.attempt if state else None
+        try:
+            attempt = t.where.read_state().attempt  # healed: a dead holder's attempt is crashed
+        except (FuruError, OSError):
+            attempt = None
         if attempt is not None and attempt.error:
             message = f"{attempt.error.get('type')}: {attempt.error.get('message')}"
             self._fail(t, message, sched_state)
@@ -294,7 +292,7 @@ class Batch:
             self._fail(t, fallback, sched_state)
 
     def _fail(self, t: Tracked, reason: str, state: str) -> None:
-        log = t.step._furu_location.meta_dir / "furu.log"
+        log = t.where.log_path
         where = f" (job {t.job_id}; stderr {t.stderr})" if t.job_id else ""
         t.outcome, t.reason = "failed", reason
         t.error = SlurmJobError(
@@ -325,11 +323,9 @@ class Batch:
             self.scheduler.cancel([t.job_id for t in own if t.job_id])
         for t in own:
             reason = f"cancelled: {t.reason}"
-            _records.write_attempt(
-                t.step, AttemptStatus.CANCELLED, scheduler={}, reason=reason, only_if_job=t.job_id
-            )
-            _records.log_line(t.step, f"{t.describe()}: {reason}")
-            _claim.release(t.step._furu_location.meta_dir, t.job_id)
+            _records.record(t.where, AttemptStatus.CANCELLED, reason=reason, only_if_job=t.job_id)
+            _records.log(t.where, f"{t.describe()}: {reason}")
+            _claim.release(t.where, t.job_id)
 
     def _report(self, reporter: _Reporter) -> None:
         for t in self.tracked:

@@ -1,10 +1,11 @@
 """The submission claim: one submitter per step, so racing submitters never queue it twice.
 
 Before submitting a step, a submitter claims `.furu/slurm.claim` (created atomically by a hard
-link, like the compute lock). After `sbatch` returns it writes the job id into the claim; the job
-removes the claim when it ends. Another submitter that finds a claim does not submit the step:
-it follows the job named there (or waits a moment for the id to appear). A claim whose job has
-ended, or whose submitter died before naming a job, is stale and is broken by whoever finds it.
+link, like the compute lock: `furu.StepDir.create_file_exclusive`). After `sbatch` returns it
+writes the job id into the claim; the job removes the claim when it ends. Another submitter that
+finds a claim does not submit the step: it follows the job named there (or waits a moment for
+the id to appear). A claim whose job has ended, or whose submitter died before naming a job, is
+stale and is broken by whoever finds it.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from furu._lock import create_exclusive
-from furu._store import HOSTNAME, write_bytes_atomic
+if TYPE_CHECKING:
+    from furu import StepDir
 
 CLAIM_FILE = "slurm.claim"
 # A claim without a job id is a submitter between claim and sbatch: give it this long.
 UNNAMED_CLAIM_GRACE_SEC = 120.0
+HOSTNAME = os.uname().nodename
 
 
 @dataclass(frozen=True)
@@ -55,22 +56,19 @@ def _payload(job_id: str | None, info: dict[str, Any], claimed_at: float) -> byt
     return json.dumps({**data, **info}).encode()
 
 
-def try_claim(meta_dir: Path) -> bool:
-    """Claim the step in `meta_dir` for this process; False if someone holds a claim."""
-    meta_dir.mkdir(parents=True, exist_ok=True)
-    return create_exclusive(meta_dir / CLAIM_FILE, _payload(None, {}, time.time()))
+def try_claim(where: StepDir) -> bool:
+    """Claim the step for this process; False if someone holds a claim."""
+    return where.create_file_exclusive(CLAIM_FILE, _payload(None, {}, time.time()))
 
 
-def name_job(meta_dir: Path, job_id: str, info: dict[str, Any]) -> None:
+def name_job(where: StepDir, job_id: str, info: dict[str, Any]) -> None:
     """Record the job that will compute the step in our own claim (atomic replace)."""
-    write_bytes_atomic(meta_dir / CLAIM_FILE, _payload(job_id, info, time.time()))
+    where.replace_file(CLAIM_FILE, _payload(job_id, info, time.time()))
 
 
-def read_claim(meta_dir: Path) -> Claim | None:
-    path = meta_dir / CLAIM_FILE
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+def read_claim(where: StepDir) -> Claim | None:
+    raw = where.read_file(CLAIM_FILE)
+    if raw is None:
         return None
     try:
         data = json.loads(raw)
@@ -83,25 +81,18 @@ def read_claim(meta_dir: Path) -> Claim | None:
             info=data,
             raw=raw,
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return Claim("?", -1, 0.0, None, {}, raw)  # damaged: reads as stale
 
 
-def release(meta_dir: Path, job_id: str | None = None) -> None:
+def release(where: StepDir, job_id: str | None = None) -> None:
     """Remove the claim (only if it names `job_id`, when given)."""
-    claim = read_claim(meta_dir)
+    claim = read_claim(where)
     if claim is None or (job_id is not None and claim.job_id != job_id):
         return
-    drop(meta_dir, claim)
+    drop(where, claim)
 
 
-def drop(meta_dir: Path, seen: Claim) -> bool:
+def drop(where: StepDir, seen: Claim) -> bool:
     """Remove the claim if it is still exactly `seen` (a stale claim found by someone else)."""
-    path = meta_dir / CLAIM_FILE
-    try:
-        if path.read_bytes() != seen.raw:
-            return False
-        path.unlink()
-        return True
-    except FileNotFoundError:
-        return False
+    return where.remove_file(CLAIM_FILE, if_content=seen.raw)

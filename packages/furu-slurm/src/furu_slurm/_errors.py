@@ -1,12 +1,13 @@
 """The exceptions furu-slurm raises.
 
 Every one derives from `FuruSlurmError`, itself a `furu.FuruError`, so `except furu.FuruError`
-still catches everything:
+still catches everything, and `except furu.FuruConfigError` catches every unusable setting:
 
 ```
 furu.FuruError
 └── FuruSlurmError            anything furu-slurm could not do
     ├── SlurmConfigError      an executor, a resources object or a FURU_* setting is unusable
+    │                         (also a furu.FuruConfigError)
     ├── SlurmSubmitError      a submission failed: sbatch refused it, or its files could not be written
     ├── SlurmJobError         a job ended without a result (carries job id and scheduler state)
     └── SlurmWaitTimeout      waiting for jobs took longer than the deadline given
@@ -18,15 +19,19 @@ Errors travel from the cluster node back to the submitter, so each pickles: furu
 
 from __future__ import annotations
 
-from furu import FuruError
+from furu import FuruConfigError, FuruError
 
 
 class FuruSlurmError(FuruError):
     """Root of every error furu-slurm raises."""
 
 
-class SlurmConfigError(FuruSlurmError, ValueError):
-    """An executor, a `Resources` object or a FURU_* setting holds an unusable value."""
+class SlurmConfigError(FuruSlurmError, FuruConfigError):
+    """An executor, a `Resources` object or a FURU_* setting holds an unusable value.
+
+    Also a `furu.FuruConfigError` (and so a `ValueError`): a malformed `FURU_PREEMPT_MAX` is
+    caught where a malformed `FURU_LEASE_SECS` is.
+    """
 
 
 class SlurmSubmitError(FuruSlurmError):

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from furu import FURU_CONFIG, Furu, plan
+import furu
+from furu import Furu, plan
 from furu_slurm._batch import Batch
 from furu_slurm._errors import SlurmConfigError, SlurmJobError
 from furu_slurm._resources import Resources
 from furu_slurm._scheduler import Scheduler
+from furu_slurm._settings import SLURM_CONFIG
 from furu_slurm._submission import Submitter, Tracked
 
 T = TypeVar("T")
@@ -45,7 +47,10 @@ def _slurm_base(executor: Any) -> Any:
 
 
 class SlurmExecutor:
-    """Runs furu steps as SLURM jobs through submitit.
+    """Runs furu steps as SLURM jobs through submitit (a `furu.Executor`).
+
+    furu-slurm registers it as the adapter of submitit's executors (entry point group
+    `furu.executors`), so `step.load_or_create(executor=submitit.AutoExecutor(...))` builds one.
 
     Args:
         executor: a `submitit.AutoExecutor` or `submitit.SlurmExecutor` whose parameters
@@ -54,7 +59,7 @@ class SlurmExecutor:
         folder: where submitit writes job scripts, pickles and logs (when `executor` is omitted).
         resources: defaults for every step (a step class's `_slurm_resources` overrides them).
         poll_interval: seconds between `sacct` calls while waiting (default
-            `FURU_POLL_INTERVAL_SECS`).
+            `furu_slurm.SLURM_CONFIG.poll_interval`, from `FURU_POLL_INTERVAL_SECS`).
         progress: show live counts while `run` waits (default: when stderr is a terminal).
         cancel_on_interrupt: on Ctrl-C during `run`, cancel the batch's own jobs.
     """
@@ -82,7 +87,7 @@ class SlurmExecutor:
         self._base = _slurm_base(executor)
         self.resources = resources or Resources()
         self.poll_interval = (
-            poll_interval if poll_interval is not None else FURU_CONFIG.poll_interval
+            poll_interval if poll_interval is not None else SLURM_CONFIG.poll_interval
         )
         self.cancel_on_interrupt = cancel_on_interrupt
         self._overrides = _overrides
@@ -133,7 +138,10 @@ class SlurmExecutor:
     def _submit(self, entries: Sequence[tuple[int, Furu[Any], tuple[int, ...]]]) -> Batch:
         scheduler = Scheduler(self.poll_interval)
         submitter = self._submitter(scheduler)
-        tracked = [Tracked(index, step, deps) for index, step, deps in entries]
+        store = furu.Store.current()  # resolved once: every step's directory in one store
+        tracked = [
+            Tracked(index, step, deps, store.step_dir_of(step)) for index, step, deps in entries
+        ]
         mine = submitter.resolve(tracked)
         submitter.submit(tracked, mine)
 
@@ -175,6 +183,8 @@ def submit_many(objs: Iterable[Furu[Any]], *, executor: SlurmExecutor) -> Batch:
 class StepJob(Generic[T]):
     """The handle `load_or_create(executor=...)` returns: one step's job on the cluster.
 
+    A `furu.Submitted`: `done()`, `wait(timeout)` and `result(timeout)`.
+
     Attributes:
         step: the step.
         job_id: the scheduler job computing it (`123` or `123_4`); None when nothing needed
@@ -190,7 +200,8 @@ class StepJob(Generic[T]):
         self.submitted = bool(tracked and tracked.origin == "submitted")
 
     def __repr__(self) -> str:
-        return f"StepJob({self.step._furu_short()}, job_id={self.job_id!r}, state={self.state!r})"
+        name = furu.step_id(self.step).short
+        return f"StepJob({name}, job_id={self.job_id!r}, state={self.state!r})"
 
     @property
     def stdout_path(self) -> Path | None:
@@ -240,3 +251,9 @@ class StepJob(Generic[T]):
         if self._batch is None or not self.submitted:
             return False
         return self._batch.cancel() > 0
+
+
+if TYPE_CHECKING:  # furu's protocols, checked by the type checker
+
+    def _satisfies(executor: SlurmExecutor, job: StepJob[int]) -> None:
+        _: tuple[furu.Executor, furu.Submitted[int]] = (executor, job)

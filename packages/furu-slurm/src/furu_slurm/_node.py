@@ -2,14 +2,18 @@
 
 A `NodeTask` is what furu-slurm pickles for submitit. On the node it
 
-1. points furu at the submitter's store and settings (a node may not share its environment):
-   they are written once per submission to a file beside the job files (`write_settings`),
-   so a dirty repository's git patch is not copied into each of an array's thousand pickles,
-2. says in the step's `furu.log` which job this is and where its stdout/stderr go,
-3. refuses to run when a dependency submitted in the same batch did not succeed (and records
+1. makes the process behave like its submitter (a node may not share its environment): the
+   submitter's `furu.RunContext` (settings, FURU_FORCE_RECOMPUTE bookkeeping, git state) and
+   furu-slurm's own settings are written once per submission to a file beside the job files
+   (`write_settings`), so a dirty repository's git patch is not copied into each of an array's
+   thousand pickles,
+2. runs inside `furu.attempt_context(...)`: every attempt records backend `submitit`, the job's
+   SLURM facts and its stdout/stderr, and the compute lock names the job (see `_context`),
+3. says in the step's `furu.log` which job this is and where its stdout/stderr go,
+4. refuses to run when a dependency submitted in the same batch did not succeed (and records
    the step as cancelled, naming that dependency) or when the job was requeued more than
    `FURU_PREEMPT_MAX` times,
-4. calls `step.load_or_create()`: furu's compute lock makes this exactly-once even when two
+5. calls `step.load_or_create()`: furu's compute lock makes this exactly-once even when two
    jobs for the same step run at once.
 
 On preemption or a time limit, SLURM sends USR2 and submitit calls `checkpoint()`: the step's
@@ -29,18 +33,16 @@ import os
 import pickle
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import furu
 from furu import AttemptStatus, Furu
-from furu._metadata import adopt_git_info, current_git_info
-from furu._store import FURU_DIR, SUCCESS_FILE
 from furu_slurm import _claim, _records
+from furu_slurm._context import current_job_id, node_context, restart_count
 from furu_slurm._errors import SlurmConfigError
-
-GIT_KEY = "__git_info__"
+from furu_slurm._settings import SLURM_CONFIG
 
 _log = logging.getLogger("furu_slurm")
 
@@ -58,17 +60,17 @@ class _Requeued(BaseException):
         self.furu_attempt_reason = reason
 
 
-def current_job_id() -> str | None:
-    env = os.environ
-    array, task = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
-    if array and task:
-        return f"{array}_{task}"
-    return env.get("SLURM_JOB_ID")
+@dataclass(frozen=True)
+class SubmitterSettings:
+    """What a submission's jobs adopt: furu's run context and furu-slurm's settings.
 
+    Attributes:
+        run: the submitter's `furu.RunContext` (settings, recomputed steps, git state).
+        slurm: `SLURM_CONFIG`'s fields, by name.
+    """
 
-def restart_count() -> int:
-    raw = os.environ.get("SLURM_RESTART_COUNT", "0")
-    return int(raw) if raw.isdigit() else 0
+    run: furu.RunContext
+    slurm: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,109 +79,118 @@ class NodeTask:
 
     Attributes:
         step: the step.
-        deps: `(description, furu_dir)` of the steps of the same batch it needs.
+        deps: `(description, directory)` of the steps of the same batch it needs.
         settings_path: the submitter's settings and git state (`write_settings`), applied on
             the node; None keeps the node's own.
+        recomputed: `(namespace, hash)` of the batch's steps it depends on, which the batch
+            computed before it under FURU_FORCE_RECOMPUTE (empty otherwise): loading them must
+            not compute them again.
     """
 
     step: Furu[Any]
-    deps: tuple[tuple[str, str], ...] = ()
+    deps: tuple[tuple[str, furu.StepDir], ...] = ()
     settings_path: str | None = None
+    recomputed: tuple[tuple[str, str], ...] = ()
 
     def __call__(self) -> dict[str, Any]:
         self._apply_settings()
-        step, job_id = self.step, current_job_id()
-        self._announce(job_id)
-        try:
-            return self._run(job_id)
-        except _Requeued:
-            # requeued: the claim stays (the same job runs again); exit without a result so
-            # submitit does not report the job as finished.
-            raise SystemExit(-1) from None
-        except BaseException:
-            _claim.release(step._furu_location.meta_dir, job_id)
-            raise
+        where = furu.step_dir(self.step)
+        job_id = current_job_id()
+        with furu.attempt_context(node_context()) as context:
+            self._announce(where, context)
+            try:
+                return self._run(where, job_id, context)
+            except _Requeued:
+                # requeued: the claim stays (the same job runs again); exit without a result so
+                # submitit does not report the job as finished.
+                raise SystemExit(-1) from None
+            except BaseException:
+                _claim.release(where, job_id)
+                raise
 
-    def _run(self, job_id: str | None) -> dict[str, Any]:
-        step = self.step
-        limit = furu.FURU_CONFIG.preempt_max
+    def _run(
+        self, where: furu.StepDir, job_id: str | None, context: furu.AttemptContext
+    ) -> dict[str, Any]:
+        limit = SLURM_CONFIG.preempt_max
         if restart_count() > limit:
             reason = (
                 f"requeued {restart_count()} times, more than FURU_PREEMPT_MAX={limit}; not "
                 "running again. Raise FURU_PREEMPT_MAX to allow more requeues."
             )
-            self._record(AttemptStatus.FAILED, reason, job_id)
-            _claim.release(step._furu_location.meta_dir, job_id)
+            self._record(where, AttemptStatus.FAILED, reason, context)
+            _claim.release(where, job_id)
             return {"outcome": "failed", "reason": reason}
         blocker = self._failed_dependency()
         if blocker is not None:
             reason = f"dependency {blocker} did not succeed"
-            self._record(AttemptStatus.CANCELLED, reason, job_id)
-            _records.log_line(step, f"not running {step._furu_short()}: {reason}")
-            _claim.release(step._furu_location.meta_dir, job_id)
+            self._record(where, AttemptStatus.CANCELLED, reason, context)
+            _records.log(where, f"not running {where.id.short}: {reason}")
+            _claim.release(where, job_id)
             return {"outcome": "skipped", "reason": reason}
-        step.load_or_create()
-        _claim.release(step._furu_location.meta_dir, job_id)
+        self.step.load_or_create()
+        _claim.release(where, job_id)
         return {"outcome": "done"}
 
     def _apply_settings(self) -> None:
-        settings = read_settings(self.settings_path) if self.settings_path else {}
-        config = furu.FURU_CONFIG
-        for name, value in settings.items():
-            if hasattr(config, name):
-                setattr(config, name, value)
-        git = settings.get(GIT_KEY)
-        if isinstance(git, dict):
-            adopt_git_info(git)
+        if self.settings_path:
+            settings = read_settings(self.settings_path)
+            run = settings.run
+            if self.recomputed:
+                extra = frozenset(self.recomputed)
+                run = dataclasses.replace(run, recomputed=run.recomputed | extra)
+            run.adopt()
+            SLURM_CONFIG.adopt(settings.slurm)
+        elif self.recomputed:
+            furu.RunContext.capture(recomputed=self.recomputed).adopt()
         furu.configure_logging()
 
-    def _announce(self, job_id: str | None) -> None:
-        out, err = _log_paths()
-        if out:
-            os.environ["FURU_SCHEDULER_STDOUT"] = out
-        if err:
-            os.environ["FURU_SCHEDULER_STDERR"] = err
-        node = os.environ.get("SLURMD_NODENAME", "?")
-        _records.log_line(
-            self.step,
-            f"slurm job {job_id} (restart {restart_count()}) on node {node}: "
-            f"stdout {out or '?'}, stderr {err or '?'}",
+    def _announce(self, where: furu.StepDir, context: furu.AttemptContext) -> None:
+        info = context.scheduler
+        _records.log(
+            where,
+            f"slurm job {context.job_id} (restart {restart_count()}) on node "
+            f"{info.get('node') or '?'}: stdout {info.get('stdout') or '?'}, "
+            f"stderr {info.get('stderr') or '?'}",
         )
 
     def _failed_dependency(self) -> str | None:
         """The first batch dependency that has no result and that nobody is computing."""
-        for description, furu_dir in self.deps:
-            if (Path(furu_dir) / FURU_DIR / SUCCESS_FILE).exists():
-                continue
-            if _records.lock_held(Path(furu_dir)):
+        for description, dep in self.deps:
+            if dep.has_result() or dep.live_holder() is not None:
                 continue
             return description
         return None
 
-    def _record(self, status: AttemptStatus, reason: str, job_id: str | None) -> None:
-        scheduler = _records.node_scheduler_info(job_id)
+    def _record(
+        self,
+        where: furu.StepDir,
+        status: AttemptStatus,
+        reason: str,
+        context: furu.AttemptContext,
+    ) -> None:
         try:
-            _records.write_attempt(self.step, status, scheduler=scheduler, reason=reason)
+            _records.record(where, status, reason=reason, scheduler=dict(context.scheduler))
         except OSError as exc:
-            _log.warning("could not record %s for %s: %s", status, self.step._furu_short(), exc)
+            _log.warning("could not record %s for %s: %s", status, where.id.short, exc)
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
         """Called by submitit on USR2 (preemption, or the time limit approaching)."""
         step = self.step
+        where = furu.step_dir(step)
         hook = getattr(step, "_checkpoint", None)
         if callable(hook):
             try:
                 hook()
             except Exception:
-                _log.exception("%s: _checkpoint() raised; requeueing anyway", step._furu_short())
+                _log.exception("%s: _checkpoint() raised; requeueing anyway", where.id.short)
         job_id = current_job_id()
-        limit = furu.FURU_CONFIG.preempt_max
+        limit = SLURM_CONFIG.preempt_max
         if restart_count() >= limit:
             reason = f"preempted; not requeued: FURU_PREEMPT_MAX={limit} requeues already used"
         else:
             reason = f"preempted or out of time; job {job_id} requeued"
             _requeue(job_id)
-        _records.log_line(step, f"{step._furu_short()}: {reason}")
+        _records.log(where, f"{where.id.short}: {reason}")
         raise _Requeued(reason)
 
 
@@ -194,32 +205,21 @@ def _requeue(job_id: str | None) -> None:
         _log.warning("scontrol requeue %s failed: %s", job_id, exc)
 
 
-def _log_paths() -> tuple[str | None, str | None]:
-    """submitit's stdout/stderr files of the running job, if submitit runs it."""
-    if "SUBMITIT_FOLDER" not in os.environ:
-        return None, None
-    try:
-        from submitit import JobEnvironment
-
-        paths = JobEnvironment().paths
-        return str(paths.stdout), str(paths.stderr)
-    except Exception:
-        return None, None
-
-
 def write_settings(folder: Path) -> str:
     """Write the submitter's settings and git state once, for every task of a submission."""
-    snapshot = {**dataclasses.asdict(furu.FURU_CONFIG), GIT_KEY: current_git_info()}
+    settings = SubmitterSettings(
+        run=furu.RunContext.capture(include_git=True), slurm=SLURM_CONFIG.as_dict()
+    )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"furu-settings-{uuid.uuid4().hex}.pkl"
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
-        pickle.dump(snapshot, f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(settings, f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
     return str(path)
 
 
-def read_settings(path: str) -> dict[str, Any]:
+def read_settings(path: str) -> SubmitterSettings:
     """The settings `write_settings` wrote; a clear error when the file is gone or damaged."""
     try:
         with open(path, "rb") as f:
@@ -235,9 +235,9 @@ def read_settings(path: str) -> dict[str, Any]:
             f"the submitter's settings file {path} is unreadable ({type(exc).__name__}: {exc}). "
             "Submit the steps again."
         ) from None
-    if not isinstance(settings, dict):
+    if not isinstance(settings, SubmitterSettings):
         raise SlurmConfigError(
             f"the submitter's settings file {path} holds {type(settings).__name__}, not the "
-            "settings furu-slurm wrote. Submit the steps again."
+            "settings this version of furu-slurm writes. Submit the steps again."
         )
     return settings

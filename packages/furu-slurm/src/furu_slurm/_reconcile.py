@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from furu import FURU_CONFIG, AttemptStatus
-from furu._catalog import iter_catalog
-from furu._store import FURU_DIR
+import furu
+from furu import AttemptStatus, StepDir
 from furu_slurm import _claim, _records
+from furu_slurm._context import BACKEND
 from furu_slurm._scheduler import FINAL, PENDING, RUNNING, Scheduler
 
 _OPEN = (AttemptStatus.QUEUED, AttemptStatus.RUNNING, AttemptStatus.PREEMPTED)
@@ -52,25 +52,29 @@ class Reconciled:
     now: str | None
 
 
-def reconcile(*, dry_run: bool = False, scheduler: Scheduler | None = None) -> list[Reconciled]:
+def reconcile(
+    *,
+    dry_run: bool = False,
+    store: furu.Store | None = None,
+    scheduler: Scheduler | None = None,
+) -> list[Reconciled]:
     """Record the end of every unfinished SLURM attempt in the store whose job has ended.
 
     Args:
         dry_run: report what would change, write nothing.
+        store: the store to look through (default `furu.Store.current()`, i.e. `FURU_PATH`).
         scheduler: the `sacct` runner (one is made when omitted).
 
     Returns:
         One entry per step whose latest attempt is an unfinished SLURM job, changed or not.
     """
-    open_jobs: list[tuple[Path, str, str]] = []
-    for entry in iter_catalog(FURU_CONFIG.base_root, FURU_CONFIG.version_controlled_root):
-        state = _records.read_state(entry.furu_dir)
-        attempt = state.attempt if state else None
-        if attempt is None or attempt.backend != "submitit" or attempt.status not in _OPEN:
+    open_jobs: list[tuple[StepDir, str, str]] = []
+    for where in (store or furu.Store.current()).step_dirs():
+        attempt = _records.latest_attempt(where)
+        if attempt is None or attempt.backend != BACKEND or attempt.status not in _OPEN:
             continue
-        job = _records.job_of(attempt)
-        if job:
-            open_jobs.append((entry.furu_dir, job, str(attempt.status)))
+        if attempt.job_id:
+            open_jobs.append((where, attempt.job_id, str(attempt.status)))
     sched = scheduler or Scheduler(poll_interval=0.0)
     known: dict[str, str] = {}
     ids = [job for _, job, _ in open_jobs]
@@ -79,11 +83,11 @@ def reconcile(*, dry_run: bool = False, scheduler: Scheduler | None = None) -> l
     return [_settle(d, job, was, known.get(job, "UNKNOWN"), dry_run) for d, job, was in open_jobs]
 
 
-def _settle(furu_dir: Path, job: str, was: str, state: str, dry_run: bool) -> Reconciled:
-    unchanged = Reconciled(furu_dir, job, was, state, None)
+def _settle(where: StepDir, job: str, was: str, state: str, dry_run: bool) -> Reconciled:
+    unchanged = Reconciled(where.path, job, was, state, None)
     if state in PENDING or state in RUNNING or state not in FINAL:
         return unchanged  # alive, or unknown to sacct: nothing is known to have ended
-    if _records.lock_held(furu_dir):
+    if where.live_holder() is not None:
         return unchanged  # a live process computes it (or is still dying): it records its end
     status = {
         "CANCELLED": AttemptStatus.CANCELLED,
@@ -92,13 +96,13 @@ def _settle(furu_dir: Path, job: str, was: str, state: str, dry_run: bool) -> Re
     if str(status) == was:
         return unchanged  # already recorded (a preemption the job wrote itself)
     if dry_run:
-        return Reconciled(furu_dir, job, was, state, str(status))
+        return Reconciled(where.path, job, was, state, str(status))
     reason = (
         f"job {job} ended {state} without a result, and nobody was watching it "
         "(recorded by furu_slurm reconcile)"
     )
-    if not _records.write_attempt(furu_dir, status, scheduler={}, reason=reason, only_if_job=job):
+    if not _records.record(where, status, reason=reason, only_if_job=job):
         return unchanged  # finished, taken by another attempt, or locked meanwhile
-    _records.log_line(furu_dir, reason)
-    _claim.release(furu_dir / FURU_DIR, job)
-    return Reconciled(furu_dir, job, was, state, str(status))
+    _records.log(where, reason)
+    _claim.release(where, job)
+    return Reconciled(where.path, job, was, state, str(status))

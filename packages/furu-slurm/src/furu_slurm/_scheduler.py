@@ -160,6 +160,3 @@ class Scheduler:
         """`scancel` every id in one call; False (logged) when it failed."""
         ids = sorted(set(job_ids))
         return not ids or self._run(["scancel", *ids]) is not None
-
-    def requeue(self, job_id: str) -> bool:
-        return self._run(["scontrol", "requeue", job_id]) is not None

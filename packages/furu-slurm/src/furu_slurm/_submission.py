@@ -13,10 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from furu import AttemptStatus, Furu, get_logger
+import furu
+from furu import AttemptStatus, Furu, StepDir, get_logger
 from furu_slurm import _claim, _records
 from furu_slurm._errors import SlurmSubmitError
 from furu_slurm._node import NodeTask, write_settings
@@ -34,12 +36,14 @@ class Tracked:
 
     `origin`: `submitted` (our job), `foreign` (another submitter's job, or a job holding the
     lock), `local` (a process holding the lock outside SLURM), `cached` (done before we could
-    submit). `outcome`: None while unfinished, else `done`, `failed` or `skipped`.
+    submit). `outcome`: None while unfinished, else `done`, `failed` or `skipped`. `where` is
+    the step's directory in the store the batch was submitted to.
     """
 
     index: int
     step: Furu[Any]
     deps: tuple[int, ...]
+    where: StepDir
     origin: str = ""
     job_id: str | None = None
     stdout: Path | None = None
@@ -58,7 +62,12 @@ class Tracked:
         return self.outcome is not None
 
     def describe(self) -> str:
-        return self.step._furu_short()
+        return self.short
+
+    @cached_property
+    def short(self) -> str:
+        """`Class 3f9a1c2b0`, for messages."""
+        return self.where.id.short
 
 
 def _job_folder(folder: Path) -> Path:
@@ -102,23 +111,22 @@ class Submitter:
         return sorted(mine, key=lambda t: t.index)
 
     def _resolve_one(self, t: Tracked, pending: list[tuple[Tracked, _claim.Claim]]) -> bool:
-        step = t.step
-        if _done(step):
+        where = t.where
+        if where.has_result():
             t.origin, t.outcome = "cached", "done"
             return False
-        held, holder_job = _records.lock_job(step)
-        if held:
-            t.origin, t.job_id = ("foreign", holder_job) if holder_job else ("local", None)
+        holder = where.live_holder()
+        if holder is not None:
+            t.origin, t.job_id = ("foreign", holder.job_id) if holder.job_id else ("local", None)
             return False
-        meta = step._furu_location.meta_dir
-        if _claim.try_claim(meta):
-            if _done(step):  # finished between our check and our claim
-                _claim.release(meta)
+        if _claim.try_claim(where):
+            if where.has_result():  # finished between our check and our claim
+                _claim.release(where)
                 t.origin, t.outcome = "cached", "done"
                 return False
             t.origin = "submitted"
             return True
-        claim = _claim.read_claim(meta)
+        claim = _claim.read_claim(where)
         if claim is None:  # released meanwhile: try once more
             return self._resolve_one(t, pending)
         pending.append((t, claim))
@@ -139,9 +147,7 @@ class Submitter:
             if not unnamed or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-            pending = [
-                (t, _claim.read_claim(t.step._furu_location.meta_dir) or c) for t, c in pending
-            ]
+            pending = [(t, _claim.read_claim(t.where) or c) for t, c in pending]
         named = [c.job_id for _, c in pending if c.job_id]
         states = self.scheduler.states(named, force=True) if named else {}
         retry: list[Tracked] = []
@@ -159,7 +165,7 @@ class Submitter:
                 t.describe(),
                 f"job {claim.job_id} is {state}" if claim.job_id else "no job was ever named",
             )
-            _claim.drop(t.step._furu_location.meta_dir, claim)
+            _claim.drop(t.where, claim)
             retry.append(t)
         again: list[Tracked] = []
         for t in retry:
@@ -202,7 +208,7 @@ class Submitter:
     def _give_up(self, t: Tracked, by_index: dict[int, Tracked]) -> None:
         blocker = next(by_index[d] for d in t.deps if by_index[d].outcome in ("failed", "skipped"))
         t.outcome, t.reason = "skipped", f"dependency {blocker.describe()} was not submitted"
-        _claim.release(t.step._furu_location.meta_dir)
+        _claim.release(t.where)
 
     def _dependency_spec(self, members: Sequence[Tracked], by_index: dict[int, Tracked]) -> str:
         ids: list[str] = []
@@ -255,10 +261,9 @@ class Submitter:
         tasks = [
             NodeTask(
                 step=t.step,
-                deps=tuple(
-                    (by_index[d].describe(), str(by_index[d].step.furu_dir)) for d in t.deps
-                ),
+                deps=tuple((by_index[d].describe(), by_index[d].where) for d in t.deps),
                 settings_path=settings_path,
+                recomputed=_forced_ancestors(t, by_index),
             )
             for t in members
         ]
@@ -297,7 +302,7 @@ class Submitter:
         )
         for t in members:
             t.outcome, t.error = "failed", error
-            _claim.release(t.step._furu_location.meta_dir)
+            _claim.release(t.where)
 
     def _record_submitted(self, t: Tracked, job: Any, partition: str | None) -> None:
         t.job_id = str(job.job_id)
@@ -314,12 +319,11 @@ class Submitter:
             "stdout": str(t.stdout),
             "stderr": str(t.stderr),
         }
-        meta = t.step._furu_location.meta_dir
         try:
-            _claim.name_job(meta, t.job_id, {"stdout": info["stdout"], "stderr": info["stderr"]})
-            _records.write_attempt(t.step, AttemptStatus.QUEUED, scheduler=info)
-            _records.log_line(
-                t.step,
+            _claim.name_job(t.where, t.job_id, {"stdout": info["stdout"], "stderr": info["stderr"]})
+            _records.record(t.where, AttemptStatus.QUEUED, scheduler=info)
+            _records.log(
+                t.where,
                 f"submitted {t.describe()} as slurm job {t.job_id}; "
                 f"stdout {t.stdout}, stderr {t.stderr}",
             )
@@ -329,7 +333,19 @@ class Submitter:
             )
 
 
-def _done(step: Furu[Any]) -> bool:
-    import os
+def _forced_ancestors(t: Tracked, by_index: dict[int, Tracked]) -> tuple[tuple[str, str], ...]:
+    """`(namespace, hash)` of the batch steps `t` needs, when FURU_FORCE_RECOMPUTE is set.
 
-    return os.path.exists(step._furu_location.success)
+    The batch computes them before `t` runs, so its job must load, not recompute, them.
+    """
+    if not furu.FURU_CONFIG.force_recompute:
+        return ()
+    seen: set[int] = set()
+    stack = list(t.deps)
+    while stack:
+        index = stack.pop()
+        if index not in seen and index in by_index:
+            seen.add(index)
+            stack.extend(by_index[index].deps)
+    ids = (by_index[i].where.id for i in sorted(seen))
+    return tuple((i.namespace, i.hash) for i in ids)
