@@ -27,7 +27,16 @@ from furu._errors import (
 from furu._furu import Furu
 from furu._furu_list import FuruList
 from furu._logging import configure_logging, get_logger
-from furu._settings import FURU_CONFIG, FuruConfig, get_furu_root, load_env, set_furu_root
+from furu._settings import (
+    FURU_CONFIG,
+    FuruConfig,
+    env_bool,
+    env_float,
+    env_int,
+    get_furu_root,
+    load_env,
+    set_furu_root,
+)
 
 if _typing.TYPE_CHECKING:
     from furu._attempt_context import AttemptContext, attempt_context, current_attempt_context
@@ -149,6 +158,9 @@ __all__ = [
     "config_leaves",
     "configure_logging",
     "current_attempt_context",
+    "env_bool",
+    "env_float",
+    "env_int",
     "get_furu_root",
     "get_logger",
     "load_env",

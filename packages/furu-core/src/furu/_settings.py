@@ -29,7 +29,8 @@ def _env(name: str) -> str | None:
     return None if value is None else value.strip()
 
 
-def _env_bool(name: str, default: bool) -> bool:
+def env_bool(name: str, default: bool, *, error: type[FuruConfigError] = FuruConfigError) -> bool:
+    """The boolean in variable `name` (1/true/yes/on, 0/false/no/off); `error` names it if not."""
     raw = _env(name)
     if raw is None:
         return default
@@ -37,42 +38,50 @@ def _env_bool(name: str, default: bool) -> bool:
         return True
     if raw.lower() in _FALSE:
         return False
-    raise FuruConfigError(
+    raise error(
         f"{name}={raw!r} is not a boolean. Set {name} to one of 1/true/yes/on or 0/false/no/off."
     )
 
 
-def _env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+def env_float(
+    name: str,
+    default: float,
+    *,
+    minimum: float = 0.0,
+    error: type[FuruConfigError] = FuruConfigError,
+) -> float:
+    """The finite number (at least `minimum`) in variable `name`; `error` names it if not."""
     raw = _env(name)
     if raw is None or raw == "":
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise FuruConfigError(
+        raise error(
             f"{name}={raw!r} is not a number of seconds. Set {name} to a number such as "
             f"{default:g}, or unset it for the default."
         ) from None
     if not math.isfinite(value) or not value >= minimum:
-        raise FuruConfigError(
+        raise error(
             f"{name}={raw!r} must be a finite number of at least {minimum:g}. Set {name} to "
             f"e.g. {default:g}, or unset it for the default."
         )
     return value
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, error: type[FuruConfigError] = FuruConfigError) -> int:
+    """The non-negative whole number in variable `name`; `error` names it if not."""
     raw = _env(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise FuruConfigError(
+        raise error(
             f"{name}={raw!r} is not a whole number. Set {name} to e.g. {default}."
         ) from None
     if value < 0:
-        raise FuruConfigError(f"{name}={raw!r} must not be negative. Set {name} to e.g. {default}.")
+        raise error(f"{name}={raw!r} must not be negative. Set {name} to e.g. {default}.")
     return value
 
 
@@ -173,18 +182,18 @@ class FuruConfig:
             base_root=Path(path).expanduser().resolve() if path else _default_root(),
             version_controlled_root=Path(vc_path).expanduser().resolve() if vc_path else None,
             log_level=_env_level("FURU_LOG_LEVEL"),
-            ignore_git_diff=_env_bool("FURU_IGNORE_DIFF", False),
-            max_git_patch_bytes=_env_int("FURU_MAX_GIT_PATCH_BYTES", 1_000_000),
-            wait_log_every=_env_float("FURU_WAIT_LOG_EVERY_SECS", 10.0, minimum=0.01),
-            stale_after=_env_float("FURU_STALE_AFTER_SECS", 1800.0, minimum=0.1),
-            lease_secs=_env_float("FURU_LEASE_SECS", 120.0, minimum=0.1),
-            heartbeat_secs=_env_float("FURU_HEARTBEAT_SECS", 0.0) or None,
-            rich_uncaught_tracebacks=_env_bool("FURU_RICH_UNCAUGHT_TRACEBACKS", True),
+            ignore_git_diff=env_bool("FURU_IGNORE_DIFF", False),
+            max_git_patch_bytes=env_int("FURU_MAX_GIT_PATCH_BYTES", 1_000_000),
+            wait_log_every=env_float("FURU_WAIT_LOG_EVERY_SECS", 10.0, minimum=0.01),
+            stale_after=env_float("FURU_STALE_AFTER_SECS", 1800.0, minimum=0.1),
+            lease_secs=env_float("FURU_LEASE_SECS", 120.0, minimum=0.1),
+            heartbeat_secs=env_float("FURU_HEARTBEAT_SECS", 0.0) or None,
+            rich_uncaught_tracebacks=env_bool("FURU_RICH_UNCAUGHT_TRACEBACKS", True),
             force_recompute=_env_names("FURU_FORCE_RECOMPUTE"),
             always_rerun=_env_names("FURU_ALWAYS_RERUN"),
-            dry_run=_env_bool("FURU_DRY_RUN", False),
-            allow_main=_env_bool("FURU_ALLOW_MAIN", False),
-            allow_locals=_env_bool("FURU_ALLOW_LOCALS", False),
+            dry_run=env_bool("FURU_DRY_RUN", False),
+            allow_main=env_bool("FURU_ALLOW_MAIN", False),
+            allow_locals=env_bool("FURU_ALLOW_LOCALS", False),
         )
 
     def reload(self) -> None:

@@ -15,69 +15,11 @@ This module imports only the standard library and furu: every job on a node read
 
 from __future__ import annotations
 
-import math
-import os
 from dataclasses import dataclass, fields
 from typing import Any
 
+from furu import env_bool, env_float, env_int
 from furu_slurm._errors import SlurmConfigError
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _env(name: str) -> str | None:
-    value = os.environ.get(name)
-    return None if value is None else value.strip()
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    raw = _env(name)
-    if raw is None:
-        return default
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise SlurmConfigError(
-        f"{name}={raw!r} is not a boolean. Set {name} to one of 1/true/yes/on or 0/false/no/off."
-    )
-
-
-def _env_float(name: str, default: float, *, minimum: float) -> float:
-    raw = _env(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SlurmConfigError(
-            f"{name}={raw!r} is not a number of seconds. Set {name} to a number such as "
-            f"{default:g}, or unset it for the default."
-        ) from None
-    if not math.isfinite(value) or not value >= minimum:
-        raise SlurmConfigError(
-            f"{name}={raw!r} must be a finite number of at least {minimum:g}. Set {name} to "
-            f"e.g. {default:g}, or unset it for the default."
-        )
-    return value
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SlurmConfigError(
-            f"{name}={raw!r} is not a whole number. Set {name} to e.g. {default}."
-        ) from None
-    if value < 0:
-        raise SlurmConfigError(
-            f"{name}={raw!r} must not be negative. Set {name} to e.g. {default}."
-        )
-    return value
 
 
 @dataclass
@@ -104,9 +46,13 @@ class SlurmConfig:
             SlurmConfigError: a variable holds an unusable value (the message says which).
         """
         return cls(
-            poll_interval=_env_float("FURU_POLL_INTERVAL_SECS", 10.0, minimum=0.01),
-            preempt_max=_env_int("FURU_PREEMPT_MAX", 5),
-            cancelled_is_preempted=_env_bool("FURU_CANCELLED_IS_PREEMPTED", False),
+            poll_interval=env_float(
+                "FURU_POLL_INTERVAL_SECS", 10.0, minimum=0.01, error=SlurmConfigError
+            ),
+            preempt_max=env_int("FURU_PREEMPT_MAX", 5, error=SlurmConfigError),
+            cancelled_is_preempted=env_bool(
+                "FURU_CANCELLED_IS_PREEMPTED", False, error=SlurmConfigError
+            ),
         )
 
     def reload(self) -> None:
