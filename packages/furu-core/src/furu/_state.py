@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -98,19 +98,35 @@ class Attempt:
         from furu._attempt_context import current_attempt_context
 
         context = current_attempt_context()
+        return cls.new(
+            attempt_id, number, AttemptStatus.RUNNING, context.backend, context.scheduler
+        )
+
+    @classmethod
+    def new(
+        cls,
+        attempt_id: str,
+        number: int,
+        status: AttemptStatus,
+        backend: str,
+        scheduler: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> Attempt:
+        """An attempt recorded by this process now (host, pid, user and command are its own)."""
         stamp = now_iso()
         return cls(
             id=attempt_id,
             number=number,
-            status=AttemptStatus.RUNNING,
-            backend=context.backend,
+            status=status,
+            backend=backend,
             host=HOSTNAME,
             pid=os.getpid(),
             user=current_user(),
             command=" ".join(sys.argv) or sys.executable,
             started_at=stamp,
             updated_at=stamp,
-            scheduler=dict(context.scheduler),
+            scheduler=dict(scheduler or {}),
+            reason=reason,
         )
 
     @property

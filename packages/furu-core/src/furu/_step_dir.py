@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from furu._errors import FuruStoreError
 from furu._store import (
     FURU_DIR,
-    HOSTNAME,
     LOCK_FILE,
     LOG_FILE,
     METADATA_FILE,
@@ -334,28 +332,16 @@ class StepDir:
         if only_if_job is not None and (last is None or last.job_id != only_if_job):
             return False
         count = previous.attempts if previous else 0
-        stamp = now_iso()
         if status is AttemptStatus.QUEUED or last is None:
-            attempt = Attempt(
-                id=os.urandom(16).hex(),
-                number=count + 1,
-                status=status,
-                backend=backend,
-                host=HOSTNAME,
-                pid=os.getpid(),
-                user=_current_user(),
-                command=" ".join(sys.argv) or sys.executable,
-                started_at=stamp,
-                updated_at=stamp,
-                scheduler=dict(scheduler or {}),
-                reason=reason,
+            attempt = Attempt.new(
+                os.urandom(16).hex(), count + 1, status, backend, scheduler, reason
             )
         else:
             attempt = dataclasses.replace(
                 last,
                 status=status,
-                updated_at=stamp,
-                ended_at=None if status is AttemptStatus.PREEMPTED else stamp,
+                updated_at=now_iso(),
+                ended_at=None if status is AttemptStatus.PREEMPTED else now_iso(),
                 scheduler={**last.scheduler, **(scheduler or {})},
                 reason=reason,
             )
@@ -412,12 +398,6 @@ class StepDir:
         shutil.rmtree(trash, ignore_errors=True)
         self.note_change("delete")
         return True
-
-
-def _current_user() -> str:
-    from furu._state import current_user
-
-    return current_user()
 
 
 def _check_label(value: str, what: str, where: StepDir) -> str:
