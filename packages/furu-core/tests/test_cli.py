@@ -94,3 +94,32 @@ def test_show_unknown_step_fails_with_a_message(
 ) -> None:
     assert main(["--root", str(furu_store), "show", "no.Such", "abc"]) == 1
     assert "no step no.Such abc" in capsys.readouterr().err
+
+
+def test_show_by_class_and_hash_prefix(
+    furu_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's `furu show TrainModel/90cf5`: a class name and a hash prefix suffice."""
+    _make_store()
+    step = Listed(x=2)
+    ref = f"Listed/{step._furu_hash[:6]}"
+    assert main(["--root", str(furu_store), "show", ref]) == 0
+    assert json.loads(capsys.readouterr().out)["metadata"]["furu_hash"] == step._furu_hash
+    assert main(["--root", str(furu_store), "show", step._furu_hash]) == 0
+    capsys.readouterr()
+    assert main(["--root", str(furu_store), "show", "Listed/ffffffffff"]) == 1
+    assert "no step matches 'Listed/ffffffffff'" in capsys.readouterr().err
+
+
+def test_an_ambiguous_prefix_lists_the_matches(furu_store: Path) -> None:
+    for x in range(10, 27):  # 17 steps: two of them share a first hex digit
+        Listed(x=x).load_or_create()
+    store = furu.Store(furu_store)
+    with pytest.raises(furu.FuruStoreError) as info:
+        store.find("Listed/")
+    assert "is not a step reference" in str(info.value)
+    firsts = [d.hash[0] for d in store.step_dirs()]
+    shared = next(c for c in firsts if firsts.count(c) > 1)
+    with pytest.raises(furu.FuruStoreError) as info:
+        store.find(f"Listed/{shared}")
+    assert f"'Listed/{shared}' matches {firsts.count(shared)} steps" in str(info.value)
