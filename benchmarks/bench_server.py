@@ -38,10 +38,10 @@ if str(HERE) not in sys.path:
 
 import make_large_store  # noqa: E402
 from furu_server import ServerSettings, create_app  # noqa: E402
-from furu_server._database import connect  # noqa: E402
 from furu_server._graph import _dag  # noqa: E402
-from furu_server._index import roots_of  # noqa: E402
-from furu_server._indexer import Indexer  # noqa: E402
+from furu_server.index._database import connect  # noqa: E402
+from furu_server.index._index import roots_of  # noqa: E402
+from furu_server.index._indexer import Indexer  # noqa: E402
 
 
 def p50(fn: Callable[[], object], repeats: int) -> float:

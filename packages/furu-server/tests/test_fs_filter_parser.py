@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from furu_server import FilterSyntaxError, parse_filter, to_text
-from furu_server._filter_models import FilterExpr
+from furu_server.filters._models import FilterExpr
 
 
 def tree(text: str) -> dict[str, Any] | None:

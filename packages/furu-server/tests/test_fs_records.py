@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from furu_server._records import directory_size, flatten_config, status_rank
+from furu_server.index._records import directory_size, flatten_config, status_rank
 
 
 @pytest.mark.parametrize(

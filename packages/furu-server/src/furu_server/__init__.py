@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from furu_server._app import create_app
     from furu_server._errors import ErrorCode, FilterInvalidError, FilterSyntaxError, ServerError
-    from furu_server._filter_models import FilterExpr
-    from furu_server._filter_parser import parse_filter, to_text
-    from furu_server._filter_sql import compile_filter
-    from furu_server._index import Index
     from furu_server._openapi import openapi_document, openapi_text
     from furu_server._settings import ServerSettings
+    from furu_server.filters import FilterExpr, compile_filter, parse_filter, to_text
+    from furu_server.index._index import Index
 
 # Imported on first use: the index's reader processes import only what reading needs (not
 # FastAPI), so they start in a fraction of the time.
@@ -32,11 +30,11 @@ _LAZY = {
     "FilterInvalidError": "furu_server._errors",
     "FilterSyntaxError": "furu_server._errors",
     "ServerError": "furu_server._errors",
-    "FilterExpr": "furu_server._filter_models",
-    "parse_filter": "furu_server._filter_parser",
-    "to_text": "furu_server._filter_parser",
-    "compile_filter": "furu_server._filter_sql",
-    "Index": "furu_server._index",
+    "FilterExpr": "furu_server.filters",
+    "parse_filter": "furu_server.filters",
+    "to_text": "furu_server.filters",
+    "compile_filter": "furu_server.filters",
+    "Index": "furu_server.index._index",
     "openapi_document": "furu_server._openapi",
     "openapi_text": "furu_server._openapi",
     "ServerSettings": "furu_server._settings",

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from furu import AttemptStatus, FuruStoreError, Labels, StepDir
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import locate
-from furu_server._index import Index, Located
 from furu_server._models import Deleted, Invalidated
 from furu_server._models import Labels as LabelsModel
+from furu_server.index._index import Index, Located
 
 _labels_lock = threading.Lock()
 _ACTIVE = (AttemptStatus.RUNNING, AttemptStatus.QUEUED)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,29 +17,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from furu_server._errors import ErrorCode, ServerError
-from furu_server._index import Index
 from furu_server._models import ErrorResponse
 from furu_server._runs import Runs
 from furu_server._security import GuardMiddleware, HostPolicy, new_token
 from furu_server._settings import ServerSettings
+from furu_server.index._index import Index
+from furu_server.routes import Services, api_router
 
-API_VERSION = "1"
 _log = logging.getLogger("furu_server")
-
-
-@dataclass
-class Services:
-    """What every route needs, kept on `app.state.services`."""
-
-    settings: ServerSettings
-    index: Index
-    runs: Runs
-    token: str
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
 
 
 def _envelope(code: ErrorCode, message: str, detail: dict[str, Any] | None = None) -> JSONResponse:
@@ -106,9 +90,6 @@ def create_app(settings: ServerSettings, *, start_refresher: bool = True) -> Fas
             (tests may refresh by hand with `POST /api/index/refresh` instead).
     """
     from furu_server import __version__
-    from furu_server._api_actions import router as actions_router
-    from furu_server._api_experiments import router as experiments_router
-    from furu_server._api_files import router as files_router
 
     index = Index(settings)
     token = settings.token or new_token()
@@ -143,9 +124,7 @@ def create_app(settings: ServerSettings, *, start_refresher: bool = True) -> Fas
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)
-    app.include_router(experiments_router)
-    app.include_router(files_router)
-    app.include_router(actions_router)
+    app.include_router(api_router)
     if settings.serve_frontend:
         from furu_server._static import add_frontend
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from furu import FuruStoreError, StepDir
 from furu_server._errors import ErrorCode, ServerError, not_found
-from furu_server._index import Index, Located
 from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
-from furu_server._records import StepRecord, directory_size, read_record
+from furu_server.index._index import Index, Located
+from furu_server.index._records import StepRecord, directory_size, read_record
 
 _NAMESPACE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _HASH = re.compile(r"^[A-Za-z0-9_-]{1,128}$")

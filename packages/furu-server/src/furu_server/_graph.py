@@ -11,7 +11,6 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from furu_server._index import Index
 from furu_server._models import (
     AttemptStatus,
     Dag,
@@ -27,6 +26,7 @@ from furu_server._models import (
     Stats,
     SubclassEdge,
 )
+from furu_server.index._index import Index
 
 _INDEX = re.compile(r"\[\d+\]")
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from furu_server._errors import ErrorCode
-from furu_server._filter_models import FilterExpr
+from furu_server.filters import FilterExpr
 
 
 class ResultStatus(StrEnum):

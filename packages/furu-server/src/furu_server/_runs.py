@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from furu_server._errors import ErrorCode, ServerError
-from furu_server._index import Index, Located
 from furu_server._models import Run
+from furu_server.index._index import Index, Located
 
 RUNNER = """\
 import json, sys

@@ -32,7 +32,7 @@ import re
 from typing import Any
 
 from furu_server._errors import FilterSyntaxError
-from furu_server._filter_models import (
+from furu_server.filters._models import (
     AndFilter,
     BetweenFilter,
     CompareFilter,

@@ -7,8 +7,8 @@
 ]}
 ```
 
-The text form (`config.lr < 1e-3 and status = success`, see `_filter_parser.py`) parses to this
-tree, furu-client builds it, and the index compiles it to SQL (`_filter_sql.py`).
+The text form (`config.lr < 1e-3 and status = success`, see `_parser.py`) parses to this
+tree, furu-client builds it, and the index compiles it to SQL (`_sql.py`).
 """
 
 from __future__ import annotations

@@ -6,20 +6,10 @@ import platform
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from furu_server._app import API_VERSION, Services, services
 from furu_server._errors import FilterSyntaxError
-from furu_server._experiments import detail, diff
-from furu_server._filter_models import (
-    AndFilter,
-    CompareFilter,
-    FilterExpr,
-    InFilter,
-    TextFilter,
-)
-from furu_server._filter_parser import parse_filter, to_text
-from furu_server._filter_sql import compile_filter
+from furu_server._experiments import detail, diff, locate
 from furu_server._graph import dag, lineage, namespaces, relationships, stats
 from furu_server._models import (
     AttemptStatus,
@@ -42,9 +32,20 @@ from furu_server._models import (
     Stats,
     Version,
 )
+from furu_server.filters import (
+    AndFilter,
+    CompareFilter,
+    FilterExpr,
+    InFilter,
+    TextFilter,
+    compile_filter,
+    parse_filter,
+    to_text,
+)
+from furu_server.routes._deps import Services, Svc
 
+API_VERSION = "1"
 router = APIRouter(prefix="/api")
-Svc = Annotated[Services, Depends(services)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*[/:][A-Za-z0-9_-]+$"
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
@@ -171,8 +172,6 @@ def get_relationships(
     svc: Svc, namespace: str, hash: str, limit: Annotated[int, Query(ge=1, le=5000)] = 500
 ) -> Relationships:
     """Parents (what it depends on) and children (what depends on it), each with its status."""
-    from furu_server._experiments import locate
-
     locate(svc.index, namespace, hash)
     return relationships(svc.index, namespace, hash, limit)
 
@@ -188,8 +187,6 @@ def get_lineage(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Lineage:
     """Ancestors (negative depth) and descendants (positive depth) of one experiment."""
-    from furu_server._experiments import locate
-
     locate(svc.index, namespace, hash)
     return lineage(svc.index, namespace, hash, depth, limit)
 

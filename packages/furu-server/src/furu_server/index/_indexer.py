@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from furu import StepDir
-from furu_server._database import SCHEMA, get_info, open_index, set_info
-from furu_server._readers import read_in_workers
-from furu_server._records import RecordRows, read_rows
-from furu_server._scanner import (
+from furu_server.index._database import SCHEMA, get_info, open_index, set_info
+from furu_server.index._readers import read_in_workers
+from furu_server.index._records import RecordRows, read_rows
+from furu_server.index._scanner import (
     Root,
     WalkResult,
     join_rel,

@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from furu import StepDir
-from furu_server._database import connect
-from furu_server._indexer import Indexer, RefreshStats
 from furu_server._models import IndexInfo, Order, SortKey
-from furu_server._scanner import Root
 from furu_server._settings import ServerSettings
+from furu_server.index._database import connect
+from furu_server.index._indexer import Indexer, RefreshStats
+from furu_server.index._scanner import Root
 
 _log = logging.getLogger("furu_server")
 CACHE_SIZE = 256

@@ -1,9 +1,10 @@
 """Reading many experiments in worker processes (a first build spends its time parsing JSON).
 
-Workers are plain `python -c "from furu_server._readers import main; main()"` subprocesses fed pickled chunks on stdin,
-answering one pickled list of rows per chunk on stdout. Not `multiprocessing`: its "spawn"
-re-runs the parent's `__main__` (a user's script that creates the app at import time would
-start a server per worker), and "fork" is unsafe in a process that runs threads.
+Workers are plain `python -c "from furu_server.index._readers import main; main()"`
+subprocesses fed pickled chunks on stdin, answering one pickled list of rows per chunk on
+stdout. Not `multiprocessing`: its "spawn" re-runs the parent's `__main__` (a user's script
+that creates the app at import time would start a server per worker), and "fork" is unsafe in
+a process that runs threads.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from typing import IO
 
-from furu_server._records import RecordRows
+from furu_server.index._records import RecordRows
 
 Chunk = list[tuple[str, str, str]]
 
@@ -37,7 +38,7 @@ def read_in_workers(chunks: list[Chunk], workers: int) -> Iterator[RecordRows]:
     shares = [share for share in (chunks[i::workers] for i in range(workers)) if share]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", "from furu_server._readers import main; main()"],
+            [sys.executable, "-c", "from furu_server.index._readers import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -95,7 +96,7 @@ def _collect(
 
 
 def main() -> None:
-    from furu_server._records import read_rows
+    from furu_server.index._records import read_rows
 
     chunks: list[Chunk] = pickle.load(sys.stdin.buffer)
     for chunk in chunks:

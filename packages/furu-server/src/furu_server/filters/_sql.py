@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from furu_server._errors import FilterInvalidError
-from furu_server._filter_models import (
+from furu_server.filters._models import (
     AndFilter,
     BetweenFilter,
     CompareFilter,

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Query
 
 from furu_server._actions import delete, invalidate, set_labels
-from furu_server._app import Services, services
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import load, locate
 from furu_server._models import (
@@ -23,22 +22,10 @@ from furu_server._models import (
     Snippet,
     TagsUpdate,
 )
-from furu_server._security import check_token
 from furu_server._snippet import apply_overrides, parse_overrides, snippet
-
-Svc = Annotated[Services, Depends(services)]
-
-
-def require_token(
-    svc: Svc,
-    authorization: Annotated[str | None, Header()] = None,
-    x_furu_token: Annotated[str | None, Header()] = None,
-) -> None:
-    check_token(svc.token, authorization, x_furu_token)
-
+from furu_server.routes._deps import Guarded, Services, Svc
 
 router = APIRouter(prefix="/api")
-Guarded = [Depends(require_token)]
 EXP = "/experiments/{namespace}/{hash}"
 
 

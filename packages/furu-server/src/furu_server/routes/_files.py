@@ -11,10 +11,9 @@ import os
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, StreamingResponse
 
-from furu_server._app import Services, services
 from furu_server._artifacts import artifact_tree
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import locate
@@ -22,9 +21,9 @@ from furu_server._logs import read_chunk, stream
 from furu_server._models import ArtifactTree, LogChunk, Preview
 from furu_server._preview import preview
 from furu_server._security import resolve_inside
+from furu_server.routes._deps import Svc
 
 router = APIRouter(prefix="/api/experiments/{namespace}/{hash}")
-Svc = Annotated[Services, Depends(services)]
 
 
 @router.get("/logs", operation_id="getLogs", response_model=LogChunk)

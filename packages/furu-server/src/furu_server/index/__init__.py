@@ -1,0 +1,15 @@
+"""The SQLite index of a store: what it holds, how it is kept fresh, and how it is queried.
+
+```
+_database   the SQLite file: its schema and how connections are opened
+_records    reading one experiment directory into a record, and the rows the index stores
+_scanner    finding step directories, and what changed (directory mtimes, the journal)
+_readers    reading many experiments in worker processes (a first build)
+_indexer    the only writer: a first build, incremental refreshes, rescans
+_index      the index as requests see it: the background refresher and the listing queries
+```
+
+Nothing is imported here: the reader processes import `_readers`, and must not pay for what
+answering requests needs (pydantic, the API's models). The rest of the server imports the
+module it uses.
+"""
