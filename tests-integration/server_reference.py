@@ -16,7 +16,7 @@ from typing import Any
 import furu
 from furu import FuruStoreError, ResultStatus, StepState
 from furu_server.filters._sql import normalize_date, split_path
-from furu_server.index._records import flatten_config
+from furu_server.index._rows import flatten_config
 
 NUM_COLUMNS = {"runtime", "runtime_sec", "attempts", "attempt_number", "n_dependencies"}
 DATE_COLUMNS = {"started_at", "ended_at", "created_at"}

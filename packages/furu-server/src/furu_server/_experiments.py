@@ -14,6 +14,7 @@ from typing import Any
 from furu import FuruStoreError, StepDir
 from furu_server._errors import ErrorCode, ServerError, not_found
 from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
+from furu_server.index._columns import summary_of_record
 from furu_server.index._index import Index, Located
 from furu_server.index._records import StepRecord, directory_size, read_record
 
@@ -38,31 +39,6 @@ def locate(index: Index, namespace: str, digest: str) -> Located:
         if os.path.isdir(os.path.join(path, StepDir.META_DIR)):
             return Located(namespace, digest, root.kind, rel, path)
     raise not_found(namespace, digest)
-
-
-def summary_of(rec: StepRecord) -> dict[str, Any]:
-    return {
-        "namespace": rec.namespace,
-        "hash": rec.hash,
-        "class_name": rec.class_name,
-        "result_status": rec.result_status,
-        "attempt_status": rec.attempt_status,
-        "attempt_number": rec.attempt_number,
-        "backend": rec.backend,
-        "hostname": rec.hostname,
-        "user": rec.user,
-        "started_at": rec.started_at,
-        "ended_at": rec.ended_at,
-        "updated_at": rec.updated_at,
-        "created_at": rec.created_at,
-        "runtime_sec": rec.runtime_sec,
-        "n_dependencies": len(rec.dependencies),
-        "name": rec.name,
-        "tags": rec.tags,
-        "version_controlled": rec.version_controlled,
-        "size_bytes": rec.size_bytes,
-        "furu_dir": rec.furu_dir,
-    }
 
 
 @dataclass
@@ -100,7 +76,7 @@ def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
         log_bytes = 0
     python_def = (metadata or {}).get("furu_python_def")
     return ExperimentDetail(
-        **summary_of(rec),
+        **summary_of_record(rec),
         config=rec.config,
         python_def=python_def if isinstance(python_def, str) else None,
         state=rec.state,

@@ -4,7 +4,8 @@ Where a path points decides how it is compiled:
 
 - `config.<path>`: the leaves of every config are rows of `config_kv` (path, kind, number,
   text), indexed by `(path, num)` and `(path, str)`, so `config.lr < 1e-3` is an index range;
-- top-level fields (`status`, `namespace`, `runtime`, ...) are columns of `experiments`;
+- top-level fields (`status`, `namespace`, `runtime`, ...) are columns of `experiments`, by the
+  names the index's column declaration gives them (`index/_columns.py`);
 - `tags` is the `tags` table; `state.*` and `meta.*` are read with `json_extract`.
 
 A value compares only with values of its own kind: `config.lr < 0.1` never matches a text
@@ -31,38 +32,11 @@ from furu_server.filters._models import (
     TextFilter,
     check_size,
 )
+from furu_server.index._columns import filter_fields
 
-# name -> (column, type); types: str, num, bool, date
-COLUMNS: dict[str, tuple[str, str]] = {
-    "namespace": ("namespace", "str"),
-    "hash": ("hash", "str"),
-    "class": ("class_name", "str"),
-    "class_name": ("class_name", "str"),
-    "status": ("result_status", "str"),
-    "result_status": ("result_status", "str"),
-    "attempt_status": ("attempt_status", "str"),
-    "backend": ("backend", "str"),
-    "hostname": ("hostname", "str"),
-    "host": ("hostname", "str"),
-    "user": ("user", "str"),
-    "name": ("name", "str"),
-    "error_type": ("error_type", "str"),
-    "error_message": ("error_message", "str"),
-    "started_at": ("started_at", "date"),
-    "ended_at": ("ended_at", "date"),
-    "updated_at": ("updated_at", "date"),
-    "created_at": ("created_at", "date"),
-    "runtime": ("runtime_sec", "num"),
-    "runtime_sec": ("runtime_sec", "num"),
-    "attempts": ("attempts", "num"),
-    "attempt_number": ("attempt_number", "num"),
-    "n_dependencies": ("n_deps", "num"),
-    "dependencies": ("n_deps", "num"),
-    "size_bytes": ("size_bytes", "num"),
-    "file_count": ("file_count", "num"),
-    "version_controlled": ("version_controlled", "bool"),
-}
-JSON_ROOTS = {"state": "state", "meta": "meta"}
+FIELDS = filter_fields()
+"""Every field a filter may name besides `config.*` and `tags`, and the column it compiles to."""
+_KNOWN = ", ".join(sorted([*(n for n, c in FIELDS.items() if c.filter_kind != "json"), "tags"]))
 _SEGMENT = re.compile(r"[^.\[\]]+|\[(\d+)\]")
 _SQL_OP = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _TOP = "\U0010ffff"
@@ -128,16 +102,16 @@ class _Compiler:
             if len(parts) < 2:
                 raise FilterInvalidError("name a config field, e.g. config.lr", path=expr.path)
             return self.config_leaf(expr, ".".join(parts[1:]))
-        if head in JSON_ROOTS:
-            return self.json_leaf(expr, JSON_ROOTS[head], parts[1:])
+        column = FIELDS.get(head)
+        if column is not None and column.filter_kind == "json":
+            return self.json_leaf(expr, column.name, parts[1:])
         if head == "tags" and len(parts) == 1:
             return self.tags_leaf(expr)
-        if len(parts) == 1 and head in COLUMNS:
-            return self.column_leaf(expr, *COLUMNS[head])
-        known = ", ".join(sorted([*COLUMNS, "tags"]))
+        if len(parts) == 1 and column is not None and column.filter_kind is not None:
+            return self.column_leaf(expr, column.name, column.filter_kind)
         raise FilterInvalidError(
             f"unknown field {expr.path!r}: use config.<field>, state.<field>, meta.<field> or "
-            f"one of {known}",
+            f"one of {_KNOWN}",
             path=expr.path,
         )
 

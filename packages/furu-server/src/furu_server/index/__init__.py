@@ -1,8 +1,11 @@
 """The SQLite index of a store: what it holds, how it is kept fresh, and how it is queried.
 
 ```
+_columns    the one declaration of an experiment's row: the table, the writes, the listings
+            and the filter fields all come from it
 _database   the SQLite file: its schema and how connections are opened
-_records    reading one experiment directory into a record, and the rows the index stores
+_records    reading one experiment directory into a record (no user code is imported)
+_rows       what the index stores for a record: its row, config leaves, dependencies, tags
 _scanner    finding step directories, and what changed (directory mtimes, the journal)
 _readers    reading many experiments in worker processes (a first build)
 _indexer    the only writer: a first build, incremental refreshes, rescans

@@ -12,46 +12,13 @@ import re
 import sqlite3
 from pathlib import Path
 
+from furu_server.index._columns import TABLE_SQL
+
 SCHEMA_VERSION = 4
 
-SCHEMA = """
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS experiments (
-    id INTEGER PRIMARY KEY,
-    namespace TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    class_name TEXT NOT NULL,
-    root_kind TEXT NOT NULL,
-    rel_dir TEXT NOT NULL,
-    parent_rel TEXT NOT NULL,
-    result_status TEXT NOT NULL,
-    attempt_status TEXT,
-    status_rank INTEGER NOT NULL,
-    attempt_number INTEGER,
-    attempts INTEGER NOT NULL,
-    backend TEXT,
-    hostname TEXT,
-    user TEXT,
-    started_at TEXT,
-    ended_at TEXT,
-    updated_at TEXT,
-    created_at TEXT,
-    runtime_sec REAL,
-    error_type TEXT,
-    error_message TEXT,
-    name TEXT,
-    tags TEXT NOT NULL,
-    n_deps INTEGER NOT NULL,
-    version_controlled INTEGER NOT NULL,
-    size_bytes INTEGER NOT NULL,
-    file_count INTEGER NOT NULL,
-    config TEXT,
-    state TEXT,
-    meta TEXT,
-    problems TEXT,
-    mtime_ns INTEGER NOT NULL,
-    UNIQUE (namespace, hash)
-);
+{TABLE_SQL}
 CREATE INDEX IF NOT EXISTS exp_updated ON experiments (updated_at);
 CREATE INDEX IF NOT EXISTS exp_created ON experiments (created_at);
 CREATE INDEX IF NOT EXISTS exp_started ON experiments (started_at);

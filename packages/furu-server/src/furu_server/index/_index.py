@@ -21,6 +21,7 @@ from typing import Any
 from furu import StepDir
 from furu_server._models import IndexInfo, Order, SortKey
 from furu_server._settings import ServerSettings
+from furu_server.index._columns import SELECT_SQL, summary_of_row
 from furu_server.index._database import connect
 from furu_server.index._indexer import Indexer, RefreshStats
 from furu_server.index._scanner import Root
@@ -50,12 +51,6 @@ SORT_INDEXES: dict[SortKey, str] = {
     SortKey.dependencies: "exp_ndeps",
     SortKey.class_: "exp_class",
 }
-SUMMARY_COLUMNS = (
-    "e.namespace, e.hash, e.class_name, e.result_status, e.attempt_status, e.attempt_number, "
-    "e.backend, e.hostname, e.user, e.started_at, e.ended_at, e.updated_at, e.created_at, "
-    "e.runtime_sec, e.n_deps, e.name, e.tags, e.version_controlled, e.size_bytes, e.root_kind, "
-    "e.rel_dir"
-)
 
 
 @dataclass(frozen=True)
@@ -208,34 +203,10 @@ class Index:
         return root.abs(rel_dir) if root is not None else rel_dir
 
     def summary(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        import json
-
-        keys = [
-            "namespace",
-            "hash",
-            "class_name",
-            "result_status",
-            "attempt_status",
-            "attempt_number",
-            "backend",
-            "hostname",
-            "user",
-            "started_at",
-            "ended_at",
-            "updated_at",
-            "created_at",
-            "runtime_sec",
-            "n_dependencies",
-            "name",
-            "tags",
-            "version_controlled",
-            "size_bytes",
-        ]
-        out = dict(zip(keys, row[:19], strict=True))
-        out["tags"] = json.loads(out["tags"])
-        out["version_controlled"] = bool(out["version_controlled"])
-        out["furu_dir"] = self.furu_dir(row[19], row[20])
-        return out
+        """`ExperimentSummary`'s fields for a row selected with `SELECT_SQL`."""
+        summary, where = summary_of_row(row)
+        summary["furu_dir"] = self.furu_dir(*where)
+        return summary
 
     def listing(
         self,
@@ -255,7 +226,7 @@ class Index:
         walk = sort in SORT_INDEXES and total * total >= (offset + limit) * self.count("1", [])
         source = f"experiments e INDEXED BY {SORT_INDEXES[sort]}" if walk else "experiments e"
         sql = (
-            f"SELECT {SUMMARY_COLUMNS} FROM {source} WHERE {where} "
+            f"SELECT {SELECT_SQL} FROM {source} WHERE {where} "
             f"ORDER BY {column} {direction}, e.id {direction} LIMIT ? OFFSET ?"
         )
         rows = self.conn().execute(sql, [*params, limit, offset]).fetchall()

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from furu import StepDir
+from furu_server.index._columns import INSERT_SQL, UPSERT_SQL
 from furu_server.index._database import SCHEMA, get_info, open_index, set_info
 from furu_server.index._readers import read_in_workers
-from furu_server.index._records import RecordRows, read_rows
+from furu_server.index._rows import RecordRows, read_rows
 from furu_server.index._scanner import (
     Root,
     WalkResult,
@@ -38,51 +39,6 @@ from furu_server.index._scanner import (
 )
 
 BATCH = 500
-EXP_COLUMNS = [
-    "namespace",
-    "hash",
-    "class_name",
-    "root_kind",
-    "rel_dir",
-    "parent_rel",
-    "result_status",
-    "attempt_status",
-    "status_rank",
-    "attempt_number",
-    "attempts",
-    "backend",
-    "hostname",
-    "user",
-    "started_at",
-    "ended_at",
-    "updated_at",
-    "created_at",
-    "runtime_sec",
-    "error_type",
-    "error_message",
-    "name",
-    "tags",
-    "n_deps",
-    "version_controlled",
-    "size_bytes",
-    "file_count",
-    "config",
-    "state",
-    "meta",
-    "problems",
-    "mtime_ns",
-]
-_UPSERT = (
-    f"INSERT INTO experiments ({', '.join(EXP_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in EXP_COLUMNS)}) "
-    "ON CONFLICT (namespace, hash) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in EXP_COLUMNS[2:])
-    + " RETURNING id"
-)
-_INSERT = (
-    f"INSERT INTO experiments (id, {', '.join(EXP_COLUMNS)}) "
-    f"VALUES (?, {', '.join('?' for _ in EXP_COLUMNS)})"
-)
 PARALLEL_FROM = 4000
 """A build reads in worker processes from this many experiments (a worker costs ~0.2 s)."""
 
@@ -396,17 +352,19 @@ class Indexer:
         if fresh:  # an empty table: number the rows here and insert them all at once
             (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM experiments").fetchone()
             ids = list(range(top + 1, top + 1 + len(batch)))
-            conn.executemany(_INSERT, [(i, *rows[0]) for i, rows in zip(ids, batch, strict=True)])
+            conn.executemany(
+                INSERT_SQL, [(i, *rows[0]) for i, rows in zip(ids, batch, strict=True)]
+            )
         else:
-            ids = [conn.execute(_UPSERT, rows[0]).fetchone()[0] for rows in batch]
+            ids = [conn.execute(UPSERT_SQL, rows[0]).fetchone()[0] for rows in batch]
             self._delete_children(ids)
         kv: list[tuple[Any, ...]] = []
         deps: list[tuple[Any, ...]] = []
         tags: list[tuple[Any, ...]] = []
         classes: dict[str, tuple[str, str, str]] = {}
-        for exp_id, (row, leaves, dependencies, labels, cls) in zip(ids, batch, strict=True):
+        for exp_id, (_, leaves, dependencies, labels, cls) in zip(ids, batch, strict=True):
             kv += [(exp_id, *leaf) for leaf in leaves]
-            deps += [(exp_id, row[0], *dep) for dep in dependencies]
+            deps += [(exp_id, *dep) for dep in dependencies]
             tags += [(exp_id, tag) for tag in labels]
             if cls is not None:
                 classes[cls[0]] = cls

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from typing import IO
 
-from furu_server.index._records import RecordRows
+from furu_server.index._rows import RecordRows
 
 Chunk = list[tuple[str, str, str]]
 
@@ -96,7 +96,7 @@ def _collect(
 
 
 def main() -> None:
-    from furu_server.index._records import read_rows
+    from furu_server.index._rows import read_rows
 
     chunks: list[Chunk] = pickle.load(sys.stdin.buffer)
     for chunk in chunks:

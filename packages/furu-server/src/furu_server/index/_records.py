@@ -7,16 +7,13 @@ file does not hide the experiment: it is listed with what could be read, and the
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from furu import FuruStoreError, ResultStatus, StepDir, StepState, config_leaves
+from furu import FuruStoreError, ResultStatus, StepDir, StepState
 
 _RACY_NS = 2_000_000_000
 SIZE_WALK_LIMIT = 5000
@@ -225,74 +222,3 @@ def directory_size(path: str, limit: int = SIZE_WALK_LIMIT) -> tuple[int, int, b
             except OSError:
                 continue
     return total, files, False
-
-
-# ---------------------------------------------------------------- config flattening
-
-
-def flatten_config(config: Any) -> Iterator[tuple[str, str, float | None, str | None]]:
-    """`(path, kind, number, text)` for every leaf of a recorded config (filter-language.md).
-
-    The leaves and their paths are furu's (`furu.config_leaves`: a tuple reads as a list, a
-    path or an enum as text, a timedelta as seconds, a nested step's `__class__` as its
-    namespace). `kind` is `num`, `str`, `bool` or `null`; empty lists and objects are left out.
-    """
-    for path, value in config_leaves(config):
-        if isinstance(value, bool):
-            yield path, "bool", float(value), None
-        elif isinstance(value, int | float):
-            yield _number(path, float(value))
-        elif isinstance(value, str):
-            yield path, "str", None, value
-        elif value is None:
-            yield path, "null", None, None
-
-
-def _number(path: str, value: float) -> tuple[str, str, float | None, str | None]:
-    if math.isnan(value):
-        return path, "num", None, "nan"
-    return path, "num", value, None
-
-
-# ---------------------------------------------------------------- rows for the index
-
-RecordRows = tuple[
-    tuple[Any, ...],
-    list[tuple[str, str, float | None, str | None]],
-    list[tuple[str, str, str]],
-    list[str],
-    tuple[str, str, str] | None,
-]
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"), default=str)
-
-
-def index_rows(rec: StepRecord) -> RecordRows:
-    """What the index stores for `rec`: the experiments row (no id), config leaves, dependencies
-    `(field, namespace, hash)`, tags, and the class row (when metadata was read)."""
-    row = (
-        rec.namespace, rec.hash, rec.class_name, rec.root_kind, rec.rel_dir,
-        rec.rel_dir.rpartition("/")[0], rec.result_status, rec.attempt_status, rec.status_rank,
-        rec.attempt_number, rec.attempts, rec.backend, rec.hostname, rec.user, rec.started_at,
-        rec.ended_at, rec.updated_at, rec.created_at, rec.runtime_sec, rec.error_type,
-        rec.error_message, rec.name, _json(rec.tags), len(rec.dependencies),
-        int(rec.version_controlled), rec.size_bytes, rec.file_count, _json(rec.config),
-        _json(rec.state), _json(rec.meta), _json(rec.problems or None), rec.mtime_ns,
-    )  # fmt: skip
-    kv = list(flatten_config(rec.config)) if rec.config is not None else []
-    deps = [(d.get("field", ""), d["namespace"], d["hash"]) for d in rec.dependencies]
-    cls = None
-    if rec.meta is not None:
-        cls = (
-            rec.namespace,
-            json.dumps(rec.class_bases),
-            json.dumps(rec.config_schema, default=str),
-        )
-    return row, kv, deps, rec.tags, cls
-
-
-def read_rows(items: list[tuple[str, str, str]]) -> list[RecordRows]:
-    """`index_rows` of each `(root kind, rel dir, abs dir)` (run in worker processes)."""
-    return [index_rows(read_record(kind, rel, path)) for kind, rel, path in items]
