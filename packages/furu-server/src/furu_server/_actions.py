@@ -11,27 +11,18 @@ import threading
 from collections import deque
 from datetime import UTC, datetime
 
-from furu import AttemptStatus, FuruStoreError, Labels, StepDir
+from furu import FuruStoreError, Labels
 from furu_server._errors import ErrorCode, ServerError
-from furu_server._experiments import locate
+from furu_server._experiments import is_active, locate
 from furu_server._models import Deleted, Invalidated
 from furu_server._models import Labels as LabelsModel
 from furu_server.index._index import Index, Located
 
 _labels_lock = threading.Lock()
-_ACTIVE = (AttemptStatus.RUNNING, AttemptStatus.QUEUED)
 
 
 def _reindex(index: Index, where: Located) -> None:
     index.indexer.reindex(where.root_kind, where.rel_dir)
-
-
-def _is_active(step_dir: StepDir) -> bool:
-    try:
-        attempt = step_dir.read_state().attempt
-    except FuruStoreError:
-        return False
-    return attempt is not None and attempt.status in _ACTIVE
 
 
 def _running_error(where: Located, action: str) -> ServerError:
@@ -46,7 +37,7 @@ def _running_error(where: Located, action: str) -> ServerError:
 def delete(index: Index, namespace: str, digest: str) -> Deleted:
     """Remove the experiment's directory (renamed away first, so it vanishes at once)."""
     where = locate(index, namespace, digest)
-    if _is_active(where.step_dir):
+    if is_active(where.step_dir):
         raise _running_error(where, "deleted")
     if not where.step_dir.delete():
         raise ServerError(
@@ -77,7 +68,7 @@ def _dependents(index: Index, namespace: str, digest: str) -> list[tuple[str, st
 def invalidate(index: Index, namespace: str, digest: str, dependents: bool) -> Invalidated:
     """Remove `SUCCESS.json` (the next `load_or_create` recomputes); optionally of dependents."""
     where = locate(index, namespace, digest)
-    if _is_active(where.step_dir):
+    if is_active(where.step_dir):
         raise _running_error(where, "invalidated")
     targets = [where]
     if dependents:

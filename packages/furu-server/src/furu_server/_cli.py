@@ -21,7 +21,7 @@ from typing import Any
 
 import chz
 
-from furu_server._settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+from furu_server._settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings, env_path
 
 
 def _default_root() -> Path:
@@ -48,7 +48,7 @@ def settings_from(args: argparse.Namespace, serve_frontend: bool) -> ServerSetti
         vc_root=Path(args.vc_root).expanduser() if args.vc_root else _default_vc_root(),
         cache_dir=Path(args.cache_dir).expanduser()
         if args.cache_dir
-        else _env_path("FURU_SERVER_CACHE_DIR"),
+        else env_path("FURU_SERVER_CACHE_DIR"),
         token=args.token or os.environ.get("FURU_SERVER_TOKEN") or None,
         host=args.host,
         port=args.port,
@@ -60,11 +60,6 @@ def settings_from(args: argparse.Namespace, serve_frontend: bool) -> ServerSetti
         static_dir=Path(args.static_dir) if args.static_dir else None,
         serve_frontend=serve_frontend,
     )
-
-
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value).expanduser() if value else None
 
 
 def app_from_env() -> Any:

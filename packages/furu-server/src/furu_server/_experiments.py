@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from furu import FuruStoreError, StepDir
+from furu import AttemptStatus, FuruStoreError, StepDir
 from furu_server._errors import ErrorCode, ServerError, not_found
 from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
 from furu_server.index._columns import summary_of_record
@@ -39,6 +39,16 @@ def locate(index: Index, namespace: str, digest: str) -> Located:
         if os.path.isdir(os.path.join(path, StepDir.META_DIR)):
             return Located(namespace, digest, root.kind, rel, path)
     raise not_found(namespace, digest)
+
+
+def is_active(step_dir: StepDir) -> bool:
+    """Whether the experiment's latest attempt is running or queued (a dead holder's reads as
+    crashed); a damaged state file reads as not active."""
+    try:
+        attempt = step_dir.read_state().attempt
+    except FuruStoreError:
+        return False
+    return attempt is not None and attempt.status in (AttemptStatus.RUNNING, AttemptStatus.QUEUED)
 
 
 @dataclass

@@ -27,28 +27,30 @@ from furu_server._models import (
     SubclassEdge,
 )
 from furu_server.index._index import Index
+from furu_server.index._records import class_name_of
 
 _INDEX = re.compile(r"\[\d+\]")
 
 
-def _class_name(namespace: str) -> str:
-    return namespace.rsplit(".", 1)[-1]
+def _related(field: str, ns: str, h: str, status: str | None, attempt: str | None) -> Related:
+    """A parent or child from a query's row; `status` is None for a parent not in the index."""
+    return Related(
+        field=field,
+        namespace=ns,
+        hash=h,
+        class_name=class_name_of(ns),
+        result_status=ResultStatus(status or "absent"),
+        attempt_status=AttemptStatus(attempt) if attempt else None,
+        indexed=status is not None,
+    )
 
 
 def relationships(index: Index, namespace: str, digest: str, limit: int = 500) -> Relationships:
     """Direct parents (dependencies) and children (dependents), each with its status."""
     with index.read() as conn:
         parents = [
-            Related(
-                field=field,
-                namespace=ns,
-                hash=h,
-                class_name=_class_name(ns),
-                result_status=ResultStatus(status or "absent"),
-                attempt_status=AttemptStatus(attempt) if attempt else None,
-                indexed=status is not None,
-            )
-            for field, ns, h, status, attempt in conn.execute(
+            _related(*row)
+            for row in conn.execute(
                 "SELECT d.field, d.dep_namespace, d.dep_hash, p.result_status, p.attempt_status "
                 "FROM experiments e JOIN deps d ON d.exp_id = e.id "
                 "LEFT JOIN experiments p ON p.namespace = d.dep_namespace AND p.hash = d.dep_hash "
@@ -61,16 +63,8 @@ def relationships(index: Index, namespace: str, digest: str, limit: int = 500) -
             (namespace, digest),
         ).fetchone()
         children = [
-            Related(
-                field=field,
-                namespace=ns,
-                hash=h,
-                class_name=_class_name(ns),
-                result_status=ResultStatus(status),
-                attempt_status=AttemptStatus(attempt) if attempt else None,
-                indexed=True,
-            )
-            for field, ns, h, status, attempt in conn.execute(
+            _related(*row)
+            for row in conn.execute(
                 "SELECT d.field, c.namespace, c.hash, c.result_status, c.attempt_status "
                 "FROM deps d JOIN experiments c ON c.id = d.exp_id "
                 "WHERE d.dep_namespace = ? AND d.dep_hash = ? ORDER BY c.namespace, c.hash "
@@ -113,7 +107,7 @@ def lineage(index: Index, namespace: str, digest: str, depth: int, limit: int) -
             LineageNode(
                 namespace=ns,
                 hash=h,
-                class_name=_class_name(ns),
+                class_name=class_name_of(ns),
                 result_status=ResultStatus(status),
                 attempt_status=AttemptStatus(attempt) if attempt else None,
                 depth=d,
@@ -183,7 +177,7 @@ def _dag(index: Index) -> Dag:
     nodes = [
         DagNode(
             namespace=ns,
-            class_name=_class_name(ns),
+            class_name=class_name_of(ns),
             total=sum(counts.get(ns, {}).values()),
             counts=counts.get(ns, {}),
             bases=bases.get(ns, []),
@@ -241,7 +235,7 @@ def namespaces(index: Index) -> list[NamespaceInfo]:
                 info = found.setdefault(
                     ns,
                     NamespaceInfo(
-                        namespace=ns, class_name=_class_name(ns), total=0, counts={}, size_bytes=0
+                        namespace=ns, class_name=class_name_of(ns), total=0, counts={}, size_bytes=0
                     ),
                 )
                 info.total += n

@@ -12,19 +12,12 @@ import os
 import time
 from collections.abc import Iterator
 
-from furu import AttemptStatus, FuruStoreError, StepDir
+from furu import StepDir
+from furu_server._experiments import is_active
 from furu_server._models import LogChunk
 
 MAX_CHUNK = 1_048_576
 POLL_SEC = 0.2
-
-
-def _running(step_dir: StepDir) -> bool:
-    try:
-        attempt = step_dir.read_state().attempt
-    except FuruStoreError:
-        return False
-    return attempt is not None and attempt.status in (AttemptStatus.RUNNING, AttemptStatus.QUEUED)
 
 
 def _utf8_cut(data: bytes) -> int:
@@ -60,7 +53,7 @@ def read_chunk(step_dir: StepDir, offset: int, limit: int) -> LogChunk:
         next_offset=end,
         size=size,
         eof=end >= size,
-        running=_running(step_dir),
+        running=is_active(step_dir),
     )
 
 

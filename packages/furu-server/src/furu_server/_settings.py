@@ -109,12 +109,13 @@ class ServerSettings:
             return cls(**data)
         return cls(
             root=Path(os.environ.get("FURU_PATH") or "furu-data"),
-            vc_root=_env_path("FURU_VERSION_CONTROLLED_PATH"),
-            cache_dir=_env_path("FURU_SERVER_CACHE_DIR"),
+            vc_root=env_path("FURU_VERSION_CONTROLLED_PATH"),
+            cache_dir=env_path("FURU_SERVER_CACHE_DIR"),
             token=os.environ.get("FURU_SERVER_TOKEN") or None,
         )
 
 
-def _env_path(name: str) -> Path | None:
+def env_path(name: str) -> Path | None:
+    """The path in the environment variable `name` (`~` expanded); None when it is unset."""
     value = os.environ.get(name)
     return Path(value).expanduser() if value else None

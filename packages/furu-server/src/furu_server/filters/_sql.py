@@ -63,6 +63,15 @@ def normalize_date(value: Scalar) -> Scalar:
     return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
+def _is_null(expr: CompareFilter) -> bool:
+    """Whether `expr` compares with null, which only `=` can (`config.seed = null`)."""
+    if expr.value is not None:
+        return False
+    if expr.op != "eq":
+        raise FilterInvalidError(f"{expr.path}: null can only be compared with =")
+    return True
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.params: list[Any] = []
@@ -127,11 +136,9 @@ class _Compiler:
         self.add(path)
         if isinstance(expr, TextFilter):
             return select + "kind = 'str' AND " + self.text_test("str", expr) + ")"
-        value = expr.value
-        if value is None:
-            if expr.op != "eq":
-                raise FilterInvalidError(f"{expr.path}: null can only be compared with =")
+        if _is_null(expr):
             return select + "kind = 'null')"
+        value = expr.value
         kind, column = ("str", "str") if isinstance(value, str) else ("num", "num")
         if isinstance(value, bool):
             kind, value = "bool", float(value)
@@ -165,11 +172,9 @@ class _Compiler:
             return f"{column} IS NOT NULL"
         if isinstance(expr, TextFilter):
             return f"({column} IS NOT NULL AND {self.text_test(column, expr)})"
-        value = expr.value
-        if value is None:
-            if expr.op != "eq":
-                raise FilterInvalidError(f"{expr.path}: null can only be compared with =")
+        if _is_null(expr):
             return f"{column} IS NULL"
+        value = expr.value
         if kind == "date":
             value = normalize_date(value)
         if kind == "bool" and isinstance(value, bool):
@@ -210,11 +215,9 @@ class _Compiler:
             return f"coalesce({jtype} IS NOT NULL, 0)"
         if isinstance(expr, TextFilter):
             return f"coalesce({jtype} = 'text' AND {self.text_test(value_sql, expr)}, 0)"
-        value = expr.value
-        if value is None:
-            if expr.op != "eq":
-                raise FilterInvalidError(f"{expr.path}: null can only be compared with =")
+        if _is_null(expr):
             return f"coalesce({jtype} = 'null', 0)"
+        value = expr.value
         if isinstance(value, bool):
             self.add(int(value))
             return f"coalesce({jtype} IN ('true', 'false') AND {value_sql} {_SQL_OP[expr.op]} ?, 0)"

@@ -249,7 +249,7 @@ class Indexer:
             changed.add((root.kind, gone))
             changed |= self._forget_subtree(root.kind, gone)
         self._children[key] = present
-        self._set_dirs(root.kind, [(rel, settled_mtime(st))])
+        self._set_dirs(root.kind, [(rel, settled_mtime(st.st_mtime_ns))])
         return changed
 
     def _remember_children(self, kind: str, result: WalkResult) -> None:

@@ -8,14 +8,13 @@ file does not hide the experiment: it is listed with what could be read, and the
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from furu import FuruStoreError, ResultStatus, StepDir, StepState
+from furu_server.index._scanner import settled_mtime
 
-_RACY_NS = 2_000_000_000
 SIZE_WALK_LIMIT = 5000
 """Entries counted per experiment when measuring its size (beyond: `size_truncated`)."""
 
@@ -82,11 +81,16 @@ class StepRecord:
 
     @property
     def class_name(self) -> str:
-        return self.namespace.rsplit(".", 1)[-1]
+        return class_name_of(self.namespace)
 
     @property
     def status_rank(self) -> int:
         return status_rank(self.result_status, self.attempt_status)
+
+
+def class_name_of(namespace: str) -> str:
+    """`pkg.models.TrainModel` -> `TrainModel`."""
+    return namespace.rsplit(".", 1)[-1]
 
 
 def namespace_of(rel_dir: str) -> tuple[str, str]:
@@ -106,7 +110,7 @@ def read_record(root_kind: str, rel_dir: str, furu_dir: str) -> StepRecord:
     except OSError:
         mtime_ns = 0
     # A `.furu/` changed within the last mtime tick may change again unseen: rescan it later.
-    rec.mtime_ns = mtime_ns if time.time_ns() - mtime_ns >= _RACY_NS else 0
+    rec.mtime_ns = settled_mtime(mtime_ns)
     _read_state(rec, step_dir)
     _read_metadata(rec, step_dir)
     _read_tags(rec, step_dir)

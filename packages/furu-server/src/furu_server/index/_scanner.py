@@ -35,11 +35,11 @@ class Root:
         return os.path.join(self.path, rel) if rel else str(self.path)
 
 
-def settled_mtime(st: os.stat_result) -> int:
+def settled_mtime(mtime_ns: int) -> int:
     """The mtime to remember for a directory; 0 (rescan next time) when it is racy-recent."""
-    if time.time_ns() - st.st_mtime_ns < RACY_NS:
+    if time.time_ns() - mtime_ns < RACY_NS:
         return 0
-    return st.st_mtime_ns
+    return mtime_ns
 
 
 def join_rel(parent: str, name: str) -> str:
@@ -73,7 +73,7 @@ def walk(root: Root, start: str = "") -> WalkResult:
         if any(e.name == FURU_DIR for e in entries) and rel:
             result.steps.append(rel)
             continue
-        result.dirs.append((rel, settled_mtime(st)))
+        result.dirs.append((rel, settled_mtime(st.st_mtime_ns)))
         for entry in entries:
             if entry.name[0] != "." and _is_real_dir(entry):
                 stack.append(join_rel(rel, entry.name))

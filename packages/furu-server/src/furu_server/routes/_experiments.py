@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import platform
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -49,12 +49,6 @@ router = APIRouter(prefix="/api")
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*[/:][A-Za-z0-9_-]+$"
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
-
-
-def _iso(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _config_filter(text: str) -> FilterExpr:
@@ -130,10 +124,11 @@ def list_experiments(
     for field, value in (("backend", backend), ("hostname", hostname), ("user", user)):
         if value is not None:
             parts.append(CompareFilter(op="eq", path=field, value=value))
+    # Dates compile as the index stores them (UTC, milliseconds; a naive time is UTC).
     if started_after is not None:
-        parts.append(CompareFilter(op="ge", path="started_at", value=_iso(started_after)))
+        parts.append(CompareFilter(op="ge", path="started_at", value=started_after.isoformat()))
     if started_before is not None:
-        parts.append(CompareFilter(op="lt", path="started_at", value=_iso(started_before)))
+        parts.append(CompareFilter(op="lt", path="started_at", value=started_before.isoformat()))
     parts += [_config_filter(text) for text in config_filter or []]
     parts += [TextFilter(op="contains", path="tags", value=t) for t in tag or []]
     return _run_listing(svc, _combine(parts), sort, order, limit, offset)
