@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # furu_steps, furu_driver and furu_harness live here
-    sys.path.insert(0, str(HERE))
+SERVER_TESTS = HERE.parent / "packages" / "furu-server" / "tests"
+# furu_steps, furu_driver and furu_harness live here; server_steps and server_fixtures (the
+# stores and the app the server's own tests use too) live with furu-server's tests.
+for path in (SERVER_TESTS, HERE):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from furu_harness import Store, furu_config, store_config  # noqa: E402
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from server_fixtures import STEPS_DIR, TOKEN, BuiltStore
 
 from furu_client import (
     ExperimentNotFoundError,
@@ -24,9 +25,8 @@ from furu_client import (
     PathOutsideArtifactError,
     UnauthorizedError,
 )
-from furu_harness import HERE
 from furu_server import create_app
-from server_fixtures import TOKEN, BuiltStore, LiveServer, live
+from server_live import LiveServer, live
 
 SCHEMA = Path(__file__).resolve().parents[1] / "packages" / "furu-server" / "openapi.json"
 
@@ -34,7 +34,7 @@ SCHEMA = Path(__file__).resolve().parents[1] / "packages" / "furu-server" / "ope
 @pytest.fixture(params=["in-process", "uvicorn"])
 def client(request: pytest.FixtureRequest, fresh_store: BuiltStore) -> Iterator[FuruClient]:
     """A client of a fresh store's server, over each transport."""
-    settings = fresh_store.settings(rerun_python=sys.executable, rerun_cwd=HERE)
+    settings = fresh_store.settings(rerun_python=sys.executable, rerun_cwd=STEPS_DIR)
     if request.param == "in-process":
         app = create_app(settings, start_refresher=False)
         with (

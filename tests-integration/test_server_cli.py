@@ -1,5 +1,8 @@
-"""The commands (`python -m furu_server api`, `furu-dashboard serve`), the dashboard's static
-files with the client-side-route fallback, and a server process that never imports user code."""
+"""The commands (`python -m furu_server api`, `furu-dashboard serve`) as real processes, and a
+server process that never imports user code.
+
+The dashboard's static files and their client-side-route fallback: furu-server's own tests
+(test_fs_static.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
-
-from furu_server import create_app
-from server_fixtures import TOKEN, BuiltStore
+from server_fixtures import STEPS_DIR, TOKEN, BuiltStore
 
 DEADLINE_SEC = 60.0
 
@@ -119,32 +119,6 @@ def test_furu_dashboard_serve_with_a_token(
     assert "text/html" in page.headers["content-type"]
 
 
-def test_the_dashboard_is_served_with_a_client_side_route_fallback(
-    built_store: BuiltStore, tmp_path: Path
-) -> None:
-    static = tmp_path / "static"
-    (static / "assets").mkdir(parents=True)
-    (static / "index.html").write_text("<html>furu dashboard</html>")
-    (static / "assets" / "app.js").write_text("console.log('furu')")
-    (tmp_path / "secret.txt").write_text("secret")
-    settings = built_store.settings(static_dir=static, cache_dir=tmp_path / "cache")
-    with TestClient(create_app(settings, start_refresher=False)) as client:
-        for path in ("/", "/experiments/server_steps.Corpus/abc", "/dag", "/nested/deep/route"):
-            got = client.get(path)
-            assert got.status_code == 200
-            assert got.text == "<html>furu dashboard</html>", path
-        asset = client.get("/assets/app.js")
-        assert asset.text == "console.log('furu')"
-        assert "secret" not in client.get("/..%2Fsecret.txt").text
-        api = client.get("/api/nope")
-        assert (api.status_code, api.json()["error"]["code"]) == (404, "route_not_found")
-    unbuilt = built_store.settings(static_dir=tmp_path / "missing", cache_dir=tmp_path / "cache")
-    with TestClient(create_app(unbuilt, start_refresher=False)) as client:
-        page = client.get("/experiments/x")
-        assert "frontend is not built" in page.text
-        assert "/api/docs" in page.text
-
-
 NO_USER_CODE = """
 import json, sys
 from pathlib import Path
@@ -180,7 +154,8 @@ def test_the_server_never_imports_user_code(built_store: BuiltStore, tmp_path: P
         "n": len(built_store.steps),
     }
     here = str(Path(__file__).resolve().parent)
-    env = {**os.environ, "PYTHONPATH": here}  # user code is importable: the server must not
+    # user code (server_steps, furu_steps) is importable: the server must not import it
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(STEPS_DIR), here])}
     out = subprocess.run(
         [sys.executable, "-c", NO_USER_CODE, json.dumps(spec)],
         capture_output=True, text=True, timeout=DEADLINE_SEC, env=env, cwd=tmp_path,

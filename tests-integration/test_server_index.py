@@ -1,60 +1,52 @@
 """The index agrees with the files while other processes create, fail, crash and delete
-experiments under a running server; refreshes are incremental; the index lives outside the
-store; the server answers while it refreshes."""
+experiments under a running server (its background refresher catches up on its own).
+
+What a refresh does when asked for (incremental, rescans, a damaged index, answering while it
+runs) is tested in furu-server's own tests: test_fs_index.py."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
 import server_steps
-from furu_harness import Store, wait_until
-from server_fixtures import AUTH, BuiltStore, app_client
-from server_reference import read_store
+from fastapi.testclient import TestClient
+from server_fixtures import AUTH, STEPS_DIR, BuiltStore, app_client
+from server_reference import api_rows, file_rows
 
-Row = tuple[str, str, str, str | None, tuple[str, ...]]
+from furu_harness import Store, wait_until
 
 
 @pytest.fixture
-def served(store: Store) -> Iterator[tuple[Store, BuiltStore, TestClient]]:
-    """The standard pipeline in `store`, and the app over it with its background refresher."""
+def served(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Store, BuiltStore, TestClient]]:
+    """The standard pipeline in `store`, and the app over it with its background refresher.
+
+    The store's processes import `server_steps` from furu-server's tests (`STEPS_DIR`).
+    """
+    monkeypatch.setenv("PYTHONPATH", str(STEPS_DIR))
     built = BuiltStore(store.dir, store.root, store.root / "vc", store.dir / "fail.flag", {})
     built.steps = server_steps.make_store(str(built.fail_flag))
     with app_client(built.settings(refresh_interval=0.05), start_refresher=True) as client:
         yield store, built, client
 
 
-def _api_rows(client: TestClient) -> set[Row]:
-    items = client.get("/api/experiments", params={"limit": 1000}).json()["items"]
-    return {
-        (i["namespace"], i["hash"], i["result_status"], i["attempt_status"], tuple(i["tags"]))
-        for i in items
-    }
-
-
-def _file_rows(built: BuiltStore) -> set[Row]:
-    return {
-        (r["namespace"], r["hash"], r["result_status"], r["attempt_status"], tuple(r["tags"]))
-        for r in read_store(built.root, built.vc_root)
-    }
-
-
 def _agree(client: TestClient, built: BuiltStore, what: str) -> None:
     """Wait (bounded) until the background refresher has caught up, then check equality."""
+
+    def agree() -> bool:
+        return api_rows(client) == file_rows(built.root, built.vc_root)
+
     try:
-        wait_until(lambda: _api_rows(client) == _file_rows(built), what=what, timeout=30)
+        wait_until(agree, what=what, timeout=30)
     except AssertionError:
-        assert _api_rows(client) == _file_rows(built), what
+        assert api_rows(client) == file_rows(built.root, built.vc_root), what
 
 
 CREATE = """
@@ -144,69 +136,3 @@ def test_a_killed_step_reads_as_crashed(served: Any, tmp_path: Path) -> None:
     _agree(client, built, "the holder was killed")
     crashed = client.get("/api/experiments", params={"attempt_status": "crashed"}).json()
     assert crashed["total"] == 1
-
-
-def test_a_rescan_catches_edits_no_journal_recorded(fresh_store: BuiltStore) -> None:
-    with app_client(fresh_store.settings()) as client:
-        tags = fresh_store.step_dir("small") / ".furu" / "tags.json"
-        tags.write_text(json.dumps({"tags": ["by-hand"], "name": None}))
-        marker = fresh_store.step_dir("large") / ".furu" / "SUCCESS.json"
-        marker.unlink()
-        client.post("/api/index/refresh")  # incremental: nothing in the journal
-        result = client.post("/api/index/refresh", params={"full": True}).json()
-        assert result["kind"] == "rescan"
-        assert result["changed"] >= 2
-        assert _api_rows(client) == _file_rows(fresh_store)
-
-
-def test_a_refresh_reads_only_what_changed(fresh_store: BuiltStore) -> None:
-    with app_client(fresh_store.settings()) as client:
-        idle = client.post("/api/index/refresh").json()
-        assert (idle["kind"], idle["changed"], idle["removed"]) == ("refresh", 0, 0)
-        server_steps.Corpus(name="one more").load_or_create()
-        once = client.post("/api/index/refresh").json()
-        assert once["changed"] == 1
-        assert once["generation"] == idle["generation"] + 1
-        assert _api_rows(client) == _file_rows(fresh_store)
-
-
-def test_the_index_lives_in_the_cache_directory_not_the_store(fresh_store: BuiltStore) -> None:
-    settings = fresh_store.settings()
-    with app_client(settings) as client:
-        assert client.get("/api/stats").json()["total"] == len(fresh_store.steps)
-    assert settings.index_path().is_file()
-    assert settings.index_path().is_relative_to(fresh_store.dir / "cache")
-    assert not [p for p in fresh_store.root.rglob("*") if "sqlite" in p.name]
-
-
-def test_a_damaged_or_old_index_is_rebuilt(fresh_store: BuiltStore) -> None:
-    settings = fresh_store.settings()
-    settings.index_path().parent.mkdir(parents=True)
-    settings.index_path().write_bytes(b"this is not a database" * 100)
-    with app_client(settings) as client:
-        assert client.get("/api/stats").json()["total"] == len(fresh_store.steps)
-
-
-def test_the_server_answers_while_a_refresh_runs(fresh_store: BuiltStore) -> None:
-    with app_client(fresh_store.settings()) as client:
-        indexer = client.app.state.services.index.indexer  # type: ignore[attr-defined]
-        held = threading.Event()
-        done = threading.Event()
-
-        def hold_the_writer() -> None:
-            with indexer.lock:  # as a long refresh would
-                held.set()
-                done.wait(30)
-
-        holder = threading.Thread(target=hold_the_writer)
-        holder.start()
-        try:
-            assert held.wait(10)
-            start = time.monotonic()
-            for route in ("/api/experiments", "/api/stats", "/api/dag", "/api/namespaces"):
-                assert client.get(route).status_code == 200
-            assert client.get(fresh_store.url("small")).status_code == 200
-            assert time.monotonic() - start < 10
-        finally:
-            done.set()
-            holder.join(30)

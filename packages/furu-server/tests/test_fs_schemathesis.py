@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-
-from furu_server import create_app
 from server_fixtures import AUTH, build_store
 
-SCHEMA = Path(__file__).resolve().parents[1] / "packages" / "furu-server" / "openapi.json"
+from furu_server import create_app
+from furu_server._openapi import COMMITTED
+
+SCHEMA = COMMITTED
 OPERATIONS = sorted(
     op["operationId"]
     for path in json.loads(SCHEMA.read_text(encoding="utf-8"))["paths"].values()

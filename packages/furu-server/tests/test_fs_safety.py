@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from server_fixtures import AUTH, TOKEN, BuiltStore, app_client
 
 from furu_server import ServerSettings
 from furu_server._cli import build_parser
-from server_fixtures import AUTH, TOKEN, BuiltStore, app_client
 
 MUTATIONS = [
     ("DELETE", "", None),

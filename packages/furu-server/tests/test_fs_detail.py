@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
+from server_fixtures import BuiltStore
 
 import furu
-from server_fixtures import BuiltStore
 
 
 def test_detail_has_config_state_metadata_and_sizes(

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import server_steps
 from fastapi.testclient import TestClient
+from server_fixtures import BuiltStore, running_step
 
 import furu
-import server_steps
-from server_fixtures import BuiltStore, running_step
 
 
 def test_logs_page_by_offset(api: TestClient, built_store: BuiltStore) -> None:

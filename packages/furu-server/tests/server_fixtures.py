@@ -1,17 +1,19 @@
-"""Fixtures of the server and client tests: stores made by real steps, the app, a real uvicorn.
+"""Fixtures of the server's tests: stores made by real steps, and the app over them.
 
 - `built_store` (once per session): the standard pipeline of `server_steps`, run in this
   process into `<tmp>/store`; read-only tests share it.
 - `fresh_store`: the same pipeline in a store of the test's own (for tests that change it).
 - `api` / `fresh_api`: Starlette's `TestClient` over the app for those stores.
-- `live_server`: the app served by a real uvicorn on 127.0.0.1 (an ephemeral port), stopped
-  at teardown; every wait has a wall-clock deadline.
+- `running_step`: a step held inside `_create` on a thread, to see it running.
+
+tests-integration uses them too (its conftest puts this directory on `sys.path`), for what
+needs a real process: a subprocess that imports the steps finds them in `STEPS_DIR`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -20,17 +22,39 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
+import server_steps
 from fastapi.testclient import TestClient
 
-import server_steps
-from furu_harness import furu_config, store_config
+from furu import FURU_CONFIG
 from furu_server import ServerSettings, create_app
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SERVER_DEADLINE_SEC = 30.0
+STEPS_DIR = Path(__file__).resolve().parent
+"""Where `server_steps` lives: on the path of any process that imports the steps."""
+
+
+@contextlib.contextmanager
+def furu_config(**changes: Any) -> Iterator[None]:
+    """Change `furu.FURU_CONFIG` in this process for a while, restoring every field after."""
+    saved = {f.name: getattr(FURU_CONFIG, f.name) for f in dataclasses.fields(FURU_CONFIG)}
+    try:
+        for name, value in changes.items():
+            setattr(FURU_CONFIG, name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(FURU_CONFIG, name, value)
+
+
+def store_config(root: Path) -> dict[str, Any]:
+    """The settings of a store at `root`, for `furu_config`."""
+    return {
+        "base_root": root,
+        "version_controlled_root": root / "vc",
+        "ignore_git_diff": True,
+        "rich_uncaught_tracebacks": False,
+    }
 
 
 @dataclass
@@ -108,64 +132,6 @@ def api(built_store: BuiltStore) -> Iterator[TestClient]:
 def fresh_api(fresh_store: BuiltStore) -> Iterator[TestClient]:
     with app_client(fresh_store.settings()) as client:
         yield client
-
-
-# ---------------------------------------------------------------- a real uvicorn
-
-
-class LiveServer:
-    """An app served by uvicorn in a thread of this process, on an ephemeral port."""
-
-    def __init__(self, app: FastAPI) -> None:
-        # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
-        # with proto 0 every response waits ~40 ms for a delayed ACK (Nagle).
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + SERVER_DEADLINE_SEC
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise AssertionError(f"uvicorn did not start on {self.url}")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(SERVER_DEADLINE_SEC)
-        self.sock.close()
-        if self.thread.is_alive():
-            raise AssertionError(
-                f"uvicorn on {self.url} did not stop within {SERVER_DEADLINE_SEC}s"
-            )
-
-
-@contextlib.contextmanager
-def live(settings: ServerSettings, **options: Any) -> Iterator[LiveServer]:
-    server = LiveServer(create_app(settings, **options))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def live_server(built_store: BuiltStore) -> Iterator[LiveServer]:
-    settings = built_store.settings(cache_dir=built_store.dir / "cache-live")
-    with live(settings) as server:
-        import httpx
-
-        httpx.post(f"{server.url}/api/index/refresh", timeout=30).raise_for_status()
-        yield server
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from server_fixtures import BuiltStore
 from server_reference import read_store, refs
 

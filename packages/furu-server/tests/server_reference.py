@@ -206,3 +206,26 @@ def matches(tree: dict[str, Any] | None, row: dict[str, Any]) -> bool:
 
 def refs(rows: list[dict[str, Any]], tree: dict[str, Any] | None) -> set[tuple[str, str]]:
     return {(r["namespace"], r["hash"]) for r in rows if matches(tree, r)}
+
+
+# ---------------------------------------------------------------- what a listing shows
+
+Row = tuple[str, str, str, str | None, tuple[str, ...]]
+"""`(namespace, hash, result_status, attempt_status, tags)` of one experiment."""
+
+
+def api_rows(client: Any) -> set[Row]:
+    """The rows of every experiment the API lists (`client`: a `TestClient` of the app)."""
+    items = client.get("/api/experiments", params={"limit": 1000}).json()["items"]
+    return {
+        (i["namespace"], i["hash"], i["result_status"], i["attempt_status"], tuple(i["tags"]))
+        for i in items
+    }
+
+
+def file_rows(root: Path, vc_root: Path | None) -> set[Row]:
+    """The same rows, read from the files."""
+    return {
+        (r["namespace"], r["hash"], r["result_status"], r["attempt_status"], tuple(r["tags"]))
+        for r in read_store(root, vc_root)
+    }
