@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
 
+from furu_server.index._scanner import parent_of
+
 if TYPE_CHECKING:
     from furu_server.index._records import StepRecord
 
@@ -84,7 +86,7 @@ COLUMNS: tuple[Column, ...] = (
     _listed("class_name", "TEXT NOT NULL", "str", "class"),
     Column("root_kind", "TEXT NOT NULL"),
     Column("rel_dir", "TEXT NOT NULL"),
-    Column("parent_rel", "TEXT NOT NULL", get=lambda r: r.rel_dir.rpartition("/")[0]),
+    Column("parent_rel", "TEXT NOT NULL", get=lambda r: parent_of(r.rel_dir)),
     _listed("result_status", "TEXT NOT NULL", "str", "status"),
     _listed("attempt_status", "TEXT", "str"),
     Column("status_rank", "INTEGER NOT NULL"),
@@ -122,7 +124,7 @@ KEY = ("namespace", "hash")
 NAMES = tuple(c.name for c in COLUMNS)
 LISTED = tuple((c.field, c) for c in COLUMNS if c.field is not None)
 """`(ExperimentSummary field, column)` of every column a listing shows."""
-WHERE = ("root_kind", "rel_dir")
+LOCATION = ("root_kind", "rel_dir")
 """Selected after the listed columns: where the experiment lives (its `furu_dir`)."""
 
 # ---------------------------------------------------------------- SQL
@@ -141,8 +143,8 @@ UPSERT_SQL = (
     + ", ".join(f"{n} = excluded.{n}" for n in NAMES if n not in KEY)
     + " RETURNING id"
 )
-SELECT_SQL = ", ".join(f"e.{name}" for name in (*(c.name for _, c in LISTED), *WHERE))
-"""The select list of a listing (over `experiments AS e`): the listed columns, then `WHERE`."""
+SELECT_SQL = ", ".join(f"e.{name}" for name in (*(c.name for _, c in LISTED), *LOCATION))
+"""The select list of a listing (over `experiments AS e`): the listed columns, then `LOCATION`."""
 
 # ---------------------------------------------------------------- rows and summaries
 

@@ -18,7 +18,8 @@ from furu_server.routes import _actions, _experiments, _files
 from furu_server.routes._deps import Services
 
 api_router = APIRouter()
-for _module in (_experiments, _files, _actions):
-    api_router.include_router(_module.router)
+api_router.include_router(_experiments.router)
+api_router.include_router(_files.router)
+api_router.include_router(_actions.router)
 
 __all__ = ["Services", "api_router"]
