@@ -546,7 +546,7 @@ export interface components {
         };
         /**
          * AttemptStatus
-         * @description What happened to the latest attempt (furu-core's `AttemptStatus`).
+         * @description What happened to the latest attempt at computing a step.
          * @enum {string}
          */
         AttemptStatus: "queued" | "running" | "success" | "failed" | "cancelled" | "preempted" | "crashed";
@@ -1118,7 +1118,7 @@ export interface components {
         };
         /**
          * ResultStatus
-         * @description Whether an experiment has a result (furu-core's `ResultStatus`).
+         * @description Whether a step has a result.
          * @enum {string}
          */
         ResultStatus: "absent" | "incomplete" | "success" | "failed";

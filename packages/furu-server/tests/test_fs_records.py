@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from furu_server.index._records import directory_size, status_rank
+from furu import status_rank
+from furu_server.index._records import directory_size
 from furu_server.index._rows import flatten_config
 
 

@@ -33,7 +33,7 @@ class ArtifactTree(BaseModel):
 
 class AttemptStatus(StrEnum):
     """
-    What happened to the latest attempt (furu-core's `AttemptStatus`).
+    What happened to the latest attempt at computing a step.
     """
 
     queued = "queued"
@@ -319,7 +319,7 @@ class RerunRequest(BaseModel):
 
 class ResultStatus(StrEnum):
     """
-    Whether an experiment has a result (furu-core's `ResultStatus`).
+    Whether a step has a result.
     """
 
     absent = "absent"

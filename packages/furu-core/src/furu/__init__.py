@@ -47,7 +47,14 @@ if _typing.TYPE_CHECKING:
     from furu._planning import Plan, PlannedStep, plan
     from furu._policy import RunContext, RunPolicy
     from furu._serialization import FuruSerializer
-    from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
+    from furu._state import (
+        Attempt,
+        AttemptStatus,
+        ResultStatus,
+        StateManager,
+        StepState,
+        status_rank,
+    )
     from furu._step_dir import Labels, StepDir, StepId
     from furu._tagged import ClassRef, RenderedConfig, config_leaves, render_config, untag
     from furu._workspace import Journal, Store, step_dir, step_id
@@ -79,6 +86,7 @@ _LAZY = {
     "ResultStatus": "furu._state",
     "StateManager": "furu._state",
     "StepState": "furu._state",
+    "status_rank": "furu._state",
     "ClassRef": "furu._tagged",
     "RenderedConfig": "furu._tagged",
     "config_leaves": "furu._tagged",
@@ -168,6 +176,7 @@ __all__ = [
     "plan",
     "render_config",
     "set_furu_root",
+    "status_rank",
     "step_dir",
     "step_id",
     "untag",

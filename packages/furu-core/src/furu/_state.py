@@ -64,6 +64,33 @@ class AttemptStatus(StrEnum):
     """Recorded as running, but its holder is gone (killed, node lost, lease expired)."""
 
 
+STATUS_ORDER = (
+    "running",
+    "queued",
+    "failed",
+    "crashed",
+    "preempted",
+    "cancelled",
+    "incomplete",
+    "success",
+    "absent",
+)
+"""How listings order statuses: what needs attention first, results next, nothing last."""
+
+
+def status_rank(result_status: str, attempt_status: str | None) -> int:
+    """Where a step sorts by status (`STATUS_ORDER`): a result wins; else its latest attempt.
+
+    Raises:
+        ValueError: a status furu does not write.
+    """
+    if result_status == "success":
+        return STATUS_ORDER.index("success")
+    if attempt_status is not None and attempt_status != "success":
+        return STATUS_ORDER.index(attempt_status)
+    return STATUS_ORDER.index(result_status)
+
+
 TERMINAL = frozenset(
     {AttemptStatus.SUCCESS, AttemptStatus.FAILED, AttemptStatus.CANCELLED, AttemptStatus.CRASHED}
 )

@@ -11,8 +11,8 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from furu import AttemptStatus, ResultStatus
 from furu_server._models import (
-    AttemptStatus,
     Dag,
     DagEdge,
     DagNode,
@@ -22,7 +22,6 @@ from furu_server._models import (
     NamespaceInfo,
     Related,
     Relationships,
-    ResultStatus,
     Stats,
     SubclassEdge,
 )

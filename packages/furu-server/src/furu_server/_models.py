@@ -10,29 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from furu import AttemptStatus, ResultStatus
 from furu_server._errors import ErrorCode
 from furu_server.filters import FilterExpr
-
-
-class ResultStatus(StrEnum):
-    """Whether an experiment has a result (furu-core's `ResultStatus`)."""
-
-    absent = "absent"
-    incomplete = "incomplete"
-    success = "success"
-    failed = "failed"
-
-
-class AttemptStatus(StrEnum):
-    """What happened to the latest attempt (furu-core's `AttemptStatus`)."""
-
-    queued = "queued"
-    running = "running"
-    success = "success"
-    failed = "failed"
-    cancelled = "cancelled"
-    preempted = "preempted"
-    crashed = "crashed"
 
 
 class SortKey(StrEnum):

@@ -12,34 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from furu import FuruStoreError, ResultStatus, StepDir, StepState
+from furu import FuruStoreError, ResultStatus, StepDir, StepState, status_rank
 from furu_server.index._scanner import settled_mtime
 
 SIZE_WALK_LIMIT = 5000
 """Entries counted per experiment when measuring its size (beyond: `size_truncated`)."""
 
-_STATUS_RANK = {
-    "running": 0,
-    "queued": 1,
-    "failed": 2,
-    "crashed": 3,
-    "preempted": 4,
-    "cancelled": 5,
-    "incomplete": 6,
-    "success": 7,
-    "absent": 8,
-}
 # Kept out of the index (the detail route reads them from the file): large and never filtered.
 _META_DROP = ("furu_obj", "git_patch", "config_schema", "class_bases", "dependencies")
-
-
-def status_rank(result_status: str, attempt_status: str | None) -> int:
-    """Sort order of "status": running first, then queued, failures, ..., absent last."""
-    if result_status == "success":
-        return _STATUS_RANK["success"]
-    if attempt_status is not None and attempt_status != "success":
-        return _STATUS_RANK[attempt_status]
-    return _STATUS_RANK[result_status]
 
 
 @dataclass

@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from furu import AttemptStatus, ResultStatus
 from furu_server._errors import FilterSyntaxError
 from furu_server._experiments import detail, diff, locate
 from furu_server._graph import dag, lineage, namespaces, relationships, stats
 from furu_server._models import (
-    AttemptStatus,
     Dag,
     Diff,
     ExperimentDetail,
@@ -26,7 +26,6 @@ from furu_server._models import (
     ParseResponse,
     RefreshResult,
     Relationships,
-    ResultStatus,
     SearchRequest,
     SortKey,
     Stats,
