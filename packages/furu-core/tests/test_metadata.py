@@ -256,6 +256,17 @@ def test_metadata_round_trips_through_json(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / ".furu").iterdir()) == ["metadata.json"]
 
 
+def test_metadata_from_a_newer_furu_keeps_its_new_keys_in_extra(tmp_path: Path) -> None:
+    metadata = MetadataManager.build(steps.Counted()._furu_record())
+    (tmp_path / ".furu").mkdir()
+    data = {**metadata.to_json(), "code_state": "sha256:abc", "extra": {"mine": 1}}
+    (tmp_path / ".furu" / "metadata.json").write_text(json.dumps(data))
+    read = MetadataManager.read(tmp_path)
+    assert read is not None
+    assert read.furu_hash == metadata.furu_hash
+    assert read.extra == {"mine": 1, "code_state": "sha256:abc"}
+
+
 def test_metadata_of_another_format(tmp_path: Path) -> None:
     path = tmp_path / ".furu" / "metadata.json"
     path.parent.mkdir()

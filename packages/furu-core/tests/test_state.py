@@ -203,6 +203,17 @@ def test_bad_result_status_error(states: StateManager) -> None:
     )
 
 
+def test_an_attempt_from_a_newer_furu_reads_without_its_new_keys(states: StateManager) -> None:
+    attempt = replace(Attempt.start("x" * 32, 1), status=AttemptStatus.FAILED)
+    states.write(ResultStatus.FAILED, attempt, 1)
+    data = json.loads(states.path.read_text())
+    data["attempt"]["peak_memory_bytes"] = 123
+    states.path.write_text(json.dumps(data))
+    read = states.read()
+    assert read.attempt == attempt
+    assert read.result_status is ResultStatus.FAILED
+
+
 def test_bad_attempt_error(states: StateManager) -> None:
     states.path.write_text('{"result_status": "failed", "attempt": {"id": "x", "status": "ok"}}')
     with pytest.raises(FuruStoreError) as info:

@@ -140,6 +140,9 @@ class Metadata:
         return asdict(self)
 
 
+_METADATA_FIELDS = frozenset(Metadata.__dataclass_fields__)
+
+
 class MetadataManager:
     """Builds, writes and reads `.furu/metadata.json`."""
 
@@ -170,8 +173,14 @@ class MetadataManager:
         data = read_json(path, what="metadata (config, git and environment)")
         if data is None:
             return None
+        # Keys a newer furu added are kept in `extra`, so its stores stay readable here.
+        known = {k: v for k, v in data.items() if k in _METADATA_FIELDS}
+        unknown = {k: v for k, v in data.items() if k not in _METADATA_FIELDS}
+        if unknown:
+            extra = known.get("extra")
+            known["extra"] = {**(extra if isinstance(extra, dict) else {}), **unknown}
         try:
-            return Metadata(**data)
+            return Metadata(**known)
         except TypeError as exc:
             raise FuruStoreError(
                 f"{path} does not match furu's metadata format ({exc}); it may come from another "

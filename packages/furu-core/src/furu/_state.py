@@ -204,9 +204,13 @@ class StepState:
         }
 
 
+_ATTEMPT_FIELDS = frozenset(Attempt.__dataclass_fields__)
+
+
 def _attempt_from_json(data: dict[str, Any], path: Path) -> Attempt:
+    """The attempt as written; keys a newer furu added are ignored (its stores stay readable)."""
     try:
-        fields = dict(data)
+        fields = {k: v for k, v in data.items() if k in _ATTEMPT_FIELDS}
         fields["status"] = AttemptStatus(fields["status"])
         return Attempt(**fields)
     except (KeyError, TypeError, ValueError) as exc:
