@@ -210,6 +210,8 @@ _ATTEMPT_FIELDS = frozenset(Attempt.__dataclass_fields__)
 def _attempt_from_json(data: dict[str, Any], path: Path) -> Attempt:
     """The attempt as written; keys a newer furu added are ignored (its stores stay readable)."""
     try:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
         fields = {k: v for k, v in data.items() if k in _ATTEMPT_FIELDS}
         fields["status"] = AttemptStatus(fields["status"])
         return Attempt(**fields)
