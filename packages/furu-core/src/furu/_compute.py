@@ -56,7 +56,7 @@ class _Terminated(BaseException):
 
 def forced(step: Furu[Any]) -> bool:
     """Whether FURU_ALWAYS_RERUN or (once per process) FURU_FORCE_RECOMPUTE applies."""
-    return _policy.forced(step._furu_namespace, step._furu_identity())
+    return _policy.forced(step._furu_identity())
 
 
 def create(step: Furu[T]) -> T:

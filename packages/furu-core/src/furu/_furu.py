@@ -215,8 +215,9 @@ class Furu(Generic[T]):
         Args:
             executor: hand the step to an executor instead (a `furu.Executor`, or another
                 library's executor that an installed package adapts, e.g. a cluster
-                scheduler's executor with furu-slurm installed). The call returns at once with a `Submitted`
-                handle: the step is not computed yet; `handle.result()` waits and loads it.
+                scheduler's executor with furu-slurm installed). The call returns at once with
+                a `Submitted` handle: the step is not computed yet; `handle.result()` waits
+                and loads it.
 
         Raises:
             FuruComputeError: `_create` raised (here, or in the process this one waited for).
@@ -304,7 +305,7 @@ class Furu(Generic[T]):
             return False
         from furu._policy import forced
 
-        return forced(self._furu_namespace, self._furu_identity())
+        return forced(self._furu_identity())
 
     def _furu_record(self) -> dict[str, Any]:
         """What the metadata says about the step itself (read by the server, never imported)."""

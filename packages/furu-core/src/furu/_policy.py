@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from furu._settings import FURU_CONFIG
+from furu._settings import FURU_CONFIG, is_listed
 
 if TYPE_CHECKING:
     from furu._step_dir import StepId
@@ -26,8 +26,16 @@ _recomputed: set[Identity] = set()
 _recomputed_lock = threading.Lock()
 
 
-def _listed(names: frozenset[str], namespace: str) -> bool:
-    return bool(names) and ("ALL" in names or namespace in names)
+def _forces(
+    always_rerun: frozenset[str],
+    force_recompute: frozenset[str],
+    recomputed: frozenset[Identity] | set[Identity],
+    identity: Identity,
+) -> bool:
+    """The rule itself: always-rerun classes always; force-recompute ones until recomputed."""
+    if is_listed(always_rerun, identity[0]):
+        return True
+    return is_listed(force_recompute, identity[0]) and identity not in recomputed
 
 
 @dataclass(frozen=True)
@@ -57,23 +65,15 @@ class RunPolicy:
 
     def forces(self, step: StepId | Identity) -> bool:
         """Whether a cached result of `step` must be computed again under this policy."""
-        namespace, digest = (step.namespace, step.hash) if not isinstance(step, tuple) else step
-        if _listed(self.always_rerun, namespace):
-            return True
-        return _listed(self.force_recompute, namespace) and (namespace, digest) not in (
-            self.recomputed
-        )
+        identity = step if isinstance(step, tuple) else (step.namespace, step.hash)
+        return _forces(self.always_rerun, self.force_recompute, self.recomputed, identity)
 
 
-def forced(namespace: str, identity: Identity) -> bool:
-    """`RunPolicy.current().forces(...)` without building the policy (the hot path)."""
+def forced(identity: Identity) -> bool:
+    """`RunPolicy.current().forces(identity)` without copying what was recomputed."""
     config = FURU_CONFIG
-    if _listed(config.always_rerun, namespace):
-        return True
-    if not _listed(config.force_recompute, namespace):
-        return False
     with _recomputed_lock:
-        return identity not in _recomputed
+        return _forces(config.always_rerun, config.force_recompute, _recomputed, identity)
 
 
 def mark_recomputed(identities: Iterable[Identity]) -> None:
@@ -110,16 +110,6 @@ class RunContext:
 
             git = current_git_info()
         return cls(settings, done, git)
-
-    @property
-    def policy(self) -> RunPolicy:
-        s = self.settings
-        return RunPolicy(
-            frozenset(s.get("force_recompute", ())),
-            frozenset(s.get("always_rerun", ())),
-            bool(s.get("dry_run", False)),
-            self.recomputed,
-        )
 
     def adopt(self) -> None:
         """Make this process behave like the one that captured the context."""

@@ -227,7 +227,12 @@ class FuruConfig:
         return self.vc_root() if version_controlled else self.base_root / "data"
 
     def is_listed(self, names: frozenset[str], namespace: str) -> bool:
-        return bool(names) and ("ALL" in names or namespace in names)
+        return is_listed(names, namespace)
+
+
+def is_listed(names: frozenset[str], namespace: str) -> bool:
+    """Whether a class list (`FURU_FORCE_RECOMPUTE`, `FURU_ALWAYS_RERUN`) names `namespace`."""
+    return bool(names) and ("ALL" in names or namespace in names)
 
 
 FURU_CONFIG = FuruConfig.from_env()

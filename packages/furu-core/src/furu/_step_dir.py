@@ -207,10 +207,6 @@ class StepDir:
         """
         return read_json(self.metadata_path, what="metadata (config, git and environment)")
 
-    def read_success(self) -> dict[str, Any] | None:
-        """`SUCCESS.json` (attempt id, creation time, duration); None when there is no result."""
-        return read_json(self.success_path, what="success marker")
-
     def lock_holder(self) -> LockInfo | None:
         """Who holds the compute lock (alive or not: see `LockInfo.is_alive`); None if nobody."""
         from furu._lock import read_lock
@@ -337,11 +333,12 @@ class StepDir:
                 os.urandom(16).hex(), count + 1, status, backend, scheduler, reason
             )
         else:
+            stamp = now_iso()
             attempt = dataclasses.replace(
                 last,
                 status=status,
-                updated_at=now_iso(),
-                ended_at=None if status is AttemptStatus.PREEMPTED else now_iso(),
+                updated_at=stamp,
+                ended_at=None if status is AttemptStatus.PREEMPTED else stamp,
                 scheduler={**last.scheduler, **(scheduler or {})},
                 reason=reason,
             )

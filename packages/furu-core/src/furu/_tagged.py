@@ -15,7 +15,6 @@ the split at the first capitalised part (the only guess left, and only for old r
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -152,10 +151,6 @@ def config_leaves(config: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield from config_leaves(item, _join(prefix, str(i)))
     else:
         yield prefix, value
-
-
-def is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 # ---------------------------------------------------------------- Python from a record

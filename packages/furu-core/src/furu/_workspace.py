@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from furu._errors import FuruConfigError, FuruStoreError
+from furu._journal import JOURNAL_DIR
 from furu._store import FURU_DIR
 
 if TYPE_CHECKING:
@@ -48,15 +49,6 @@ class Journal:
 
         append(self.directory.parent, kind, rel_dir, what)
 
-    def files(self) -> list[Path]:
-        """The journal files, sorted by name (empty when nothing was journaled)."""
-        try:
-            return sorted(
-                Path(e.path) for e in os.scandir(self.directory) if e.name.endswith(".jsonl")
-            )
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-
 
 class Store:
     """One store: its step directories (data and version-controlled) and its journal.
@@ -72,7 +64,7 @@ class Store:
         self.version_controlled_root = (
             Path(version_controlled_root) if version_controlled_root is not None else None
         )
-        self.journal = Journal(self.root / "journal")
+        self.journal = Journal(self.root / JOURNAL_DIR)
 
     def __repr__(self) -> str:
         return (
@@ -93,10 +85,6 @@ class Store:
     @property
     def data_root(self) -> Path:
         return self.root / DATA
-
-    @property
-    def raw_root(self) -> Path:
-        return self.root / "raw"
 
     def root_of(self, kind: str) -> Path:
         """The directory step directories of `kind` (`data` or `vc`) are relative to."""
@@ -144,7 +132,6 @@ class Store:
         cls = type(step)
         step._furu_namespace  # noqa: B018 - refuses __main__ and <locals> classes
         kind = VERSION_CONTROLLED if cls._furu_version_controlled else DATA
-        self.root_of(kind)
         return StepDir(self, kind, f"{_class_dir(cls).replace(os.sep, '/')}/{step._furu_hash}")
 
     def locate(self, path: Path | str) -> StepDir | None:

@@ -55,6 +55,7 @@ def is_active(step_dir: StepDir) -> bool:
 class Loaded:
     record: StepRecord
     metadata: dict[str, Any] | None
+    step_dir: StepDir
 
 
 def load(index: Index, namespace: str, digest: str) -> Loaded:
@@ -65,7 +66,7 @@ def load(index: Index, namespace: str, digest: str) -> Loaded:
         metadata = where.step_dir.read_metadata()
     except FuruStoreError:
         metadata = None
-    return Loaded(rec, metadata)
+    return Loaded(rec, metadata, where.step_dir)
 
 
 def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
@@ -80,8 +81,7 @@ def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
         )
     total, files, truncated = directory_size(rec.furu_dir)
     try:
-        log_path = StepDir.at(rec.furu_dir, rec.rel_dir, kind=rec.root_kind).log_path
-        log_bytes = os.stat(log_path).st_size
+        log_bytes = os.stat(loaded.step_dir.log_path).st_size
     except OSError:
         log_bytes = 0
     python_def = (metadata or {}).get("furu_python_def")
