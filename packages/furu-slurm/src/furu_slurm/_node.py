@@ -95,22 +95,20 @@ class NodeTask:
     def __call__(self) -> dict[str, Any]:
         self._apply_settings()
         where = furu.step_dir(self.step)
-        job_id = current_job_id()
         with furu.attempt_context(node_context()) as context:
             self._announce(where, context)
             try:
-                return self._run(where, job_id, context)
+                return self._run(where, context)
             except _Requeued:
                 # requeued: the claim stays (the same job runs again); exit without a result so
                 # submitit does not report the job as finished.
                 raise SystemExit(-1) from None
             except BaseException:
-                _claim.release(where, job_id)
+                _claim.release(where, context.job_id)
                 raise
 
-    def _run(
-        self, where: furu.StepDir, job_id: str | None, context: furu.AttemptContext
-    ) -> dict[str, Any]:
+    def _run(self, where: furu.StepDir, context: furu.AttemptContext) -> dict[str, Any]:
+        job_id = context.job_id
         limit = SLURM_CONFIG.preempt_max
         if restart_count() > limit:
             reason = (
