@@ -54,11 +54,6 @@ class _Terminated(BaseException):
     """SIGTERM arrived while `_create` ran (a scheduler preempting or stopping the job)."""
 
 
-def forced(step: Furu[Any]) -> bool:
-    """Whether FURU_ALWAYS_RERUN or (once per process) FURU_FORCE_RECOMPUTE applies."""
-    return _policy.forced(step._furu_identity())
-
-
 def create(step: Furu[T]) -> T:
     """Compute `step` under its lock, or load what another process computed meanwhile."""
     loc = step._furu_location

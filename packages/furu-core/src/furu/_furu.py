@@ -300,6 +300,10 @@ class Furu(Generic[T]):
         )
 
     def _furu_forced(self) -> bool:
+        """Whether FURU_ALWAYS_RERUN or (once per process) FURU_FORCE_RECOMPUTE applies.
+
+        Without either setting (the common case) this is one check: no import, no lock.
+        """
         config = FURU_CONFIG
         if not (config.force_recompute or config.always_rerun):
             return False

@@ -73,11 +73,10 @@ class Plan:
 
 def _reason(step: Furu[Any]) -> str | None:
     """None when the step is cached; otherwise why it must be created."""
-    from furu._compute import forced
     from furu._state import StateManager
 
     if os.path.exists(step._furu_location.success):
-        if forced(step):
+        if step._furu_forced():
             return "forced"
         return None if step._validate() else "invalid"
     try:
