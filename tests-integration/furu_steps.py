@@ -169,3 +169,37 @@ def make_local_step_class() -> type[furu.Furu[str]]:
             return (self.furu_dir / "local.txt").read_text(encoding="utf-8")
 
     return LocalStep
+
+
+class Sharded(furu.Furu[list[str]]):
+    """Writes `parts` files, one at a time, each naming its writer; `_load` checks they agree.
+
+    `announce_after` parts in, it writes `started_path` and pauses `pause_secs`, so a test can
+    freeze the process at a known point (`-1`: after the last part, just before returning).
+    """
+
+    name: str
+    counter_path: str
+    parts: int = 4
+    started_path: str = ""
+    announce_after: int = 0
+    pause_secs: float = 0.0
+
+    def _create(self) -> list[str]:
+        append_line(self.counter_path, str(os.getpid()))
+        announce_at = self.parts if self.announce_after < 0 else self.announce_after
+        for index in range(self.parts + 1):
+            if index == announce_at and self.started_path:
+                write_marker(self.started_path, str(os.getpid()))
+                time.sleep(self.pause_secs)
+            if index < self.parts:
+                (self.furu_dir / f"part-{index}.txt").write_text(str(os.getpid()))
+        return self._load()
+
+    def _load(self) -> list[str]:
+        names = sorted(p.name for p in self.furu_dir.iterdir() if p.name != ".furu")
+        expected = [f"part-{index}.txt" for index in range(self.parts)]
+        writers = {(self.furu_dir / name).read_text() for name in names}
+        if names != expected or len(writers) != 1:
+            raise ValueError(f"{self.furu_dir} holds {names} written by {sorted(writers)}")
+        return [writers.pop()] * self.parts

@@ -327,3 +327,27 @@ class Everything(furu.Furu[None]):
     blob: bytes = b"\x00\x01"
     kind: type = int
     nothing: None = None
+
+
+STAGED_PLAN: dict[str, Any] = {}
+"""What `Staged._create` does next: `write` (name -> text), `fail` (raise after writing)."""
+STAGED_SEEN: list[dict[str, Any]] = []
+"""What each `Staged._create` saw: its `furu_dir` and the files already there."""
+
+
+class Staged(furu.Furu[dict]):
+    """Writes the files `STAGED_PLAN["write"]` names; records what it found in `furu_dir`."""
+
+    key: str = "k"
+
+    def _create(self) -> dict:
+        found = {p.name: p.read_text() for p in self.furu_dir.iterdir()}
+        STAGED_SEEN.append({"furu_dir": self.furu_dir, "found": found})
+        for name, text in STAGED_PLAN.get("write", {}).items():
+            (self.furu_dir / name).write_text(text)
+        if STAGED_PLAN.get("fail"):
+            raise RuntimeError("told to fail")
+        return {"created_in": str(self.furu_dir)}
+
+    def _load(self) -> dict:
+        return {p.name: p.read_text() for p in self.furu_dir.iterdir() if p.name != ".furu"}

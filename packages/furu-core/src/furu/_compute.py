@@ -2,7 +2,8 @@
 
 ```
 loop:  SUCCESS.json exists?            -> load
-       claim the compute lock           -> check again, create, publish SUCCESS.json, release
+       claim the compute lock           -> check again, create in a private staging directory,
+                                           publish it and SUCCESS.json (ADR 0004), release
        holder dead?                     -> break its lock (one breaker wins), loop
        else wait (log whom for), loop   -> FuruWaitTimeout after _max_wait_time_sec
 ```
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from furu import _policy
+from furu import _policy, _staging
 from furu._errors import (
     FuruComputeError,
     FuruIdentityError,
@@ -39,7 +40,7 @@ from furu._logging import append_to_log, get_logger, step_log
 from furu._metadata import MetadataManager
 from furu._settings import FURU_CONFIG
 from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
-from furu._store import HOSTNAME, LOCK_FILE, LOG_FILE, write_json_atomic
+from furu._store import ATTEMPTS_DIR, HOSTNAME, LOCK_FILE, LOG_FILE, dump_json
 
 T = TypeVar("T")
 _log = get_logger()
@@ -199,7 +200,9 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     number = (previous.attempts if previous else 0) + 1
     attempt = Attempt.start(lock.attempt_id, number)
     with _store_errors(step):
+        recompute = os.path.exists(loc.success)
         Path(loc.success).unlink(missing_ok=True)
+        staging = _staging.prepare(loc.furu_dir, attempt.id, previous, recompute=recompute)
         states.write(ResultStatus.INCOMPLETE, attempt, number)
         MetadataManager.write(loc.furu_dir, MetadataManager.build(step._furu_record()))
     log_path = loc.meta_dir / LOG_FILE
@@ -207,9 +210,11 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     with step_log(log_path), _marked_active(loc.furu_dir):
         _log.info("load_or_create %s (%s)", step._furu_short(), transition)
         try:
-            with _signals_raise():
-                result = step._create()
+            with _signals_raise(), _staged(step, staging):
+                step._create()
         except BaseException as exc:
+            if not _still_holds(lock):
+                raise _lost_lock(step, lock) from exc
             _record_failure(step, states, attempt, number, exc, log_path)
             # A cycle or a dependency without identity is a bug in the pipeline, not a failed
             # computation: let it surface as the FuruIdentityError that names the fix.
@@ -218,11 +223,40 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
             raise
     try:
         with _store_errors(step):
-            _publish(step, lock, states, attempt, number, time.monotonic() - started)
+            _publish(step, lock, states, attempt, number, staging, time.monotonic() - started)
+    except FuruLockNotAcquired:
+        raise
     except FuruStoreError as exc:
         _record_failure(step, states, attempt, number, exc, log_path)
         raise
-    return result
+    # What `_create` returned may point into its staging directory, now moved: every call
+    # returns what `_load()` gives, the first one included.
+    return step._load()
+
+
+@contextlib.contextmanager
+def _staged(step: Furu[Any], staging: Path) -> Iterator[None]:
+    """`step.furu_dir` is the attempt's staging directory while `_create` runs."""
+    step.__dict__["_furu_staging"] = staging
+    try:
+        yield
+    finally:
+        step.__dict__.pop("_furu_staging", None)
+
+
+def _still_holds(lock: ComputeLock) -> bool:
+    return not lock.lost and lock.still_ours()
+
+
+def _lost_lock(step: Furu[Any], lock: ComputeLock) -> FuruLockNotAcquired:
+    return FuruLockNotAcquired(
+        f"{step._furu_short()}: lost the compute lock while creating (its lease of "
+        f"{lock.lease_secs:g}s expired and another process took over), so this attempt "
+        "published nothing and recorded nothing; its files stay in its own staging directory "
+        f"under {step._furu_location.meta_dir / ATTEMPTS_DIR}. Raise FURU_LEASE_SECS, or lower "
+        "FURU_HEARTBEAT_SECS, if the machine is too busy to renew the lease in time.",
+        lock_path=lock.path,
+    )
 
 
 @contextlib.contextmanager
@@ -253,16 +287,11 @@ def _publish(
     states: StateManager,
     attempt: Attempt,
     number: int,
+    staging: Path,
     duration: float,
 ) -> None:
-    if lock.lost or not lock.still_ours():
-        raise FuruLockNotAcquired(
-            f"{step._furu_short()}: lost the compute lock while creating (its lease of "
-            f"{lock.lease_secs:g}s expired and another process took over), so this result was "
-            "not published. Raise FURU_LEASE_SECS, or lower FURU_HEARTBEAT_SECS, if the "
-            "machine is too busy to renew the lease in time.",
-            lock_path=lock.path,
-        )
+    if not _still_holds(lock):
+        raise _lost_lock(step, lock)
     marker = {
         "namespace": step._furu_namespace,
         "hash": step._furu_hash,
@@ -270,7 +299,11 @@ def _publish(
         "created_at": attempt.started_at,
         "duration_sec": round(duration, 6),
     }
-    write_json_atomic(Path(step._furu_location.success), marker, durable=True)
+    loc = step._furu_location
+    try:
+        _staging.publish(staging, loc.furu_dir, Path(loc.success), dump_json(marker))
+    except _staging.PublishConflict as exc:
+        raise _lost_lock(step, lock) from exc
     states.write(ResultStatus.SUCCESS, attempt.finish(AttemptStatus.SUCCESS), number)
     _policy.mark_recomputed([step._furu_identity()])
 

@@ -187,8 +187,15 @@ class Furu(Generic[T]):
 
     @property
     def furu_dir(self) -> Path:
-        """This step's directory: `<root>/data/<module path>/<Class>/<hash>`."""
-        return self._furu_location.furu_dir
+        """This step's directory: `<root>/data/<module path>/<Class>/<hash>`.
+
+        While `_create` runs it is the attempt's private staging directory instead
+        (`<hash>/.furu/attempts/<attempt id>`), whose files are moved into the step's directory
+        when the attempt publishes (ADR 0004): write relative names, not this absolute path,
+        into files that must find each other later.
+        """
+        staging: Path | None = self.__dict__.get("_furu_staging")
+        return staging if staging is not None else self._furu_location.furu_dir
 
     @property
     def raw_dir(self) -> Path:
@@ -198,8 +205,13 @@ class Furu(Generic[T]):
         return path
 
     def __getstate__(self) -> dict[str, Any]:
-        # Caches depend on this process's settings; the receiver recomputes them.
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_furu_")}
+        # Caches depend on this process's settings; the receiver recomputes them. A step sent to
+        # another process from inside `_create` keeps writing into the attempt's staging.
+        return {
+            k: v
+            for k, v in self.__dict__.items()
+            if not k.startswith("_furu_") or k == "_furu_staging"
+        }
 
     # ------------------------------------------------------------ the API
 

@@ -3,6 +3,7 @@
 ```
 <root>/data/<module path>/<Class>/<hash>/
     .furu/  metadata.json  state.json  furu.log  SUCCESS.json  compute.lock
+        attempts/<attempt id>/   an attempt's private staging directory (see _staging.py)
     <files the step wrote>
 <root>/raw/
 ```
@@ -30,6 +31,7 @@ SUCCESS_FILE = "SUCCESS.json"
 LOG_FILE = "furu.log"
 LOCK_FILE = "compute.lock"
 TAGS_FILE = "tags.json"
+ATTEMPTS_DIR = "attempts"
 
 HOSTNAME = os.uname().nodename
 _counter = itertools.count()
