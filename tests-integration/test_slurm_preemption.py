@@ -23,8 +23,10 @@ def _attempt(step: Any) -> dict[str, Any]:
 
 
 def _progress(step: CountTo) -> int:
+    """The count saved so far: in the running attempt's files, or in the published result."""
+    where = furu.step_dir(step).attempt_dir() or step.furu_dir
     try:
-        return int(json.loads((step.furu_dir / "progress.json").read_text())["count"])
+        return int(json.loads((where / "progress.json").read_text())["count"])
     except (FileNotFoundError, ValueError):
         return 0
 

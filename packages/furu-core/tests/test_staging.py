@@ -44,6 +44,8 @@ def test_a_failed_attempt_leaves_no_outputs_and_the_next_resumes_from_its_files(
         step.load_or_create()
     assert _visible(step) == [".furu"]  # nothing half-made in the step directory
     assert not step.exists()
+    # Its files stay where it wrote them, and the store API says where that is.
+    assert furu.step_dir(step).attempt_dir() == STAGED_SEEN[0]["furu_dir"]
 
     STAGED_PLAN.update(write={"model.txt": "trained"}, fail=False)
     assert step.load_or_create() == {"checkpoint.txt": "epoch 3", "model.txt": "trained"}
@@ -51,6 +53,7 @@ def test_a_failed_attempt_leaves_no_outputs_and_the_next_resumes_from_its_files(
     # The failed attempt recorded how it ended, so its directory was taken over, not copied.
     assert STAGED_SEEN[1]["furu_dir"] != STAGED_SEEN[0]["furu_dir"]
     assert not STAGED_SEEN[0]["furu_dir"].exists()
+    assert furu.step_dir(step).attempt_dir() is None
 
 
 def test_a_recompute_starts_clean_and_drops_the_old_outputs() -> None:

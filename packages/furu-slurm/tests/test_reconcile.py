@@ -27,7 +27,7 @@ def _submit(tmp_path: Any, steps: list[furu.Furu[Any]]) -> dict[str, str]:
 
 
 def _attempt(step: furu.Furu[Any]) -> dict[str, Any]:
-    return json.loads((step.furu_dir / ".furu" / "state.json").read_text())["attempt"]
+    return json.loads(furu.step_dir(step).state_path.read_text())["attempt"]
 
 
 def test_ended_jobs_are_recorded_and_live_or_unknown_ones_left_alone(

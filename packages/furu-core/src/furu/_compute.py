@@ -155,7 +155,7 @@ def _wait_timeout(step: Furu[Any], holder: LockInfo, waited: float) -> FuruWaitT
         f"up after {type(step).__qualname__}._max_wait_time_sec={step._max_wait_time_sec:g}. "
         "Raise _max_wait_time_sec on the class to wait longer. If you are certain nothing is "
         f"computing it, delete {step._furu_location.meta_dir / LOCK_FILE}.",
-        furu_dir=step.furu_dir,
+        furu_dir=step._furu_location.furu_dir,
         waited_sec=waited,
         holder=holder.describe(),
     )
@@ -164,7 +164,7 @@ def _wait_timeout(step: Furu[Any], holder: LockInfo, waited: float) -> FuruWaitT
 def _raise_if_waited_attempt_failed(step: Furu[Any], waited_for: LockInfo | None) -> None:
     if waited_for is None:
         return
-    state = _read_state_quietly(StateManager(step.furu_dir))
+    state = _read_state_quietly(StateManager(step._furu_location.furu_dir))
     attempt = state.attempt if state else None
     if attempt is None or attempt.id != waited_for.attempt_id:
         return
@@ -172,8 +172,8 @@ def _raise_if_waited_attempt_failed(step: Furu[Any], waited_for: LockInfo | None
         raise FuruComputeError(
             f"{step._furu_short()} failed in {waited_for.describe()}, which this process waited "
             f"for: {attempt.error.get('type')}: {attempt.error.get('message')}. The next call "
-            f"retries; the traceback is in {step.furu_dir / '.furu' / LOG_FILE}.",
-            state_path=StateManager(step.furu_dir).path,
+            f"retries; the traceback is in {step._furu_location.meta_dir / LOG_FILE}.",
+            state_path=StateManager(step._furu_location.furu_dir).path,
             original_error=FuruRemoteError(
                 attempt.error.get("message", ""), type_name=attempt.error.get("type", "")
             ),
@@ -266,10 +266,10 @@ def _store_errors(step: Furu[Any]) -> Iterator[None]:
         yield
     except OSError as exc:
         raise FuruStoreError(
-            f"{step._furu_short()}: cannot write furu's files in {step.furu_dir}: {exc}. Free "
+            f"{step._furu_short()}: cannot write furu's files in {step._furu_location.furu_dir}: {exc}. Free "
             "space (or fix permissions) there, or point FURU_PATH at another store; nothing "
             "was marked as done.",
-            path=step.furu_dir,
+            path=step._furu_location.furu_dir,
         ) from exc
 
 

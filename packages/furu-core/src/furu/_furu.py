@@ -260,13 +260,13 @@ class Furu(Generic[T]):
         """The step's state as on disk now (result status, latest attempt), healed."""
         from furu._state import StateManager
 
-        return StateManager(self.furu_dir).read()
+        return StateManager(self._furu_location.furu_dir).read()
 
     def get_metadata(self) -> Metadata:
         """The recorded metadata; for a step never attempted, what would be recorded now."""
         from furu._metadata import MetadataManager
 
-        stored = MetadataManager.read(self.furu_dir)
+        stored = MetadataManager.read(self._furu_location.furu_dir)
         return stored if stored is not None else MetadataManager.build(self._furu_record())
 
     def to_dict(self) -> dict[str, Any]:
@@ -332,7 +332,7 @@ class Furu(Generic[T]):
         return {
             "furu_namespace": self._furu_namespace,
             "furu_hash": self._furu_hash,
-            "furu_path": str(self.furu_dir),
+            "furu_path": str(self._furu_location.furu_dir),
             "furu_python_def": self.to_python(),
             "furu_obj": self.to_dict(),
             "class_bases": [
@@ -345,7 +345,7 @@ class Furu(Generic[T]):
                     "field": where,
                     "namespace": dep._furu_namespace,
                     "hash": dep._furu_hash,
-                    "furu_path": str(dep.furu_dir),
+                    "furu_path": str(dep._furu_location.furu_dir),
                 }
                 for where, dep in direct_dependencies(self)
             ],

@@ -67,7 +67,7 @@ class Plan:
             after = ", ".join(self.steps[i].describe() for i in planned.deps)
             suffix = f" after {after}" if after else ""
             lines.append(f"  create {planned.describe()} ({planned.reason}){suffix}")
-            lines.append(f"         {planned.step.furu_dir}")
+            lines.append(f"         {planned.step._furu_location.furu_dir}")
         return "\n".join(lines)
 
 
@@ -80,7 +80,7 @@ def _reason(step: Furu[Any]) -> str | None:
             return "forced"
         return None if step._validate() else "invalid"
     try:
-        state = StateManager(step.furu_dir).read()
+        state = StateManager(step._furu_location.furu_dir).read()
     except Exception:
         return "missing"
     return "missing" if state.result_status.value == "absent" else state.result_status.value

@@ -161,7 +161,19 @@ def _resumable(attempts: Path, previous: StepState | None) -> Path | None:
     for path in found:
         if attempt is not None and path.name == attempt.id:
             return path
-    return max(found, key=lambda p: p.stat().st_mtime, default=None)
+    return max(found, key=_mtime, default=None)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # published or removed meanwhile
+        return 0.0
+
+
+def latest_attempt_dir(furu_dir: Path, state: StepState | None) -> Path | None:
+    """The staging directory of the attempt `state` names, else the newest one there is."""
+    return _resumable(attempts_dir(furu_dir), state)
 
 
 def _stopped_writing(attempt_id: str, previous: StepState | None) -> bool:

@@ -207,6 +207,22 @@ class StepDir:
         """
         return read_json(self.metadata_path, what="metadata (config, git and environment)")
 
+    def attempt_dir(self) -> Path | None:
+        """Where the latest unpublished attempt writes its files (its staging directory).
+
+        While an attempt runs, `_create` writes into `.furu/attempts/<attempt id>/`; its
+        files move into the step directory when it publishes (ADR 0004). This is that
+        directory for the attempt `state.json` names, or the newest one there is; None when
+        there is none (nothing ran, or the result was published).
+        """
+        from furu._staging import latest_attempt_dir
+
+        try:
+            state = self.read_raw_state()
+        except FuruStoreError:
+            state = None
+        return latest_attempt_dir(self.path, state)
+
     def lock_holder(self) -> LockInfo | None:
         """Who holds the compute lock (alive or not: see `LockInfo.is_alive`); None if nobody."""
         from furu._lock import read_lock
