@@ -33,6 +33,7 @@ from furu._store import (
     SMALL_FILE_MAX_BYTES,
     read_regular_file_stat,
     temp_name,
+    write_all,
 )
 
 _BREAK_LOCK_STALE_SEC = 30.0
@@ -185,9 +186,12 @@ def read_lock(path: Path) -> LockInfo | None:
 def create_exclusive(path: Path, payload: bytes) -> bool:
     """Atomically create `path` holding `payload`; False if it already exists."""
     tmp = temp_name(path)
-    with open(tmp, "wb") as f:
-        f.write(payload)
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            write_all(fd, payload)  # all of it: a claim is never half written
+        finally:
+            os.close(fd)
         os.link(tmp, path)
         return True
     except FileExistsError:
