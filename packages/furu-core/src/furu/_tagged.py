@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from furu._errors import FuruConfigError
+
 CLASS_KEY = "__class__"
 
 LIST_TAGS = ("__tuple__", "__set__", "__frozenset__")
@@ -29,6 +31,14 @@ NUMBER_TAGS = ("__float__", "__timedelta__")
 """`{"__float__": "inf"}` (inf, -inf, nan) and `{"__timedelta__": seconds}` read as numbers."""
 SUMMARY_TAGS = ("__ndarray__", "__ndarray_summary__", "__bytes_summary__")
 """Large values recorded as a description, not the value: they read as their JSON text."""
+
+
+_MAX_NAME = 1000
+
+
+def is_dotted_name(text: str) -> bool:
+    """Whether `text` is Python identifiers joined by dots (`pkg.mod`, `Outer.Inner`)."""
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,26 @@ class ClassRef:
             if part[:1].isupper():
                 return cls(".".join(parts[:i]), ".".join(parts[i:]))
         return cls(".".join(parts[:-1]), parts[-1])
+
+    @classmethod
+    def checked(cls, text: Any, *, where: str = "a record") -> ClassRef:
+        """`parse`, refusing anything but dotted Python identifiers (`pkg.mod:Outer.Inner`).
+
+        A record is a file anyone may have edited: a name is checked before it is imported or
+        written into code.
+
+        Raises:
+            FuruConfigError: `text` is not a string of the form `module:Qualname`.
+        """
+        if isinstance(text, str) and len(text) <= _MAX_NAME:
+            ref = cls.parse(text)
+            if is_dotted_name(ref.module) and is_dotted_name(ref.qualname):
+                return ref
+        raise FuruConfigError(
+            f"{where} names the class {text!r}, which is not a Python name of the form "
+            "module:Qualname (dotted identifiers). The record was edited or damaged; fix the "
+            "name, or rebuild the config in Python."
+        )
 
     def __str__(self) -> str:
         return f"{self.module}:{self.qualname}"
@@ -189,6 +219,26 @@ def render_config(config: Any) -> RenderedConfig:
     return RenderedConfig(expression, tuple(renderer.imports()), renderer.exact)
 
 
+def _field_name(key: str, cls: str) -> str:
+    if not key.isidentifier():
+        raise FuruConfigError(
+            f"the recorded config of {cls} has a field {key!r}, which is not a Python "
+            "identifier. The record was edited or damaged; fix the field name, or rebuild the "
+            "config in Python."
+        )
+    return key
+
+
+def _member_name(name: Any, cls: Any) -> str:
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise FuruConfigError(
+            f"the recorded config names the enum member {name!r} of {cls!r}, which is not a "
+            "Python identifier. The record was edited or damaged; fix it, or rebuild the config "
+            "in Python."
+        )
+    return name
+
+
 class _Renderer:
     def __init__(self) -> None:
         self.from_imports: dict[str, set[str]] = {}
@@ -203,8 +253,8 @@ class _Renderer:
         ]
         return lines
 
-    def name(self, text: str) -> str:
-        ref = ClassRef.parse(text)
+    def name(self, text: Any) -> str:
+        ref = ClassRef.checked(text, where="the recorded config")
         self.from_imports.setdefault(ref.module, set()).add(ref.qualname.split(".")[0])
         return ref.qualname
 
@@ -213,8 +263,12 @@ class _Renderer:
         inner = indent + 4
         if isinstance(value, dict):
             if CLASS_KEY in value:
-                cls = self.name(str(value[CLASS_KEY]))
-                args = [f"{k}={self.render(v, inner)}" for k, v in value.items() if k != CLASS_KEY]
+                cls = self.name(value[CLASS_KEY])
+                args = [
+                    f"{_field_name(k, cls)}={self.render(v, inner)}"
+                    for k, v in value.items()
+                    if k != CLASS_KEY
+                ]
                 return _layout(f"{cls}(", args, ")", indent)
             tag = tag_of(value)
             if tag is not None:
@@ -242,7 +296,7 @@ class _Renderer:
         if tag == "__float__":
             return f"float({str(inner)!r})"
         if tag == "__enum__":
-            return f"{self.name(str(inner))}.{value.get('name')}"
+            return f"{self.name(inner)}.{_member_name(value.get('name'), inner)}"
         if tag == "__path__":
             self.from_imports.setdefault("pathlib", set()).add("Path")
             return f"Path({inner!r})"
@@ -256,7 +310,7 @@ class _Renderer:
             self.modules.add("base64")
             return f"base64.b64decode({inner!r})"
         if tag == "__type__" and len(value) == 1:
-            return self.name(str(inner))
+            return self.name(inner)
         if tag == "__ndarray__":
             self.modules.add("numpy")
             shape = tuple(inner["shape"])
