@@ -21,9 +21,13 @@ from typing import Any
 import chz
 
 from furu._errors import FuruConfigError
-from furu._tagged import CLASS_KEY, ClassRef
+from furu._tagged import CLASS_KEY, ClassRef, int_from_hex
 
 _LARGE = 10_000
+BIG_INT = 10**640
+"""Integers this large or larger are written as `{"__int__": "0x..."}`: Python converts ints of
+more than 640 to 4300 digits (`sys.get_int_max_str_digits()`) to and from decimal text only on
+request, so JSON could neither write nor read them back. Hex has no such limit."""
 
 
 def qualified_name(cls: type) -> str:
@@ -85,6 +89,8 @@ def to_dict(obj: Any) -> Any:
         for name in obj.__chz_fields__:
             out[name] = to_dict(getattr(obj, name))
         return out
+    if isinstance(obj, int) and not isinstance(obj, bool) and not -BIG_INT < obj < BIG_INT:
+        return {"__int__": hex(obj)}
     if obj is None or isinstance(obj, bool | int | str):
         return obj
     if isinstance(obj, float):
@@ -226,6 +232,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "__frozenset__": lambda d: frozenset(from_dict(v) for v in d["__frozenset__"]),
     "__dict__": lambda d: {from_dict(k): from_dict(v) for k, v in d["__dict__"]},
     "__float__": lambda d: float(d["__float__"]),
+    "__int__": lambda d: int_from_hex(d["__int__"]),
     "__enum__": _decode_enum,
     "__path__": lambda d: pathlib.Path(d["__path__"]),
     "__datetime__": lambda d: dt.datetime.fromisoformat(d["__datetime__"]),
@@ -263,6 +270,8 @@ def to_python(obj: Any) -> str:
         return 'float("nan")'
     if isinstance(obj, float) and obj in (float("inf"), float("-inf")):
         return f'float("{obj}")'
+    if type(obj) is int and not -BIG_INT < obj < BIG_INT:
+        return hex(obj)  # a literal Python reads back whatever its int digit limit
     return repr(obj)
 
 

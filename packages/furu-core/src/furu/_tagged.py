@@ -25,8 +25,17 @@ CLASS_KEY = "__class__"
 
 LIST_TAGS = ("__tuple__", "__set__", "__frozenset__")
 """Tags holding a JSON list: they read as that list."""
-TEXT_TAGS = ("__path__", "__datetime__", "__date__", "__time__", "__type__", "__bytes__")
-"""Tags holding a string: they read as that string (a type as its class reference)."""
+TEXT_TAGS = (
+    "__path__",
+    "__datetime__",
+    "__date__",
+    "__time__",
+    "__type__",
+    "__bytes__",
+    "__int__",
+)
+"""Tags holding a string: they read as that string (a type as its class reference, an integer
+too large for decimal JSON as its hex text)."""
 NUMBER_TAGS = ("__float__", "__timedelta__")
 """`{"__float__": "inf"}` (inf, -inf, nan) and `{"__timedelta__": seconds}` read as numbers."""
 SUMMARY_TAGS = ("__ndarray__", "__ndarray_summary__", "__bytes_summary__")
@@ -101,6 +110,25 @@ class ClassRef:
     def name(self) -> str:
         """The class's own name (`Inner` for `Outer.Inner`)."""
         return self.qualname.rsplit(".", 1)[-1]
+
+
+def int_from_hex(text: Any) -> int:
+    """The integer an `{"__int__": "0x..."}` holds.
+
+    Raises:
+        FuruConfigError: it is not a hexadecimal integer.
+    """
+    if isinstance(text, str) and len(text) <= 10_000_000:
+        try:
+            return int(text, 16)
+        except ValueError:
+            pass
+    shown = text[:40] if isinstance(text, str) else text
+    raise FuruConfigError(
+        f"the recorded config holds {{'__int__': {shown!r}}}, which is not a hexadecimal "
+        "integer (to_dict writes integers of more than 640 digits as e.g. '0x1f'). Fix the "
+        "record, or build the config in Python."
+    )
 
 
 def tag_of(value: Any) -> str | None:
@@ -295,6 +323,8 @@ class _Renderer:
             return _layout("{", items, "}", indent)
         if tag == "__float__":
             return f"float({str(inner)!r})"
+        if tag == "__int__":
+            return hex(int_from_hex(inner))
         if tag == "__enum__":
             return f"{self.name(inner)}.{_member_name(value.get('name'), inner)}"
         if tag == "__path__":
