@@ -103,9 +103,9 @@ def _warn_unwritable(path: Path, exc: BaseException) -> None:
     """Say on stderr (never in a step log, which is what failed) that a log lost lines."""
     with contextlib.suppress(Exception):
         sys.stderr.write(
-            f"furu: WARNING: cannot write the step log {path}: {exc}. Its lines from here on "
-            "are lost (free space there, or remove what is at that path); the step itself is "
-            "not affected.\n"
+            f"furu: WARNING: cannot write the step log {path}: {exc}. What was to be logged "
+            "there is lost (free space there, remove what is at that path, or point FURU_PATH "
+            "at another store); the step itself is not affected.\n"
         )
 
 

@@ -294,7 +294,11 @@ class StepDir:
         write_bytes_atomic(self.meta_dir / name, data)
 
     def remove_file(self, name: str, *, if_content: bytes | None = None) -> bool:
-        """Remove `.furu/<name>` (only if it still holds `if_content`, when given)."""
+        """Remove `.furu/<name>` (only if it still holds `if_content`, when given).
+
+        Raises:
+            FuruStoreError: with `if_content`, the file is not a regular file (see `read_file`).
+        """
         path = self.meta_dir / name
         try:
             if if_content is not None and self.read_file(name) != if_content:
