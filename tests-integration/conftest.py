@@ -18,7 +18,7 @@ for path in (SERVER_TESTS, HERE):
 
 from furu_harness import Store, furu_config, store_config  # noqa: E402
 
-pytest_plugins = ["slurm.fixtures", "server_fixtures", "dashboard_fixtures"]
+pytest_plugins = ["slurm.fixtures", "server_fixtures", "dashboard_fixtures", "disk_fixtures"]
 
 
 @pytest.fixture

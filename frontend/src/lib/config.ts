@@ -8,7 +8,7 @@ export type Leaf = { path: string; value: unknown };
 // The tagged-JSON vocabulary of furu-core (`furu._tagged`): these readers and the core's agree on
 // the golden cases in packages/furu-core/tests/fixtures/tagged_json_golden.json (config.test.ts).
 const LIST_TAGS = ["__tuple__", "__set__", "__frozenset__"];
-const TEXT_TAGS = ["__path__", "__datetime__", "__date__", "__time__", "__bytes__"];
+const TEXT_TAGS = ["__path__", "__datetime__", "__date__", "__time__", "__bytes__", "__int__"];
 const SUMMARY_TAGS = ["__ndarray__", "__ndarray_summary__", "__bytes_summary__"];
 
 function join(prefix: string, key: string): string {

@@ -351,3 +351,36 @@ class Staged(furu.Furu[dict]):
 
     def _load(self) -> dict:
         return {p.name: p.read_text() for p in self.furu_dir.iterdir() if p.name != ".furu"}
+
+
+class BigNumber(furu.Furu[int]):
+    """Holds integers beyond Python's int-to-decimal digit limit (4,300 digits by default)."""
+
+    n: int = 0
+    more: tuple[int, ...] = ()
+
+    def _create(self) -> int:
+        (self.furu_dir / "n.hex").write_text(hex(self.n))
+        return self.n
+
+    def _load(self) -> int:
+        return int((self.furu_dir / "n.hex").read_text(), 16)
+
+
+class LoudStr(str):
+    """A str whose repr raises: fine for the hash, fatal to anything that writes Python."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        raise RuntimeError("LoudStr has no repr")
+
+
+class HoldsLoudStr(furu.Furu[str]):
+    text: str = "plain"
+
+    def _create(self) -> str:
+        return str(self.text)
+
+    def _load(self) -> str:
+        return str(self.text)

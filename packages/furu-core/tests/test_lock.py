@@ -360,3 +360,57 @@ def test_stale_after_caps_a_huge_claimed_lease(monkeypatch: pytest.MonkeyPatch) 
     assert info.is_alive(now)  # a billion-second lease, renewed 100 s ago
     monkeypatch.setattr(furu.FURU_CONFIG, "stale_after", 60.0)
     assert not info.is_alive(now)
+
+
+# ---------------------------------------------------------------- a zombie holder
+
+_HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from furu._lock import ComputeLock
+lock = ComputeLock.try_acquire(Path(sys.argv[1]), lease_secs=600.0, heartbeat=200.0)
+print("held" if lock else "busy", flush=True)
+time.sleep(600)
+"""
+
+
+def _proc_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[-1].split()[0].decode()
+
+
+def test_a_killed_holder_not_yet_reaped_is_dead_and_its_lock_is_broken_at_once() -> None:
+    """A zombie (SIGKILLed, its parent has not called wait) still answers `kill(pid, 0)`."""
+    import signal
+    import subprocess
+    import sys
+
+    import core_test_steps as steps
+
+    import furu
+
+    step = steps.Impatient(n=7)
+    meta = furu.step_dir(step).meta_dir
+    meta.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(meta)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        os.kill(holder.pid, signal.SIGKILL)  # and do not reap it: it stays a zombie
+        _wait_until(lambda: _proc_state(holder.pid) == "Z", "the holder to become a zombie")
+
+        info = read_lock(meta / LOCK_FILE)
+        assert info is not None
+        assert info.pid == holder.pid
+        assert not pid_alive(holder.pid, info.pid_start)
+        assert not info.is_alive()
+        # Impatient waits 0.05 s for a live holder: a zombie taken for alive raises
+        # FuruWaitTimeout; a dead one has its lock broken and the step is computed.
+        assert step.load_or_create() == 7
+        assert _proc_state(holder.pid) == "Z"  # still unreaped: nothing waited for the parent
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()

@@ -9,7 +9,7 @@ import pytest
 
 import furu
 from furu import FuruConfig, FuruConfigError
-from furu._settings import find_project_root
+from furu._settings import MIN_HEARTBEAT_SECS, find_project_root
 
 pytestmark = pytest.mark.usefixtures("no_furu_env")
 
@@ -89,9 +89,15 @@ def test_furu_path_expands_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ("FURU_ALLOW_LOCALS", "nope", "FURU_ALLOW_LOCALS='nope' is not a boolean"),
         ("FURU_RICH_UNCAUGHT_TRACEBACKS", "x", "FURU_RICH_UNCAUGHT_TRACEBACKS='x' is not"),
         ("FURU_LEASE_SECS", "soon", "FURU_LEASE_SECS='soon' is not a number of seconds"),
-        ("FURU_LEASE_SECS", "0", "FURU_LEASE_SECS='0' must be a finite number of at least 0.1"),
-        ("FURU_LEASE_SECS", "nan", "FURU_LEASE_SECS='nan' must be a finite number of at least 0.1"),
-        ("FURU_LEASE_SECS", "inf", "FURU_LEASE_SECS='inf' must be a finite number of at least 0.1"),
+        ("FURU_LEASE_SECS", "0", "FURU_LEASE_SECS='0' must be a finite number of at least 0.3"),
+        ("FURU_LEASE_SECS", "nan", "FURU_LEASE_SECS='nan' must be a finite number of at least 0.3"),
+        ("FURU_LEASE_SECS", "inf", "FURU_LEASE_SECS='inf' must be a finite number of at least 0.3"),
+        (
+            "FURU_LEASE_SECS",
+            "0.2",
+            "FURU_LEASE_SECS='0.2' must be a finite number of at least 0.3 (room for three lease "
+            "renewals, which come at most every 0.1 s)",
+        ),
         (
             "FURU_WAIT_LOG_EVERY_SECS",
             "-1",
@@ -101,14 +107,23 @@ def test_furu_path_expands_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         (
             "FURU_STALE_AFTER_SECS",
             "0.01",
-            "FURU_STALE_AFTER_SECS='0.01' must be a finite number of at least 0.1",
+            "FURU_STALE_AFTER_SECS='0.01' must be a finite number of at least 0.3",
         ),
         ("FURU_HEARTBEAT_SECS", "often", "FURU_HEARTBEAT_SECS='often' is not a number"),
         (
             "FURU_HEARTBEAT_SECS",
             "-3",
-            "FURU_HEARTBEAT_SECS='-3' must be a finite number of at least 0",
+            "FURU_HEARTBEAT_SECS='-3' must be 0 (a third of FURU_LEASE_SECS, the default) or a "
+            "finite number of at least 0.1",
         ),
+        (
+            "FURU_HEARTBEAT_SECS",
+            "1e-9",
+            "FURU_HEARTBEAT_SECS='1e-9' must be 0 (a third of FURU_LEASE_SECS, the default) or a "
+            "finite number of at least 0.1 (each renewal touches the lock file: more often would "
+            "be a busy loop against the store). Set FURU_HEARTBEAT_SECS to e.g. 10, or unset it",
+        ),
+        ("FURU_HEARTBEAT_SECS", "0.05", "FURU_HEARTBEAT_SECS='0.05' must be 0 (a third of"),
         ("FURU_MAX_GIT_PATCH_BYTES", "1e6", "FURU_MAX_GIT_PATCH_BYTES='1e6' is not a whole"),
         ("FURU_MAX_GIT_PATCH_BYTES", "-5", "FURU_MAX_GIT_PATCH_BYTES='-5' must not be negative"),
         ("FURU_MAX_GIT_PATCH_BYTES", "five", "FURU_MAX_GIT_PATCH_BYTES='five' is not a whole"),
@@ -338,3 +353,14 @@ def test_load_env_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert not any((d / ".env").is_file() for d in [tmp_path, *tmp_path.parents])
     assert furu.load_env() is False
     assert furu.FURU_CONFIG.base_root is before  # nothing was re-read
+
+
+def test_the_heartbeat_never_runs_hot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FURU_HEARTBEAT_SECS", "0.1")
+    monkeypatch.setenv("FURU_LEASE_SECS", "0.3")
+    config = FuruConfig.from_env()
+    assert config.heartbeat_interval == pytest.approx(0.1)
+    config.heartbeat_secs = 1e-9  # assigned in Python: still at least MIN_HEARTBEAT_SECS
+    assert config.heartbeat_interval == MIN_HEARTBEAT_SECS
+    config.heartbeat_secs, config.lease_secs = None, 0.01
+    assert config.heartbeat_interval == MIN_HEARTBEAT_SECS

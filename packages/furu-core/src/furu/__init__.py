@@ -37,6 +37,7 @@ from furu._settings import (
     load_env,
     set_furu_root,
 )
+from furu._store import read_regular_file
 
 if _typing.TYPE_CHECKING:
     from furu._attempt_context import AttemptContext, attempt_context, current_attempt_context
@@ -174,6 +175,7 @@ __all__ = [
     "load_env",
     "load_or_create_many",
     "plan",
+    "read_regular_file",
     "render_config",
     "set_furu_root",
     "status_rank",

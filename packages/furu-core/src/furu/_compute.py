@@ -199,13 +199,20 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     transition = _transition(step, previous)
     number = (previous.attempts if previous else 0) + 1
     attempt = Attempt.start(lock.attempt_id, number)
+    # Built before the attempt is recorded: a config that cannot be described raises here and
+    # leaves no "running" attempt behind.
+    metadata = MetadataManager.build(step._furu_record())
+    log_path = loc.meta_dir / LOG_FILE
     with _store_errors(step):
         recompute = os.path.exists(loc.success)
         Path(loc.success).unlink(missing_ok=True)
         staging = _staging.prepare(loc.furu_dir, attempt.id, previous, recompute=recompute)
         states.write(ResultStatus.INCOMPLETE, attempt, number)
-        MetadataManager.write(loc.furu_dir, MetadataManager.build(step._furu_record()))
-    log_path = loc.meta_dir / LOG_FILE
+        try:
+            MetadataManager.write(loc.furu_dir, metadata)
+        except BaseException as exc:  # the attempt is over: record it as such, not running
+            _record_failure(step, states, attempt, number, exc, log_path)
+            raise
     started = time.monotonic()
     with step_log(log_path), _marked_active(loc.furu_dir):
         _log.info("load_or_create %s (%s)", step._furu_short(), transition)

@@ -25,8 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from furu._errors import FuruStoreError
 from furu._settings import FURU_CONFIG
-from furu._store import HOSTNAME, LOCK_FILE, temp_name
+from furu._store import (
+    HOSTNAME,
+    LOCK_FILE,
+    SMALL_FILE_MAX_BYTES,
+    read_regular_file_stat,
+    temp_name,
+    write_all,
+)
 
 _BREAK_LOCK_STALE_SEC = 30.0
 
@@ -42,33 +50,52 @@ def _pid_namespace() -> str | None:
 PID_NAMESPACE = _pid_namespace()
 
 
-def _pid_start_time(pid: int) -> str | None:
-    """The kernel's start time of `pid` (guards against pid reuse); None if it is gone."""
+def _pid_stat(pid: int) -> tuple[str, str] | None:
+    """`(state, start time)` of `pid` from the kernel; None if it is gone, ("", "") if unknown.
+
+    The start time guards against pid reuse; the state tells a zombie (`Z`: killed, not yet
+    reaped by its parent) or a dying process (`X`) from a live one.
+    """
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
     except FileNotFoundError:
         return None
     except OSError:
-        return ""
-    # Field 22 (starttime) comes after the parenthesised command name, which may hold spaces.
-    return stat.rsplit(b")", 1)[-1].split()[19].decode()
+        return "", ""
+    # The fields after the parenthesised command name (which may hold spaces): state is field
+    # 3, starttime field 22.
+    fields = stat.rsplit(b")", 1)[-1].split()
+    return fields[0].decode(), fields[19].decode()
+
+
+def _pid_start_time(pid: int) -> str | None:
+    """The kernel's start time of `pid` (guards against pid reuse); None if it is gone."""
+    found = _pid_stat(pid)
+    return None if found is None else found[1]
 
 
 def pid_alive(pid: int, start_time: str | None) -> bool:
-    """Whether `pid` runs on this host and is the same process that recorded `start_time`."""
+    """Whether `pid` runs on this host and is the same process that recorded `start_time`.
+
+    A zombie (killed, not yet reaped by its parent) is dead: `kill(pid, 0)` still succeeds for
+    it, but it will never release or renew anything.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass
-    if not start_time or not os.path.exists("/proc/self/stat"):
+    if not os.path.exists("/proc/self/stat"):
         return True
-    current = _pid_start_time(pid)
-    if current is None:
+    found = _pid_stat(pid)
+    if found is None:
         return False
-    return current in ("", start_time)
+    state, current = found
+    if state in ("Z", "X", "x"):
+        return False
+    return not start_time or current in ("", start_time)
 
 
 @dataclass(frozen=True)
@@ -125,16 +152,30 @@ class LockInfo:
 
 
 def read_lock(path: Path) -> LockInfo | None:
-    """The lock's holder; None if there is no lock. An unreadable lock counts as dead."""
+    """The lock's holder; None if there is no lock. An unreadable lock counts as dead.
+
+    It is read like every store file (`read_regular_file_stat`): a symlink, a FIFO or a file
+    over 1 MiB at the lock's name is a damaged lock, never followed or waited on.
+    """
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-            heartbeat_at = os.fstat(f.fileno()).st_mtime
-    except FileNotFoundError:
-        return None
+        found = read_regular_file_stat(
+            path, what="compute lock (its holder)", max_bytes=SMALL_FILE_MAX_BYTES
+        )
+    except FuruStoreError:
+        found = None
+        try:
+            heartbeat_at = os.lstat(path).st_mtime
+        except FileNotFoundError:
+            return None
+    else:
+        if found is None:
+            return None
+        heartbeat_at = found[1].st_mtime
     try:
-        return LockInfo.from_json(json.loads(raw), heartbeat_at)
-    except (ValueError, KeyError, TypeError, OverflowError):
+        if found is None:
+            raise ValueError("not a regular file")
+        return LockInfo.from_json(json.loads(found[0]), heartbeat_at)
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         # Claims are atomic, so a damaged lock was damaged after the fact (disk full, manual
         # edit): nobody can prove they hold it. Break it like a dead one.
         return LockInfo(
@@ -145,9 +186,12 @@ def read_lock(path: Path) -> LockInfo | None:
 def create_exclusive(path: Path, payload: bytes) -> bool:
     """Atomically create `path` holding `payload`; False if it already exists."""
     tmp = temp_name(path)
-    with open(tmp, "wb") as f:
-        f.write(payload)
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            write_all(fd, payload)  # all of it: a claim is never half written
+        finally:
+            os.close(fd)
         os.link(tmp, path)
         return True
     except FileExistsError:

@@ -11,15 +11,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import os
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
 
+from furu._errors import FuruStoreError
 from furu._settings import FURU_CONFIG
+from furu._store import open_append, write_all
 
 LOGGER_NAME = "furu"
 _configured = False
@@ -28,6 +30,7 @@ _current_log: contextvars.ContextVar[_StepLog | None] = contextvars.ContextVar(
     "furu_current_log", default=None
 )
 
+_LOG_WHAT = "log (furu.log)"
 _LEVEL_COLORS = {"WARNING": "\x1b[33m", "ERROR": "\x1b[31m", "CRITICAL": "\x1b[1;31m"}
 
 
@@ -58,21 +61,52 @@ class FileFormatter(logging.Formatter):
 
 
 class _StepLog:
-    """The open log file of one step being created."""
+    """The open log file of one step being created, written unbuffered (a record per write).
+
+    The log describes; it never decides. Once a write fails (a full disk), the file is given up
+    with one warning on stderr, so a logging error never replaces the step's own outcome.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.stream: TextIO = open(path, "a", encoding="utf-8")  # noqa: SIM115
         self.lock = threading.Lock()
+        self.fd: int | None = None
+        try:
+            self.fd = open_append(path, what=_LOG_WHAT)
+        except (OSError, FuruStoreError) as exc:
+            _warn_unwritable(path, exc)
 
     def write(self, text: str) -> None:
         with self.lock:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            if self.fd is None:
+                return
+            try:
+                write_all(self.fd, (text + "\n").encode("utf-8", "backslashreplace"))
+            except OSError as exc:
+                self._close()
+                _warn_unwritable(self.path, exc)
 
     def close(self) -> None:
         with self.lock:
-            self.stream.close()
+            self._close()
+
+    def _close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError as exc:  # NFS reports a failed deferred write here
+                _warn_unwritable(self.path, exc)
+
+
+def _warn_unwritable(path: Path, exc: BaseException) -> None:
+    """Say on stderr (never in a step log, which is what failed) that a log lost lines."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write(
+            f"furu: WARNING: cannot write the step log {path}: {exc}. What was to be logged "
+            "there is lost (free space there, remove what is at that path, or point FURU_PATH "
+            "at another store); the step itself is not affected.\n"
+        )
 
 
 class StepLogRouter(logging.Handler):
@@ -148,6 +182,17 @@ def step_log(path: Path) -> Iterator[None]:
 
 
 def append_to_log(path: Path, text: str) -> None:
-    """Add `text` to a step's log outside of any context (e.g. a traceback after the fact)."""
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(text if text.endswith("\n") else text + "\n")
+    """Add `text` to a step's log outside of any context (e.g. a traceback after the fact).
+
+    A log that cannot be written (a full disk, something other than a regular file at its
+    path) is reported on stderr and skipped: the log describes, it never decides.
+    """
+    data = (text if text.endswith("\n") else text + "\n").encode("utf-8", "backslashreplace")
+    try:
+        fd = open_append(path, what=_LOG_WHAT)
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+    except (OSError, FuruStoreError) as exc:
+        _warn_unwritable(path, exc)

@@ -17,7 +17,15 @@ from typing import Any
 from furu._errors import FuruStoreError
 from furu._settings import FURU_CONFIG
 from furu._state import current_user, now_iso
-from furu._store import FURU_DIR, HOSTNAME, METADATA_FILE, read_json, write_json_atomic
+from furu._store import (
+    FURU_DIR,
+    HOSTNAME,
+    METADATA_FILE,
+    METADATA_MAX_BYTES,
+    METADATA_WHAT,
+    read_json,
+    write_json_atomic,
+)
 
 METADATA_SCHEMA = 1
 _GIT_TIMEOUT_SEC = 10.0
@@ -170,7 +178,7 @@ class MetadataManager:
     def read(furu_dir: Path) -> Metadata | None:
         """The step's metadata; None when it was never attempted."""
         path = furu_dir / FURU_DIR / METADATA_FILE
-        data = read_json(path, what="metadata (config, git and environment)")
+        data = read_json(path, what=METADATA_WHAT, max_bytes=METADATA_MAX_BYTES)
         if data is None:
             return None
         # Keys a newer furu added are kept in `extra`, so its stores stay readable here.

@@ -21,9 +21,13 @@ from typing import Any
 import chz
 
 from furu._errors import FuruConfigError
-from furu._tagged import CLASS_KEY, ClassRef
+from furu._tagged import CLASS_KEY, ClassRef, int_from_hex
 
 _LARGE = 10_000
+BIG_INT = 10**640
+"""Integers this large or larger are written as `{"__int__": "0x..."}`: Python converts ints of
+more than 640 to 4300 digits (`sys.get_int_max_str_digits()`) to and from decimal text only on
+request, so JSON could neither write nor read them back. Hex has no such limit."""
 
 
 def qualified_name(cls: type) -> str:
@@ -37,7 +41,13 @@ def class_ref(cls: type) -> str:
 
 
 def import_qualified(name: str) -> Any:
-    """The object named `module:Qualname` (or, in older records, `module.Qualname`)."""
+    """The object named `module:Qualname` (or, in older records, `module.Qualname`).
+
+    Raises:
+        FuruConfigError: the name is not dotted Python identifiers (checked before anything
+            is imported), or nothing importable defines it.
+    """
+    ClassRef.checked(name, where="the config")
     module, colon, qualname = name.partition(":")
     if colon:
         try:
@@ -79,6 +89,8 @@ def to_dict(obj: Any) -> Any:
         for name in obj.__chz_fields__:
             out[name] = to_dict(getattr(obj, name))
         return out
+    if isinstance(obj, int) and not isinstance(obj, bool) and not -BIG_INT < obj < BIG_INT:
+        return {"__int__": hex(obj)}
     if obj is None or isinstance(obj, bool | int | str):
         return obj
     if isinstance(obj, float):
@@ -151,7 +163,7 @@ def from_dict(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     if CLASS_KEY in data:
-        cls = import_qualified(data[CLASS_KEY])
+        cls = _config_class(data[CLASS_KEY])
         kwargs = {k: from_dict(v) for k, v in data.items() if k != CLASS_KEY}
         return cls(**kwargs)
     if len(data) >= 1:
@@ -167,6 +179,46 @@ def from_dict(data: Any) -> Any:
     return {k: from_dict(v) for k, v in data.items()}
 
 
+def _config_class(name: Any) -> type:
+    """The chz class (a furu step, or a plain chz config) a record's `__class__` names.
+
+    Checked before it is called: a record is a file anyone may have edited, and `from_dict`
+    constructs nothing but config classes (and the tagged value types).
+    """
+    cls = import_qualified(name)
+    if not (isinstance(cls, type) and chz.is_chz(cls)):
+        raise FuruConfigError(_not_allowed(name, cls, "a furu step or chz config class"))
+    return cls
+
+
+def _imported_type(name: Any, base: type, what: str) -> Any:
+    found = import_qualified(name)
+    if not (isinstance(found, type) and issubclass(found, base)):
+        raise FuruConfigError(_not_allowed(name, found, what))
+    return found
+
+
+def _not_allowed(name: Any, found: Any, what: str) -> str:
+    kind = f"the class {found.__qualname__}" if isinstance(found, type) else type(found).__name__
+    return (
+        f"the config names {name!r}, which is {kind}, not {what}; from_dict constructs only "
+        "furu steps, chz config classes, enums and the tagged value types. The record was "
+        "edited or does not come from to_dict(); fix it, or build the config in Python."
+    )
+
+
+def _decode_enum(data: dict[str, Any]) -> Any:
+    cls = _imported_type(data["__enum__"], enum.Enum, "an enum")
+    name = data.get("name")
+    if not isinstance(name, str) or name not in cls.__members__:
+        raise FuruConfigError(
+            f"the config names the member {name!r} of the enum {data['__enum__']!r}, which has "
+            f"no such member (members: {', '.join(cls.__members__)}). Fix the record, or build "
+            "the config in Python."
+        )
+    return cls[name]
+
+
 def _decode_array(data: dict[str, Any]) -> Any:
     import numpy as np
 
@@ -180,14 +232,15 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "__frozenset__": lambda d: frozenset(from_dict(v) for v in d["__frozenset__"]),
     "__dict__": lambda d: {from_dict(k): from_dict(v) for k, v in d["__dict__"]},
     "__float__": lambda d: float(d["__float__"]),
-    "__enum__": lambda d: import_qualified(d["__enum__"])[d["name"]],
+    "__int__": lambda d: int_from_hex(d["__int__"]),
+    "__enum__": _decode_enum,
     "__path__": lambda d: pathlib.Path(d["__path__"]),
     "__datetime__": lambda d: dt.datetime.fromisoformat(d["__datetime__"]),
     "__date__": lambda d: dt.date.fromisoformat(d["__date__"]),
     "__time__": lambda d: dt.time.fromisoformat(d["__time__"]),
     "__timedelta__": lambda d: dt.timedelta(seconds=d["__timedelta__"]),
     "__bytes__": lambda d: base64.b64decode(d["__bytes__"]),
-    "__type__": lambda d: import_qualified(d["__type__"]),
+    "__type__": lambda d: _imported_type(d["__type__"], object, "a class"),
     "__ndarray__": _decode_array,
 }
 
@@ -217,6 +270,8 @@ def to_python(obj: Any) -> str:
         return 'float("nan")'
     if isinstance(obj, float) and obj in (float("inf"), float("-inf")):
         return f'float("{obj}")'
+    if type(obj) is int and not -BIG_INT < obj < BIG_INT:
+        return hex(obj)  # a literal Python reads back whatever its int digit limit
     return repr(obj)
 
 

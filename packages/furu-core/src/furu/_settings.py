@@ -23,6 +23,13 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
+MIN_HEARTBEAT_SECS = 0.1
+"""The shortest interval between lease renewals: each one touches (and reads) the lock file, so
+renewing more often would turn the heartbeat into a busy loop against the store (costly on
+NFS)."""
+MIN_LEASE_SECS = 0.3
+"""The shortest lease (and `FURU_STALE_AFTER_SECS`): room for three renewals."""
+
 
 def _env(name: str) -> str | None:
     value = os.environ.get(name)
@@ -48,9 +55,18 @@ def env_float(
     default: float,
     *,
     minimum: float = 0.0,
+    why: str = "",
+    zero_means: str | None = None,
+    example: float | None = None,
     error: type[FuruConfigError] = FuruConfigError,
 ) -> float:
-    """The finite number (at least `minimum`) in variable `name`; `error` names it if not."""
+    """The finite number (at least `minimum`) in variable `name`; `error` names it if not.
+
+    Args:
+        why: why the minimum is what it is, for the message.
+        zero_means: when given, 0 is allowed too and means this (e.g. "the default").
+        example: the value the message suggests (default: `default`).
+    """
     raw = _env(name)
     if raw is None or raw == "":
         return default
@@ -61,10 +77,14 @@ def env_float(
             f"{name}={raw!r} is not a number of seconds. Set {name} to a number such as "
             f"{default:g}, or unset it for the default."
         ) from None
+    if zero_means is not None and value == 0:
+        return value
     if not math.isfinite(value) or not value >= minimum:
+        zero = f"0 ({zero_means}) or " if zero_means is not None else ""
         raise error(
-            f"{name}={raw!r} must be a finite number of at least {minimum:g}. Set {name} to "
-            f"e.g. {default:g}, or unset it for the default."
+            f"{name}={raw!r} must be {zero}a finite number of at least {minimum:g}{why}. Set "
+            f"{name} to e.g. {default if example is None else example:g}, or unset it for the "
+            "default."
         )
     return value
 
@@ -83,6 +103,9 @@ def env_int(name: str, default: int, *, error: type[FuruConfigError] = FuruConfi
     if value < 0:
         raise error(f"{name}={raw!r} must not be negative. Set {name} to e.g. {default}.")
     return value
+
+
+_LEASE_WHY = f" (room for three lease renewals, which come at most every {MIN_HEARTBEAT_SECS:g} s)"
 
 
 def _env_names(name: str) -> frozenset[str]:
@@ -146,7 +169,7 @@ class FuruConfig:
             whatever lease its lock claims (`FURU_STALE_AFTER_SECS`).
         lease_secs: how long a compute lock stays valid without a heartbeat (`FURU_LEASE_SECS`).
         heartbeat_secs: how often the holder renews its lease (`FURU_HEARTBEAT_SECS`,
-            default lease / 3).
+            default lease / 3; at least 0.1 s, and the lease and `stale_after` at least 0.3 s).
         rich_uncaught_tracebacks: format uncaught exceptions with rich
             (`FURU_RICH_UNCAUGHT_TRACEBACKS`).
         force_recompute: classes recomputed once per process even when cached
@@ -185,9 +208,22 @@ class FuruConfig:
             ignore_git_diff=env_bool("FURU_IGNORE_DIFF", False),
             max_git_patch_bytes=env_int("FURU_MAX_GIT_PATCH_BYTES", 1_000_000),
             wait_log_every=env_float("FURU_WAIT_LOG_EVERY_SECS", 10.0, minimum=0.01),
-            stale_after=env_float("FURU_STALE_AFTER_SECS", 1800.0, minimum=0.1),
-            lease_secs=env_float("FURU_LEASE_SECS", 120.0, minimum=0.1),
-            heartbeat_secs=env_float("FURU_HEARTBEAT_SECS", 0.0) or None,
+            stale_after=env_float(
+                "FURU_STALE_AFTER_SECS", 1800.0, minimum=MIN_LEASE_SECS, why=_LEASE_WHY
+            ),
+            lease_secs=env_float("FURU_LEASE_SECS", 120.0, minimum=MIN_LEASE_SECS, why=_LEASE_WHY),
+            heartbeat_secs=env_float(
+                "FURU_HEARTBEAT_SECS",
+                0.0,
+                minimum=MIN_HEARTBEAT_SECS,
+                why=(
+                    " (each renewal touches the lock file: more often would be a busy loop "
+                    "against the store)"
+                ),
+                zero_means="a third of FURU_LEASE_SECS, the default",
+                example=10.0,
+            )
+            or None,
             rich_uncaught_tracebacks=env_bool("FURU_RICH_UNCAUGHT_TRACEBACKS", True),
             force_recompute=_env_names("FURU_FORCE_RECOMPUTE"),
             always_rerun=_env_names("FURU_ALWAYS_RERUN"),
@@ -204,10 +240,15 @@ class FuruConfig:
 
     @property
     def heartbeat_interval(self) -> float:
-        """Seconds between lease renewals: `heartbeat_secs`, or a third of the lease."""
+        """Seconds between lease renewals: `heartbeat_secs`, or a third of the lease.
+
+        Never less than `MIN_HEARTBEAT_SECS`, whatever was assigned in Python.
+        """
         if self.heartbeat_secs:
-            return min(self.heartbeat_secs, self.lease_secs / 2)
-        return self.lease_secs / 3
+            interval = min(self.heartbeat_secs, self.lease_secs / 2)
+        else:
+            interval = self.lease_secs / 3
+        return max(interval, MIN_HEARTBEAT_SECS)
 
     def vc_root(self) -> Path:
         """The root of version-controlled artifacts; raises when it has nowhere to go."""

@@ -24,6 +24,7 @@ from furu._store import (
     HOSTNAME,
     LOCK_FILE,
     STATE_FILE,
+    STATE_MAX_BYTES,
     SUCCESS_FILE,
     read_json,
     write_json_atomic,
@@ -232,7 +233,9 @@ class StateManager:
 
     def read_raw(self) -> StepState | None:
         """The state as written, without healing; None when there is none."""
-        data = read_json(self.path, what="state (result and attempt status)")
+        data = read_json(
+            self.path, what="state (result and attempt status)", max_bytes=STATE_MAX_BYTES
+        )
         if data is None:
             return None
         try:

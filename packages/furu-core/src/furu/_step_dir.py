@@ -22,10 +22,14 @@ from furu._store import (
     LOCK_FILE,
     LOG_FILE,
     METADATA_FILE,
+    METADATA_MAX_BYTES,
+    METADATA_WHAT,
+    SMALL_FILE_MAX_BYTES,
     STATE_FILE,
     SUCCESS_FILE,
     TAGS_FILE,
     read_json,
+    read_regular_file,
     write_bytes_atomic,
     write_json_atomic,
 )
@@ -205,7 +209,7 @@ class StepDir:
         Raises:
             FuruStoreError: the file is damaged.
         """
-        return read_json(self.metadata_path, what="metadata (config, git and environment)")
+        return read_json(self.metadata_path, what=METADATA_WHAT, max_bytes=METADATA_MAX_BYTES)
 
     def attempt_dir(self) -> Path | None:
         """Where the latest unpublished attempt writes its files (its staging directory).
@@ -255,11 +259,14 @@ class StepDir:
         )
 
     def read_file(self, name: str) -> bytes | None:
-        """The bytes of `.furu/<name>` (e.g. a scheduler's claim); None when absent."""
-        try:
-            return (self.meta_dir / name).read_bytes()
-        except FileNotFoundError:
-            return None
+        """The bytes of `.furu/<name>` (e.g. a scheduler's claim); None when absent.
+
+        Raises:
+            FuruStoreError: it is not a regular file (a symlink, a FIFO) or larger than 1 MiB.
+        """
+        return read_regular_file(
+            self.meta_dir / name, what=f"file {name}", max_bytes=SMALL_FILE_MAX_BYTES
+        )
 
     # ------------------------------------------------------------ writing
 
@@ -269,10 +276,11 @@ class StepDir:
 
     def append_log(self, text: str, *, source: str = "furu") -> None:
         """Append a timestamped line (or block) to `.furu/furu.log`, creating it if needed."""
+        from furu._logging import append_to_log
+
         self.meta_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        with open(self.log_path, "a", encoding="utf-8") as f:
-            f.write(f"{stamp} INFO {source} {text.rstrip(chr(10))}\n")
+        append_to_log(self.log_path, f"{stamp} INFO {source} {text.rstrip(chr(10))}")
 
     def write_labels(self, labels: Labels) -> Labels:
         """Replace the tags and name (each 1–200 printable characters; tags deduplicated).
@@ -302,10 +310,14 @@ class StepDir:
         write_bytes_atomic(self.meta_dir / name, data)
 
     def remove_file(self, name: str, *, if_content: bytes | None = None) -> bool:
-        """Remove `.furu/<name>` (only if it still holds `if_content`, when given)."""
+        """Remove `.furu/<name>` (only if it still holds `if_content`, when given).
+
+        Raises:
+            FuruStoreError: with `if_content`, the file is not a regular file (see `read_file`).
+        """
         path = self.meta_dir / name
         try:
-            if if_content is not None and path.read_bytes() != if_content:
+            if if_content is not None and self.read_file(name) != if_content:
                 return False
             path.unlink()
             return True

@@ -19,16 +19,35 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from furu._errors import FuruConfigError
+
 CLASS_KEY = "__class__"
 
 LIST_TAGS = ("__tuple__", "__set__", "__frozenset__")
 """Tags holding a JSON list: they read as that list."""
-TEXT_TAGS = ("__path__", "__datetime__", "__date__", "__time__", "__type__", "__bytes__")
-"""Tags holding a string: they read as that string (a type as its class reference)."""
+TEXT_TAGS = (
+    "__path__",
+    "__datetime__",
+    "__date__",
+    "__time__",
+    "__type__",
+    "__bytes__",
+    "__int__",
+)
+"""Tags holding a string: they read as that string (a type as its class reference, an integer
+too large for decimal JSON as its hex text)."""
 NUMBER_TAGS = ("__float__", "__timedelta__")
 """`{"__float__": "inf"}` (inf, -inf, nan) and `{"__timedelta__": seconds}` read as numbers."""
 SUMMARY_TAGS = ("__ndarray__", "__ndarray_summary__", "__bytes_summary__")
 """Large values recorded as a description, not the value: they read as their JSON text."""
+
+
+_MAX_NAME = 1000
+
+
+def is_dotted_name(text: str) -> bool:
+    """Whether `text` is Python identifiers joined by dots (`pkg.mod`, `Outer.Inner`)."""
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,26 @@ class ClassRef:
                 return cls(".".join(parts[:i]), ".".join(parts[i:]))
         return cls(".".join(parts[:-1]), parts[-1])
 
+    @classmethod
+    def checked(cls, text: Any, *, where: str = "a record") -> ClassRef:
+        """`parse`, refusing anything but dotted Python identifiers (`pkg.mod:Outer.Inner`).
+
+        A record is a file anyone may have edited: a name is checked before it is imported or
+        written into code.
+
+        Raises:
+            FuruConfigError: `text` is not a string of the form `module:Qualname`.
+        """
+        if isinstance(text, str) and len(text) <= _MAX_NAME:
+            ref = cls.parse(text)
+            if is_dotted_name(ref.module) and is_dotted_name(ref.qualname):
+                return ref
+        raise FuruConfigError(
+            f"{where} names the class {text!r}, which is not a Python name of the form "
+            "module:Qualname (dotted identifiers). The record was edited or damaged; fix the "
+            "name, or rebuild the config in Python."
+        )
+
     def __str__(self) -> str:
         return f"{self.module}:{self.qualname}"
 
@@ -71,6 +110,25 @@ class ClassRef:
     def name(self) -> str:
         """The class's own name (`Inner` for `Outer.Inner`)."""
         return self.qualname.rsplit(".", 1)[-1]
+
+
+def int_from_hex(text: Any) -> int:
+    """The integer an `{"__int__": "0x..."}` holds.
+
+    Raises:
+        FuruConfigError: it is not a hexadecimal integer.
+    """
+    if isinstance(text, str) and len(text) <= 10_000_000:
+        try:
+            return int(text, 16)
+        except ValueError:
+            pass
+    shown = text[:40] if isinstance(text, str) else text
+    raise FuruConfigError(
+        f"the recorded config holds {{'__int__': {shown!r}}}, which is not a hexadecimal "
+        "integer (to_dict writes integers of more than 640 digits as e.g. '0x1f'). Fix the "
+        "record, or build the config in Python."
+    )
 
 
 def tag_of(value: Any) -> str | None:
@@ -189,6 +247,26 @@ def render_config(config: Any) -> RenderedConfig:
     return RenderedConfig(expression, tuple(renderer.imports()), renderer.exact)
 
 
+def _field_name(key: str, cls: str) -> str:
+    if not key.isidentifier():
+        raise FuruConfigError(
+            f"the recorded config of {cls} has a field {key!r}, which is not a Python "
+            "identifier. The record was edited or damaged; fix the field name, or rebuild the "
+            "config in Python."
+        )
+    return key
+
+
+def _member_name(name: Any, cls: Any) -> str:
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise FuruConfigError(
+            f"the recorded config names the enum member {name!r} of {cls!r}, which is not a "
+            "Python identifier. The record was edited or damaged; fix it, or rebuild the config "
+            "in Python."
+        )
+    return name
+
+
 class _Renderer:
     def __init__(self) -> None:
         self.from_imports: dict[str, set[str]] = {}
@@ -203,8 +281,8 @@ class _Renderer:
         ]
         return lines
 
-    def name(self, text: str) -> str:
-        ref = ClassRef.parse(text)
+    def name(self, text: Any) -> str:
+        ref = ClassRef.checked(text, where="the recorded config")
         self.from_imports.setdefault(ref.module, set()).add(ref.qualname.split(".")[0])
         return ref.qualname
 
@@ -213,8 +291,12 @@ class _Renderer:
         inner = indent + 4
         if isinstance(value, dict):
             if CLASS_KEY in value:
-                cls = self.name(str(value[CLASS_KEY]))
-                args = [f"{k}={self.render(v, inner)}" for k, v in value.items() if k != CLASS_KEY]
+                cls = self.name(value[CLASS_KEY])
+                args = [
+                    f"{_field_name(k, cls)}={self.render(v, inner)}"
+                    for k, v in value.items()
+                    if k != CLASS_KEY
+                ]
                 return _layout(f"{cls}(", args, ")", indent)
             tag = tag_of(value)
             if tag is not None:
@@ -241,8 +323,10 @@ class _Renderer:
             return _layout("{", items, "}", indent)
         if tag == "__float__":
             return f"float({str(inner)!r})"
+        if tag == "__int__":
+            return hex(int_from_hex(inner))
         if tag == "__enum__":
-            return f"{self.name(str(inner))}.{value.get('name')}"
+            return f"{self.name(inner)}.{_member_name(value.get('name'), inner)}"
         if tag == "__path__":
             self.from_imports.setdefault("pathlib", set()).add("Path")
             return f"Path({inner!r})"
@@ -256,7 +340,7 @@ class _Renderer:
             self.modules.add("base64")
             return f"base64.b64decode({inner!r})"
         if tag == "__type__" and len(value) == 1:
-            return self.name(str(inner))
+            return self.name(inner)
         if tag == "__ndarray__":
             self.modules.add("numpy")
             shape = tuple(inner["shape"])

@@ -72,7 +72,14 @@ def apply_overrides(config: dict[str, Any], overrides: dict[str, Any]) -> dict[s
 def snippet(config: dict[str, Any], namespace: str, overrides: dict[str, Any]) -> Snippet:
     """The Python that recreates the experiment (with `overrides`) and that reruns it."""
     changed = apply_overrides(config, overrides) if overrides else config
-    rendered = furu.render_config(changed)
+    try:
+        rendered = furu.render_config(changed)
+    except furu.FuruConfigError as exc:  # a class or field name that is not a Python name
+        raise ServerError(
+            ErrorCode.RERUN_UNAVAILABLE,
+            f"{namespace}: cannot write Python for this config: {exc}",
+            {"namespace": namespace},
+        ) from None
     expr, imports = rendered.expression, list(rendered.imports)
     head = "\n".join(imports)
     code = f"{head}\n\nstep = {expr}\nresult = step.load_or_create()\n"
