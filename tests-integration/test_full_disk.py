@@ -138,7 +138,9 @@ def test_a_disk_filling_inside_create_raises_the_compute_error(
         assert isinstance(original, OSError)
         assert original.errno == errno.ENOSPC
         assert "cannot write the step log" in capfd.readouterr().err
-        (step.furu_dir / "huge.bin").unlink()
+        attempt_files = furu.step_dir(step).attempt_dir()  # the failed attempt keeps its files
+        assert attempt_files is not None
+        (attempt_files / "huge.bin").unlink()
         assert not step.exists()
         state = step.get_state()
         assert state.attempt is not None
