@@ -10,6 +10,13 @@ Where a path points decides how it is compiled:
 
 A value compares only with values of its own kind: `config.lr < 0.1` never matches a text
 `lr`, and `not` is the complement (it matches experiments without the field).
+
+Every leaf compiles to a condition that is 0 or 1, never NULL, so `not` is SQL's `NOT`. SQLite
+parses a statement with a fixed stack (about 100 entries: 22 nested `NOT coalesce(` overflow it),
+so the tree is first normalised: `not` is pushed down to the leaves (De Morgan), `not not x` is
+`x`, `ne`/`between`/`in` are spelled with `eq`/`ge`/`le`, and an `and` inside an `and` (an `or`
+inside an `or`) is merged into it. What nests in SQL is then only alternating `and`/`or`, at
+most `MAX_DEPTH` levels (a test runs the deepest tree of every shape).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from furu_server._errors import FilterInvalidError
+from furu_server._regex import RegexError, check_regex
 from furu_server.filters._models import (
     AndFilter,
     BetweenFilter,
@@ -43,7 +51,17 @@ _TOP = "\U0010ffff"
 
 
 def split_path(path: str) -> list[str]:
-    """`config.layers[0].size` -> `["config", "layers", "0", "size"]`."""
+    """`config.layers[0].size` -> `["config", "layers", "0", "size"]`.
+
+    Raises:
+        FilterInvalidError: the path is empty or has a control character (e.g. NUL).
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise FilterInvalidError(
+            f"the field path {path!r} contains a control character; field names never do, "
+            "remove it",
+            path=path,
+        )
     parts = [m.group(1) or m.group(0) for m in _SEGMENT.finditer(path)]
     if not parts or "".join(parts).replace(".", "") == "":
         raise FilterInvalidError(f"{path!r} is not a field path", path=path)
@@ -72,6 +90,41 @@ def _is_null(expr: CompareFilter) -> bool:
     return True
 
 
+Leaf = CompareFilter | TextFilter | ExistsFilter
+
+
+def normalize(expr: FilterExpr, negate: bool = False) -> FilterExpr:
+    """`expr` (or its negation) with `not` only directly above leaves and no `ne`, `between`,
+    `in`, nor an `and` directly inside an `and` (an `or` inside an `or`).
+
+    The result is never deeper than `expr` plus one level (an `in` or `between` whose parent
+    is of the other kind). The input has passed `check_size`, so the recursion is bounded.
+    """
+    if isinstance(expr, NotFilter):
+        return normalize(expr.arg, not negate)
+    if isinstance(expr, CompareFilter) and expr.op == "ne":
+        return normalize(expr.model_copy(update={"op": "eq"}), not negate)
+    if isinstance(expr, BetweenFilter):
+        low = CompareFilter(op="ge", path=expr.path, value=expr.low)
+        high = CompareFilter(op="le", path=expr.path, value=expr.high)
+        return normalize(AndFilter(op="and", args=[low, high]), negate)
+    if isinstance(expr, InFilter):
+        eqs: list[FilterExpr] = [
+            CompareFilter(op="eq", path=expr.path, value=v) for v in expr.values
+        ]
+        return normalize(OrFilter(op="or", args=eqs), negate)
+    if isinstance(expr, AndFilter | OrFilter):
+        kind = AndFilter if isinstance(expr, AndFilter) != negate else OrFilter
+        args: list[FilterExpr] = []
+        for arg in expr.args:
+            part = normalize(arg, negate)
+            args += part.args if isinstance(part, kind) else [part]
+        if len(args) == 1:
+            return args[0]
+        return AndFilter(op="and", args=args) if kind is AndFilter else OrFilter(op="or", args=args)
+    return NotFilter(op="not", arg=expr) if negate else expr
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.params: list[Any] = []
@@ -83,6 +136,7 @@ class _Compiler:
         )
 
     def compile(self, expr: FilterExpr) -> str:
+        """SQL for a `normalize`d tree: only `and`/`or` nest; `not` stands above a leaf."""
         if isinstance(expr, AndFilter):
             parts = [self.compile(a) for a in expr.args]
             return "(" + " AND ".join(parts) + ")" if parts else "1"
@@ -90,21 +144,13 @@ class _Compiler:
             parts = [self.compile(a) for a in expr.args]
             return "(" + " OR ".join(parts) + ")" if parts else "0"
         if isinstance(expr, NotFilter):
-            return f"NOT coalesce({self.compile(expr.arg)}, 0)"
-        if isinstance(expr, CompareFilter) and expr.op == "ne":
-            return self.compile(NotFilter(op="not", arg=expr.model_copy(update={"op": "eq"})))
-        if isinstance(expr, BetweenFilter):
-            low = CompareFilter(op="ge", path=expr.path, value=expr.low)
-            high = CompareFilter(op="le", path=expr.path, value=expr.high)
-            return self.compile(AndFilter(op="and", args=[low, high]))
-        if isinstance(expr, InFilter):
-            eqs: list[FilterExpr] = [
-                CompareFilter(op="eq", path=expr.path, value=v) for v in expr.values
-            ]
-            return self.compile(OrFilter(op="or", args=eqs))
+            # A leaf is 0 or 1 (never NULL), and binds tighter than NOT (`IN`, `IS`, a call).
+            assert isinstance(expr.arg, Leaf), "compile() takes a normalize()d tree"
+            return f"NOT {self.leaf(expr.arg)}"
+        assert isinstance(expr, Leaf), "compile() takes a normalize()d tree"
         return self.leaf(expr)
 
-    def leaf(self, expr: CompareFilter | TextFilter | ExistsFilter) -> str:
+    def leaf(self, expr: Leaf) -> str:
         parts = split_path(expr.path)
         head = parts[0]
         if head == "config":
@@ -126,7 +172,7 @@ class _Compiler:
 
     # ------------------------------------------------------------ config leaves
 
-    def config_leaf(self, expr: CompareFilter | TextFilter | ExistsFilter, path: str) -> str:
+    def config_leaf(self, expr: Leaf, path: str) -> str:
         select = "e.id IN (SELECT exp_id FROM config_kv WHERE path = ? AND "
         if isinstance(expr, ExistsFilter):
             self.add(path, path + ".", path + "/")
@@ -153,10 +199,10 @@ class _Compiler:
             self.add(expr.value, expr.value + _TOP, len(expr.value), expr.value)
             return f"{column} >= ? AND {column} < ? AND substr({column}, 1, ?) = ?"
         try:
-            re.compile(expr.value)
-        except re.error as exc:
+            check_regex(expr.value)
+        except RegexError as exc:
             raise FilterInvalidError(
-                f"{expr.path}: {expr.value!r} is not a valid regular expression ({exc})",
+                f"{expr.path}: {expr.value!r} is not a valid regular expression: {exc}",
                 path=expr.path,
             ) from None
         self.add(expr.value)
@@ -164,9 +210,7 @@ class _Compiler:
 
     # ------------------------------------------------------------ columns, tags, JSON
 
-    def column_leaf(
-        self, expr: CompareFilter | TextFilter | ExistsFilter, col: str, kind: str
-    ) -> str:
+    def column_leaf(self, expr: Leaf, col: str, kind: str) -> str:
         column = f"e.{col}"
         if isinstance(expr, ExistsFilter):
             return f"{column} IS NOT NULL"
@@ -184,7 +228,7 @@ class _Compiler:
         self.add(value)
         return f"coalesce({column} {_SQL_OP[expr.op]} ?, 0)"
 
-    def tags_leaf(self, expr: CompareFilter | TextFilter | ExistsFilter) -> str:
+    def tags_leaf(self, expr: Leaf) -> str:
         if isinstance(expr, ExistsFilter):
             return "e.id IN (SELECT exp_id FROM tags)"
         if isinstance(expr, TextFilter) and expr.op == "contains":
@@ -200,9 +244,7 @@ class _Compiler:
         self.add(expr.value)
         return "e.id IN (SELECT exp_id FROM tags WHERE tag = ?)"
 
-    def json_leaf(
-        self, expr: CompareFilter | TextFilter | ExistsFilter, column: str, parts: list[str]
-    ) -> str:
+    def json_leaf(self, expr: Leaf, column: str, parts: list[str]) -> str:
         if not parts:
             raise FilterInvalidError(f"name a field, e.g. {column}.<field>", path=expr.path)
         path = "$" + "".join(
@@ -236,4 +278,4 @@ def compile_filter(expr: FilterExpr | None) -> tuple[str, list[Any]]:
         return "1", []
     check_size(expr)
     compiler = _Compiler()
-    return compiler.compile(expr), compiler.params
+    return compiler.compile(normalize(expr)), compiler.params

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import platform
+import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query
+import anyio
+from fastapi import APIRouter, Query, Request
 
 from furu import AttemptStatus, ResultStatus
-from furu_server._errors import FilterSyntaxError
+from furu_server._errors import FilterInvalidError, FilterSyntaxError
 from furu_server._experiments import detail, diff, locate
 from furu_server._graph import dag, lineage, namespaces, relationships, stats
 from furu_server._models import (
@@ -41,6 +44,8 @@ from furu_server.filters import (
     parse_filter,
     to_text,
 )
+from furu_server.filters._models import build
+from furu_server.index._index import QueryInterrupted
 from furu_server.routes._deps import Services, Svc
 
 API_VERSION = "1"
@@ -48,6 +53,8 @@ router = APIRouter(prefix="/api")
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*[/:][A-Za-z0-9_-]+$"
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
+DISCONNECT_POLL_SECS = 0.1
+_T = TypeVar("_T")
 
 
 def _config_filter(text: str) -> FilterExpr:
@@ -73,24 +80,80 @@ def _combine(parts: list[FilterExpr | None]) -> FilterExpr | None:
     return kept[0] if len(kept) == 1 else AndFilter(op="and", args=kept)
 
 
-def _run_listing(
-    svc: Services, expr: FilterExpr | None, sort: SortKey, order: Order, limit: int, offset: int
+async def _run_listing(
+    request: Request,
+    svc: Services,
+    expr: FilterExpr | None,
+    sort: SortKey,
+    order: Order,
+    limit: int,
+    offset: int,
 ) -> ExperimentList:
     where, params = compile_filter(expr)
-    rows, total = svc.index.listing(where, params, sort, order, limit, offset)
-    return ExperimentList(
-        items=[ExperimentSummary(**r) for r in rows],
-        total=total,
-        offset=offset,
-        limit=limit,
-        sort=sort,
-        order=order,
-        index=svc.index.info(),
-    )
+
+    def run() -> ExperimentList:
+        rows, total = svc.index.listing(where, params, sort, order, limit, offset)
+        return ExperimentList(
+            items=[ExperimentSummary(**r) for r in rows],
+            total=total,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            order=order,
+            index=svc.index.info(),
+        )
+
+    return await _query(request, svc, run)
+
+
+async def _query(request: Request, svc: Services, run: Callable[[], _T]) -> _T:
+    """`run()` in a worker thread, its queries stopped by the deadline or the client leaving.
+
+    The deadline is `settings.query_timeout` (`FURU_SERVER_QUERY_TIMEOUT_SECS`); a client that
+    disconnects cancels the query within `DISCONNECT_POLL_SECS`, so it burns no more CPU.
+
+    Raises:
+        FilterInvalidError: the query ran past the deadline.
+    """
+    cancelled = threading.Event()
+    seconds = svc.settings.query_timeout
+
+    def work() -> _T:
+        with svc.index.deadline(seconds, cancelled):
+            return run()
+
+    async def watch() -> None:
+        try:
+            while not await request.is_disconnected():
+                await anyio.sleep(DISCONNECT_POLL_SECS)
+        finally:
+            cancelled.set()  # the client left, or the request itself is being cancelled
+
+    answer: list[_T] = []
+    failure: Exception | None = None
+    async with anyio.create_task_group() as group:  # (kept free of exceptions: no groups)
+        group.start_soon(watch)
+        try:
+            answer.append(await anyio.to_thread.run_sync(work))
+        except Exception as exc:
+            failure = exc
+        group.cancel_scope.cancel()
+    if answer:
+        return answer[0]
+    if isinstance(failure, QueryInterrupted) and failure.timed_out:
+        raise FilterInvalidError(
+            f"the filter took longer than {failure.seconds:g} s to run (the limit, set by "
+            "FURU_SERVER_QUERY_TIMEOUT_SECS) and was stopped; make it cheaper: narrow it with "
+            "conditions that use the index (config.<field> = ..., namespace startswith ..., "
+            "status = ...), anchor a regular expression (^...) or use contains/startswith"
+        )
+    assert failure is not None
+    raise failure  # (a cancelled query: the client is gone, nobody reads the answer)
 
 
 @router.get("/experiments", operation_id="listExperiments", response_model=ExperimentList)
-def list_experiments(
+async def list_experiments(
+    request: Request,
     svc: Svc,
     result_status: Annotated[list[ResultStatus] | None, Query()] = None,
     attempt_status: Annotated[list[AttemptStatus] | None, Query()] = None,
@@ -129,15 +192,15 @@ def list_experiments(
     if started_before is not None:
         parts.append(CompareFilter(op="lt", path="started_at", value=started_before.isoformat()))
     parts += [_config_filter(text) for text in config_filter or []]
-    parts += [TextFilter(op="contains", path="tags", value=t) for t in tag or []]
-    return _run_listing(svc, _combine(parts), sort, order, limit, offset)
+    parts += [build(TextFilter, op="contains", path="tags", value=t) for t in tag or []]
+    return await _run_listing(request, svc, _combine(parts), sort, order, limit, offset)
 
 
 @router.post("/experiments/search", operation_id="searchExperiments", response_model=ExperimentList)
-def search_experiments(svc: Svc, body: SearchRequest) -> ExperimentList:
+async def search_experiments(request: Request, svc: Svc, body: SearchRequest) -> ExperimentList:
     """Search with the filter language: a JSON tree (`filter`) and/or its text form (`query`)."""
     expr = _combine([body.filter, parse_filter(body.query) if body.query else None])
-    return _run_listing(svc, expr, body.sort, body.order, body.limit, body.offset)
+    return await _run_listing(request, svc, expr, body.sort, body.order, body.limit, body.offset)
 
 
 @router.post("/filters/parse", operation_id="parseFilter", response_model=ParseResponse)
