@@ -48,6 +48,7 @@ _KNOWN = ", ".join(sorted([*(n for n, c in FIELDS.items() if c.filter_kind != "j
 _SEGMENT = re.compile(r"[^.\[\]]+|\[(\d+)\]")
 _SQL_OP = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _TOP = "\U0010ffff"
+_GROUP = 64
 
 
 def split_path(path: str) -> list[str]:
@@ -137,12 +138,17 @@ class _Compiler:
 
     def compile(self, expr: FilterExpr) -> str:
         """SQL for a `normalize`d tree: only `and`/`or` nest; `not` stands above a leaf."""
-        if isinstance(expr, AndFilter):
+        if isinstance(expr, AndFilter | OrFilter):
             parts = [self.compile(a) for a in expr.args]
-            return "(" + " AND ".join(parts) + ")" if parts else "1"
-        if isinstance(expr, OrFilter):
-            parts = [self.compile(a) for a in expr.args]
-            return "(" + " OR ".join(parts) + ")" if parts else "0"
+            if not parts:
+                return "1" if isinstance(expr, AndFilter) else "0"
+            word = " AND " if isinstance(expr, AndFilter) else " OR "
+            # SQLite parses `a OR b OR ...` as a chain as deep as it is long (at most 1,000):
+            # a long list (an `in` of 1,000 values) is split into groups of `_GROUP`.
+            while len(parts) > _GROUP:
+                parts = [word.join(parts[i : i + _GROUP]) for i in range(0, len(parts), _GROUP)]
+                parts = [f"({p})" for p in parts]
+            return "(" + word.join(parts) + ")"
         if isinstance(expr, NotFilter):
             # A leaf is 0 or 1 (never NULL), and binds tighter than NOT (`IN`, `IS`, a call).
             assert isinstance(expr.arg, Leaf), "compile() takes a normalize()d tree"

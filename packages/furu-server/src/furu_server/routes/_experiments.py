@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -54,6 +55,7 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*[/:][A-Za-z0-9_-]+$"
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
 DISCONNECT_POLL_SECS = 0.1
+_TOO_COMPLEX = ("parser stack overflow", "Expression tree is too large")
 _T = TypeVar("_T")
 
 
@@ -113,7 +115,8 @@ async def _query(request: Request, svc: Services, run: Callable[[], _T]) -> _T:
     disconnects cancels the query within `DISCONNECT_POLL_SECS`, so it burns no more CPU.
 
     Raises:
-        FilterInvalidError: the query ran past the deadline.
+        FilterInvalidError: the query ran past the deadline, or SQLite could not parse it
+            (nesting beyond its parser's stack: the tree's limits keep a filter from it).
     """
     cancelled = threading.Event()
     seconds = svc.settings.query_timeout
@@ -146,6 +149,11 @@ async def _query(request: Request, svc: Services, run: Callable[[], _T]) -> _T:
             "FURU_SERVER_QUERY_TIMEOUT_SECS) and was stopped; make it cheaper: narrow it with "
             "conditions that use the index (config.<field> = ..., namespace startswith ..., "
             "status = ...), anchor a regular expression (^...) or use contains/startswith"
+        )
+    if isinstance(failure, sqlite3.OperationalError) and str(failure).startswith(_TOO_COMPLEX):
+        raise FilterInvalidError(
+            f"the filter is too complex for SQLite to parse ({failure}); flatten it: fewer "
+            "levels of parentheses, `in` instead of many `or`s"
         )
     assert failure is not None
     raise failure  # (a cancelled query: the client is gone, nobody reads the answer)
