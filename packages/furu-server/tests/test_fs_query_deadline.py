@@ -140,7 +140,7 @@ def _search(server: Server, query: str, timeout: float = 60) -> httpx.Response:
 def _slow_filter() -> dict[str, Any]:
     """A filter that costs seconds at any speed of regex engine: 900 regular expressions
     (each a call into Python) on every one of the 2,000 rows."""
-    leaf = {"op": "regex", "path": "hash", "value": "x$"}
+    leaf = {"op": "regex", "path": "hash", "value": ".*.*.*x"}
     return {"op": "or", "args": [leaf] * SLOW_LEAVES}
 
 
@@ -206,8 +206,9 @@ def test_a_client_that_leaves_stops_its_query(noted_store: Path, tmp_path: Path)
         before = server.cpu_seconds()
         time.sleep(2.0)
         burnt = server.cpu_seconds() - before
-        # A query still running would burn about 2 s of CPU here; an idle server ~0.01 s.
-        assert burnt < 0.8, f"the server used {burnt:.2f} s of CPU after its client left"
+        # A query still running burns up to 2 s of CPU here (about 1 s seen on a busy machine);
+        # an idle server about 0.02 s.
+        assert burnt < 0.5, f"the server used {burnt:.2f} s of CPU after its client left"
         assert _health_seconds(server) < 5.0
 
 
