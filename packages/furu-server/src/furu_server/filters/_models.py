@@ -129,11 +129,7 @@ def check_size(expr: FilterExpr) -> None:
         node, depth = stack.pop()
         count += 1
         if depth > MAX_DEPTH:
-            raise FilterInvalidError(
-                f"the filter nests more than {MAX_DEPTH} levels deep (the limit for `and`, `or` "
-                "and `not` inside each other); flatten it, e.g. `a and b and c` instead of "
-                "`a and (b and c)`, and `x` instead of `not not x`."
-            )
+            raise FilterInvalidError(_too_deep())
         if count > MAX_NODES:
             raise FilterInvalidError(
                 f"the filter has more than {MAX_NODES} conditions (the limit); simplify it, "
@@ -145,11 +141,44 @@ def check_size(expr: FilterExpr) -> None:
             stack.append((node.arg, depth + 1))
 
 
+_NAMES = {"path": "field path", "value": "text", "values": "`in` list"}
 _ADVICE = {
     "path": "name a shorter field",
     "value": "shorten it (e.g. match a distinctive part)",
     "values": "split the list into several `in`s joined by `or`",
 }
+
+
+def _too_deep() -> str:
+    return (
+        f"the filter nests more than {MAX_DEPTH} levels deep (the limit for `and`, `or` and "
+        "`not` inside each other); flatten it, e.g. `a and b and c` instead of "
+        "`a and (b and c)`, and `x` instead of `not not x`."
+    )
+
+
+def check_json_depth(value: object) -> object:
+    """`value` (a filter as JSON, not yet validated) if it nests at most `MAX_DEPTH` levels.
+
+    Run before pydantic validates the tree, which recurses once per level (and would answer a
+    deep tree with an error about its own recursion rather than the filter's limit). The error
+    is the same `filter_invalid` as `check_size`'s (it is no `ValueError`: pydantic lets it
+    through).
+
+    Raises:
+        FilterInvalidError: the tree is deeper than `MAX_DEPTH`.
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict) or node.get("op") not in ("and", "or", "not"):
+            continue
+        if depth > MAX_DEPTH:
+            raise FilterInvalidError(_too_deep())
+        children = node.get("args") if node.get("op") != "not" else [node.get("arg")]
+        if isinstance(children, list):
+            stack += [(child, depth + 1) for child in children]
+    return value
 
 
 def build(model: type[_N], **fields: object) -> _N:
@@ -175,13 +204,13 @@ def limit_message(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "condition"
+        name = _NAMES.get(field, field)
         limit = (error.get("ctx") or {}).get("max_length")
         if error["type"] == "string_too_long":
-            problem = f"is longer than {limit} characters (the limit for a filter's {field})"
+            problem = f"is longer than {limit} characters (the limit for a filter's {name})"
         elif error["type"] == "too_long":
-            problem = f"has more than {limit} items (the limit for an `in` list)"
+            problem = f"has more than {limit} items (the limit)"
         else:
             problem = f"is invalid: {error['msg']}"
-        advice = _ADVICE.get(field, "fix it")
-        parts.append(f"the {field} {problem}; {advice}")
+        parts.append(f"the {name} {problem}; {_ADVICE.get(field, 'fix it')}")
     return "; ".join(parts)

@@ -274,9 +274,9 @@ def _bare(word: str) -> Scalar:
         return None
     if _NUMBER.match(word):
         number = float(word)
-        if number.is_integer() and re.match(r"^[+-]?\d+$", word) and len(word) <= 4000:
+        if number.is_integer() and re.match(r"^[+-]?\d+$", word) and len(word) <= 400:
             return int(word)
-        return number  # (an integer of thousands of digits is a float, as SQLite compares it)
+        return number  # (a longer integer is a float, infinite past 1.8e308, like `1e400`)
     return word
 
 
