@@ -117,13 +117,14 @@ for _model in (AndFilter, OrFilter, NotFilter):
     _model.model_rebuild()
 
 
-def check_size(expr: FilterExpr) -> None:
+def check_size(expr: FilterExpr, count: int = 0) -> int:
     """Refuse trees too deep or too large to compile (they would only be abuse).
+
+    Returns `count` plus the tree's nodes (to hold several and-ed trees to `MAX_NODES` in all).
 
     Raises:
         FilterInvalidError: more than `MAX_DEPTH` levels or `MAX_NODES` conditions.
     """
-    count = 0
     stack: list[tuple[FilterExpr, int]] = [(expr, 1)]
     while stack:
         node, depth = stack.pop()
@@ -139,6 +140,7 @@ def check_size(expr: FilterExpr) -> None:
             stack += [(arg, depth + 1) for arg in node.args]
         elif isinstance(node, NotFilter):
             stack.append((node.arg, depth + 1))
+    return count
 
 
 _NAMES = {"path": "field path", "value": "text", "values": "`in` list"}

@@ -22,6 +22,7 @@ most `MAX_DEPTH` levels (a test runs the deepest tree of every shape).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -274,14 +275,22 @@ class _Compiler:
         return f"coalesce({jtype} IN {types} AND {value_sql} {_SQL_OP[expr.op]} ?, 0)"
 
 
-def compile_filter(expr: FilterExpr | None) -> tuple[str, list[Any]]:
+def compile_filter(expr: FilterExpr | Sequence[FilterExpr | None] | None) -> tuple[str, list[Any]]:
     """`(SQL condition over experiments AS e, parameters)`; `("1", [])` for no filter.
 
+    A sequence is and-ed, each of its filters held to the limits on its own (a listing's `q`
+    may be as deep as any filter, whatever parameters are and-ed with it).
+
     Raises:
-        FilterInvalidError: an unknown field, a bad regex, or an operator that cannot apply.
+        FilterInvalidError: an unknown field, a bad regex, an operator that cannot apply, or a
+            filter past the limits (`MAX_DEPTH`, `MAX_NODES`).
     """
-    if expr is None:
+    parts = [e for e in (expr if isinstance(expr, Sequence) else [expr]) if e is not None]
+    if not parts:
         return "1", []
-    check_size(expr)
+    count = 0
+    for part in parts:
+        count = check_size(part, count)
+    tree = parts[0] if len(parts) == 1 else AndFilter(op="and", args=parts)
     compiler = _Compiler()
-    return compiler.compile(normalize(expr)), compiler.params
+    return compiler.compile(normalize(tree)), compiler.params

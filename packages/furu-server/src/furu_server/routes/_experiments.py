@@ -36,7 +36,6 @@ from furu_server._models import (
     Version,
 )
 from furu_server.filters import (
-    AndFilter,
     CompareFilter,
     FilterExpr,
     InFilter,
@@ -64,8 +63,9 @@ def _config_filter(text: str) -> FilterExpr:
     try:
         parsed = parse_filter(f"config.{text}")
     except FilterSyntaxError as exc:
+        reason = exc.message.split("\n", 1)[0]
         raise FilterSyntaxError(
-            f"config_filter {text!r} is not FIELD=VALUE (e.g. lr=0.001)",
+            f"config_filter {text[:60]!r} is not FIELD=VALUE (e.g. lr=0.001): {reason}",
             text=text,
             position=max(0, exc.position - len("config.")),
             token=exc.token,
@@ -75,23 +75,16 @@ def _config_filter(text: str) -> FilterExpr:
     return parsed
 
 
-def _combine(parts: list[FilterExpr | None]) -> FilterExpr | None:
-    kept = [p for p in parts if p is not None]
-    if not kept:
-        return None
-    return kept[0] if len(kept) == 1 else AndFilter(op="and", args=kept)
-
-
 async def _run_listing(
     request: Request,
     svc: Services,
-    expr: FilterExpr | None,
+    parts: list[FilterExpr | None],
     sort: SortKey,
     order: Order,
     limit: int,
     offset: int,
 ) -> ExperimentList:
-    where, params = compile_filter(expr)
+    where, params = compile_filter(parts)  # (and-ed, each held to the limits on its own)
 
     def run() -> ExperimentList:
         rows, total = svc.index.listing(where, params, sort, order, limit, offset)
@@ -201,14 +194,14 @@ async def list_experiments(
         parts.append(CompareFilter(op="lt", path="started_at", value=started_before.isoformat()))
     parts += [_config_filter(text) for text in config_filter or []]
     parts += [build(TextFilter, op="contains", path="tags", value=t) for t in tag or []]
-    return await _run_listing(request, svc, _combine(parts), sort, order, limit, offset)
+    return await _run_listing(request, svc, parts, sort, order, limit, offset)
 
 
 @router.post("/experiments/search", operation_id="searchExperiments", response_model=ExperimentList)
 async def search_experiments(request: Request, svc: Svc, body: SearchRequest) -> ExperimentList:
     """Search with the filter language: a JSON tree (`filter`) and/or its text form (`query`)."""
-    expr = _combine([body.filter, parse_filter(body.query) if body.query else None])
-    return await _run_listing(request, svc, expr, body.sort, body.order, body.limit, body.offset)
+    parts = [body.filter, parse_filter(body.query) if body.query else None]
+    return await _run_listing(request, svc, parts, body.sort, body.order, body.limit, body.offset)
 
 
 @router.post("/filters/parse", operation_id="parseFilter", response_model=ParseResponse)
