@@ -11,10 +11,24 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from furu_server.filters import FilterExpr, to_text
-from furu_server.filters._models import MAX_DEPTH, MAX_NODES, MAX_PATH, MAX_TEXT, MAX_VALUES
+
+# The documented limits (docs/filter-language.md), as the server's constants must say.
+MAX_DEPTH = 24
+MAX_NODES = 1000
+MAX_PATH = 500
+MAX_TEXT = 1000
+MAX_VALUES = 1000
 
 LONG_TEXT = "a" * (MAX_TEXT + 1)
 LONG_PATH = "config." + "a" * MAX_PATH
+
+
+def test_the_limits_are_the_documented_ones() -> None:
+    from furu_server.filters import _models
+
+    documented = (MAX_DEPTH, MAX_NODES, MAX_PATH, MAX_TEXT, MAX_VALUES)
+    assert documented == (_models.MAX_DEPTH, _models.MAX_NODES, _models.MAX_PATH,
+                          _models.MAX_TEXT, _models.MAX_VALUES)  # fmt: skip
 
 
 def _nested(levels: int, op: str) -> dict[str, Any]:
