@@ -37,7 +37,7 @@ class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-_N = TypeVar("_N", bound=_Node)
+_N = TypeVar("_N", bound=BaseModel)
 
 
 class AndFilter(_Node):

@@ -111,7 +111,7 @@ class _Parser:
     def node(self, model: type[_M], start: int, **fields: Any) -> _M:
         """`model(**fields)`; a broken limit is a syntax error at `start` (the condition)."""
         try:
-            return build(model, **fields)  # type: ignore[type-var]
+            return build(model, **fields)
         except FilterInvalidError as exc:
             self.error(exc.message, start, self.text[start : start + 40])
             raise AssertionError from None  # unreachable: error() raises

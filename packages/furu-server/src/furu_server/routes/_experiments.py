@@ -13,7 +13,7 @@ import anyio
 from fastapi import APIRouter, Query, Request
 
 from furu import AttemptStatus, ResultStatus
-from furu_server._errors import FilterInvalidError, FilterSyntaxError
+from furu_server._errors import ErrorCode, FilterInvalidError, FilterSyntaxError, ServerError
 from furu_server._experiments import detail, diff, locate
 from furu_server._graph import dag, lineage, namespaces, relationships, stats
 from furu_server._models import (
@@ -148,8 +148,10 @@ async def _query(request: Request, svc: Services, run: Callable[[], _T]) -> _T:
             f"the filter is too complex for SQLite to parse ({failure}); flatten it: fewer "
             "levels of parentheses, `in` instead of many `or`s"
         )
+    if isinstance(failure, QueryInterrupted):  # nobody reads this: the client is gone
+        raise ServerError(ErrorCode.BAD_REQUEST, "the client disconnected: its query was stopped")
     assert failure is not None
-    raise failure  # (a cancelled query: the client is gone, nobody reads the answer)
+    raise failure
 
 
 @router.get("/experiments", operation_id="listExperiments", response_model=ExperimentList)
