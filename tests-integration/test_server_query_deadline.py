@@ -237,3 +237,15 @@ def test_graceful_shutdown_is_not_held_by_a_slow_query(noted_store: Path, tmp_pa
         for thread in threads:
             thread.join(60)
         assert server.proc.returncode == 0, server.output()
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-1", "nan", "1e-9x", "86400"])
+def test_a_deadline_that_makes_no_sense_is_refused_at_start(tmp_path: Path, raw: str) -> None:
+    env = {**os.environ, "FURU_SERVER_QUERY_TIMEOUT_SECS": raw}
+    argv = [sys.executable, "-m", "furu_server", "api", "--root", str(tmp_path / "store")]
+    done = subprocess.run(
+        [*argv, "--port", str(_free_port())], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert f"FURU_SERVER_QUERY_TIMEOUT_SECS={raw!r} is not a number of seconds" in done.stderr
+    assert "Traceback" not in done.stderr
