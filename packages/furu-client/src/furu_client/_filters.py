@@ -186,7 +186,8 @@ class Field:
         return Condition({"op": "startswith", "path": self._need_path(), "value": str(text)})
 
     def matches(self, pattern: str) -> Condition:
-        """The text matches the regular expression `pattern` (Python syntax, searched)."""
+        """The text matches the regular expression `pattern` (RE2: Python syntax without
+        backreferences or lookaround; searched)."""
         return Condition({"op": "regex", "path": self._need_path(), "value": str(pattern)})
 
     def exists(self) -> Condition:

@@ -74,7 +74,10 @@ def _serve(args: argparse.Namespace, serve_frontend: bool) -> int:
 
     from furu_server._security import new_token
 
-    settings = settings_from(args, serve_frontend)
+    try:
+        settings = settings_from(args, serve_frontend)
+    except ValueError as exc:  # a setting from the environment that makes no sense
+        raise SystemExit(f"furu-dashboard: {exc}") from None
     if settings.token is None:
         settings = chz.replace(settings, token=new_token())
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host

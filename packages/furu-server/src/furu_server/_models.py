@@ -8,11 +8,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from furu import AttemptStatus, ResultStatus
 from furu_server._errors import ErrorCode
 from furu_server.filters import FilterExpr
+from furu_server.filters._models import check_json_depth
 
 
 class SortKey(StrEnum):
@@ -114,6 +115,9 @@ class SearchRequest(_Request):
     order: Order = Order.desc
     limit: int = Field(default=50, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=10_000_000)
+
+    # A tree too deep is refused with the filter's limit before pydantic recurses into it.
+    _filter_depth = field_validator("filter", mode="before")(check_json_depth)
 
 
 class ParseRequest(_Request):

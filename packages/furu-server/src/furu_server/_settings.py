@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 import chz
 
+QUERY_TIMEOUT_ENV = "FURU_SERVER_QUERY_TIMEOUT_SECS"
+DEFAULT_QUERY_TIMEOUT = 10.0
+MAX_QUERY_TIMEOUT = 3600.0
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 _ENV = "FURU_SERVER_SETTINGS_JSON"
@@ -51,6 +55,8 @@ class ServerSettings:
         max_runs: reruns allowed at the same time.
         static_dir: the built dashboard to serve (default: the one shipped in the package).
         serve_frontend: serve the dashboard (`serve`) or only the API (`api`).
+        query_timeout: seconds a listing's query may run before it is stopped and answered
+            with `filter_invalid` (`FURU_SERVER_QUERY_TIMEOUT_SECS`, default 10).
     """
 
     root: Path
@@ -68,6 +74,7 @@ class ServerSettings:
     max_runs: int = 2
     static_dir: Path | None = None
     serve_frontend: bool = True
+    query_timeout: float = chz.field(default_factory=lambda: query_timeout_from_env())
 
     @property
     def resolved_root(self) -> Path:
@@ -119,3 +126,24 @@ def env_path(name: str) -> Path | None:
     """The path in the environment variable `name` (`~` expanded); None when it is unset."""
     value = os.environ.get(name)
     return Path(value).expanduser() if value else None
+
+
+def query_timeout_from_env() -> float:
+    """`FURU_SERVER_QUERY_TIMEOUT_SECS` (default 10): seconds a listing's query may run.
+
+    Raises:
+        ValueError: the variable is not a number of seconds in (0, 3600].
+    """
+    raw = os.environ.get(QUERY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_QUERY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_QUERY_TIMEOUT:  # NaN fails too
+        raise ValueError(
+            f"{QUERY_TIMEOUT_ENV}={raw!r} is not a number of seconds above 0 and at most "
+            f"{MAX_QUERY_TIMEOUT:g}; set it to e.g. 10 (the default) or unset it"
+        )
+    return value

@@ -21,7 +21,8 @@ list      := ("(" | "[") value ("," value)* ")" | "]"
 value     := a quoted string | a bare word (a number, true, false, null, or else text)
 ```
 
-Errors are `FilterSyntaxError`s that carry the offending token's position.
+Errors are `FilterSyntaxError`s that carry the offending token's position, including a
+broken limit (`MAX_DEPTH` levels of `not` and parentheses, and the lengths `_models` sets).
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, TypeVar
 
-from furu_server._errors import FilterSyntaxError
+from pydantic import BaseModel
+
+from furu_server._errors import FilterInvalidError, FilterSyntaxError
 from furu_server.filters._models import (
+    MAX_DEPTH,
     AndFilter,
     BetweenFilter,
     CompareFilter,
@@ -43,6 +47,7 @@ from furu_server.filters._models import (
     OrFilter,
     Scalar,
     TextFilter,
+    build,
 )
 
 _STOP = set(" \t\r\n()[],=!<>~\"'")
@@ -51,6 +56,9 @@ _SYMBOLS |= {">=": "ge"}
 _WORD_OPS = {"contains": "contains", "startswith": "startswith", "matches": "regex"}
 _PATH = re.compile(r"[A-Za-z_][\w\-]*(?:\.[\w\-]+|\[\d+\])*")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+MAX_LENGTH = 10_000
+"""Characters in the text form."""
+_M = TypeVar("_M", bound=BaseModel)
 _OPS_HELP = "=, !=, <, <=, >, >=, ~, between, in, not in, contains, startswith, matches, exists"
 
 
@@ -58,6 +66,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     # ------------------------------------------------------------ scanning
 
@@ -99,6 +108,14 @@ class _Parser:
     def at_keyword(self, *words: str) -> bool:
         return self.peek_token()[0].lower() in words
 
+    def node(self, model: type[_M], start: int, **fields: Any) -> _M:
+        """`model(**fields)`; a broken limit is a syntax error at `start` (the condition)."""
+        try:
+            return build(model, **fields)
+        except FilterInvalidError as exc:
+            self.error(exc.message, start, self.text[start : start + 40])
+            raise AssertionError from None  # unreachable: error() raises
+
     # ------------------------------------------------------------ grammar
 
     def parse(self) -> FilterExpr | None:
@@ -129,15 +146,24 @@ class _Parser:
     def unary(self) -> FilterExpr:
         token, start = self.peek_token()
         lowered = token.lower()
-        if lowered == "not":
+        if lowered == "not" or token == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                self.error(
+                    f"the filter nests `not`s and parentheses more than {MAX_DEPTH} levels deep "
+                    "(the limit); flatten it",
+                    start,
+                    token,
+                )
             self.take()
-            return NotFilter(op="not", arg=self.unary())
-        if token == "(":
-            self.take()
-            expr = self.or_expr()
-            if self.peek_token()[0] != ")":
-                self.error(f"expected ')' to close the '(' at column {start + 1}")
-            self.take()
+            if lowered == "not":
+                expr: FilterExpr = NotFilter(op="not", arg=self.unary())
+            else:
+                expr = self.or_expr()
+                if self.peek_token()[0] != ")":
+                    self.error(f"expected ')' to close the '(' at column {start + 1}")
+                self.take()
+            self.depth -= 1
             return expr
         if lowered in ("true", "false"):
             self.take()
@@ -158,29 +184,35 @@ class _Parser:
         token, op_start = self.take()
         lowered = token.lower()
         if token in _SYMBOLS or token == "~":
-            return self.compare(path, token)
+            return self.compare(path, token, start)
         if lowered == "between":
             low = self.value()
             if not self.at_keyword("and"):
                 self.error(f"expected 'and' in '{path} between {_text(low)} and ...'")
             self.take()
-            return BetweenFilter(op="between", path=path, low=low, high=self.value())
+            high = self.value()
+            return self.node(BetweenFilter, start, op="between", path=path, low=low, high=high)
         if lowered == "in":
-            return InFilter(op="in", path=path, values=self.values())
+            return self.node(InFilter, start, op="in", path=path, values=self.values())
         if lowered == "not" and self.at_keyword("in"):
             self.take()
-            return NotFilter(op="not", arg=InFilter(op="in", path=path, values=self.values()))
+            values = self.values()
+            arg = self.node(InFilter, start, op="in", path=path, values=values)
+            return NotFilter(op="not", arg=arg)
         if lowered in _WORD_OPS:
-            return TextFilter(op=_WORD_OPS[lowered], path=path, value=self.text_value())  # type: ignore[arg-type]
+            value = self.text_value()
+            return self.node(TextFilter, start, op=_WORD_OPS[lowered], path=path, value=value)
         if lowered == "exists":
-            return ExistsFilter(op="exists", path=path)
+            return self.node(ExistsFilter, start, op="exists", path=path)
         self.error(f"expected an operator after '{path}' ({_OPS_HELP})", op_start, token)
         raise AssertionError  # unreachable: error() raises
 
-    def compare(self, path: str, symbol: str) -> FilterExpr:
+    def compare(self, path: str, symbol: str, start: int) -> FilterExpr:
         if symbol == "~":
-            return TextFilter(op="regex", path=path, value=self.text_value())
-        return CompareFilter(op=_SYMBOLS[symbol], path=path, value=self.value())  # type: ignore[arg-type]
+            value: Scalar = self.text_value()
+            return self.node(TextFilter, start, op="regex", path=path, value=value)
+        value = self.value()
+        return self.node(CompareFilter, start, op=_SYMBOLS[symbol], path=path, value=value)
 
     def text_value(self) -> str:
         start = self.peek_token()[1]
@@ -242,9 +274,9 @@ def _bare(word: str) -> Scalar:
         return None
     if _NUMBER.match(word):
         number = float(word)
-        if number.is_integer() and re.match(r"^[+-]?\d+$", word):
+        if number.is_integer() and re.match(r"^[+-]?\d+$", word) and len(word) <= 400:
             return int(word)
-        return number
+        return number  # (a longer integer is a float, infinite past 1.8e308, like `1e400`)
     return word
 
 
@@ -254,9 +286,13 @@ def parse_filter(text: str) -> FilterExpr | None:
     Raises:
         FilterSyntaxError: the text does not parse; `position` points at the offending token.
     """
-    if len(text) > 10_000:
+    if len(text) > MAX_LENGTH:
         raise FilterSyntaxError(
-            "the filter is longer than 10,000 characters", text=text[:40], position=0, token=""
+            f"the filter is longer than {MAX_LENGTH:,} characters (the limit); shorten it, e.g. "
+            "use `startswith` or a regular expression instead of long lists",
+            text=text[:40],
+            position=0,
+            token="",
         )
     return _Parser(text).parse()
 

@@ -10,15 +10,24 @@ Where a path points decides how it is compiled:
 
 A value compares only with values of its own kind: `config.lr < 0.1` never matches a text
 `lr`, and `not` is the complement (it matches experiments without the field).
+
+Every leaf compiles to a condition that is 0 or 1, never NULL, so `not` is SQL's `NOT`. SQLite
+parses a statement with a fixed stack (about 100 entries: 22 nested `NOT coalesce(` overflow it),
+so the tree is first normalised: `not` is pushed down to the leaves (De Morgan), `not not x` is
+`x`, `ne`/`between`/`in` are spelled with `eq`/`ge`/`le`, and an `and` inside an `and` (an `or`
+inside an `or`) is merged into it. What nests in SQL is then only alternating `and`/`or`, at
+most `MAX_DEPTH` levels (a test runs the deepest tree of every shape).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from furu_server._errors import FilterInvalidError
+from furu_server._regex import RegexError, check_regex
 from furu_server.filters._models import (
     AndFilter,
     BetweenFilter,
@@ -40,10 +49,21 @@ _KNOWN = ", ".join(sorted([*(n for n, c in FIELDS.items() if c.filter_kind != "j
 _SEGMENT = re.compile(r"[^.\[\]]+|\[(\d+)\]")
 _SQL_OP = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _TOP = "\U0010ffff"
+_GROUP = 64
 
 
 def split_path(path: str) -> list[str]:
-    """`config.layers[0].size` -> `["config", "layers", "0", "size"]`."""
+    """`config.layers[0].size` -> `["config", "layers", "0", "size"]`.
+
+    Raises:
+        FilterInvalidError: the path is empty or has a control character (e.g. NUL).
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise FilterInvalidError(
+            f"the field path {path!r} contains a control character; field names never do, "
+            "remove it",
+            path=path,
+        )
     parts = [m.group(1) or m.group(0) for m in _SEGMENT.finditer(path)]
     if not parts or "".join(parts).replace(".", "") == "":
         raise FilterInvalidError(f"{path!r} is not a field path", path=path)
@@ -72,6 +92,41 @@ def _is_null(expr: CompareFilter) -> bool:
     return True
 
 
+Leaf = CompareFilter | TextFilter | ExistsFilter
+
+
+def normalize(expr: FilterExpr, negate: bool = False) -> FilterExpr:
+    """`expr` (or its negation) with `not` only directly above leaves and no `ne`, `between`,
+    `in`, nor an `and` directly inside an `and` (an `or` inside an `or`).
+
+    The result is never deeper than `expr` plus one level (an `in` or `between` whose parent
+    is of the other kind). The input has passed `check_size`, so the recursion is bounded.
+    """
+    if isinstance(expr, NotFilter):
+        return normalize(expr.arg, not negate)
+    if isinstance(expr, CompareFilter) and expr.op == "ne":
+        return normalize(expr.model_copy(update={"op": "eq"}), not negate)
+    if isinstance(expr, BetweenFilter):
+        low = CompareFilter(op="ge", path=expr.path, value=expr.low)
+        high = CompareFilter(op="le", path=expr.path, value=expr.high)
+        return normalize(AndFilter(op="and", args=[low, high]), negate)
+    if isinstance(expr, InFilter):
+        eqs: list[FilterExpr] = [
+            CompareFilter(op="eq", path=expr.path, value=v) for v in expr.values
+        ]
+        return normalize(OrFilter(op="or", args=eqs), negate)
+    if isinstance(expr, AndFilter | OrFilter):
+        kind = AndFilter if isinstance(expr, AndFilter) != negate else OrFilter
+        args: list[FilterExpr] = []
+        for arg in expr.args:
+            part = normalize(arg, negate)
+            args += part.args if isinstance(part, kind) else [part]
+        if len(args) == 1:
+            return args[0]
+        return AndFilter(op="and", args=args) if kind is AndFilter else OrFilter(op="or", args=args)
+    return NotFilter(op="not", arg=expr) if negate else expr
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.params: list[Any] = []
@@ -83,28 +138,26 @@ class _Compiler:
         )
 
     def compile(self, expr: FilterExpr) -> str:
-        if isinstance(expr, AndFilter):
+        """SQL for a `normalize`d tree: only `and`/`or` nest; `not` stands above a leaf."""
+        if isinstance(expr, AndFilter | OrFilter):
             parts = [self.compile(a) for a in expr.args]
-            return "(" + " AND ".join(parts) + ")" if parts else "1"
-        if isinstance(expr, OrFilter):
-            parts = [self.compile(a) for a in expr.args]
-            return "(" + " OR ".join(parts) + ")" if parts else "0"
+            if not parts:
+                return "1" if isinstance(expr, AndFilter) else "0"
+            word = " AND " if isinstance(expr, AndFilter) else " OR "
+            # SQLite parses `a OR b OR ...` as a chain as deep as it is long (at most 1,000):
+            # a long list (an `in` of 1,000 values) is split into groups of `_GROUP`.
+            while len(parts) > _GROUP:
+                parts = [word.join(parts[i : i + _GROUP]) for i in range(0, len(parts), _GROUP)]
+                parts = [f"({p})" for p in parts]
+            return "(" + word.join(parts) + ")"
         if isinstance(expr, NotFilter):
-            return f"NOT coalesce({self.compile(expr.arg)}, 0)"
-        if isinstance(expr, CompareFilter) and expr.op == "ne":
-            return self.compile(NotFilter(op="not", arg=expr.model_copy(update={"op": "eq"})))
-        if isinstance(expr, BetweenFilter):
-            low = CompareFilter(op="ge", path=expr.path, value=expr.low)
-            high = CompareFilter(op="le", path=expr.path, value=expr.high)
-            return self.compile(AndFilter(op="and", args=[low, high]))
-        if isinstance(expr, InFilter):
-            eqs: list[FilterExpr] = [
-                CompareFilter(op="eq", path=expr.path, value=v) for v in expr.values
-            ]
-            return self.compile(OrFilter(op="or", args=eqs))
+            # A leaf is 0 or 1 (never NULL), and binds tighter than NOT (`IN`, `IS`, a call).
+            assert isinstance(expr.arg, Leaf), "compile() takes a normalize()d tree"
+            return f"NOT {self.leaf(expr.arg)}"
+        assert isinstance(expr, Leaf), "compile() takes a normalize()d tree"
         return self.leaf(expr)
 
-    def leaf(self, expr: CompareFilter | TextFilter | ExistsFilter) -> str:
+    def leaf(self, expr: Leaf) -> str:
         parts = split_path(expr.path)
         head = parts[0]
         if head == "config":
@@ -126,7 +179,7 @@ class _Compiler:
 
     # ------------------------------------------------------------ config leaves
 
-    def config_leaf(self, expr: CompareFilter | TextFilter | ExistsFilter, path: str) -> str:
+    def config_leaf(self, expr: Leaf, path: str) -> str:
         select = "e.id IN (SELECT exp_id FROM config_kv WHERE path = ? AND "
         if isinstance(expr, ExistsFilter):
             self.add(path, path + ".", path + "/")
@@ -153,10 +206,10 @@ class _Compiler:
             self.add(expr.value, expr.value + _TOP, len(expr.value), expr.value)
             return f"{column} >= ? AND {column} < ? AND substr({column}, 1, ?) = ?"
         try:
-            re.compile(expr.value)
-        except re.error as exc:
+            check_regex(expr.value)
+        except RegexError as exc:
             raise FilterInvalidError(
-                f"{expr.path}: {expr.value!r} is not a valid regular expression ({exc})",
+                f"{expr.path}: {expr.value!r} is not a valid regular expression: {exc}",
                 path=expr.path,
             ) from None
         self.add(expr.value)
@@ -164,9 +217,7 @@ class _Compiler:
 
     # ------------------------------------------------------------ columns, tags, JSON
 
-    def column_leaf(
-        self, expr: CompareFilter | TextFilter | ExistsFilter, col: str, kind: str
-    ) -> str:
+    def column_leaf(self, expr: Leaf, col: str, kind: str) -> str:
         column = f"e.{col}"
         if isinstance(expr, ExistsFilter):
             return f"{column} IS NOT NULL"
@@ -184,7 +235,7 @@ class _Compiler:
         self.add(value)
         return f"coalesce({column} {_SQL_OP[expr.op]} ?, 0)"
 
-    def tags_leaf(self, expr: CompareFilter | TextFilter | ExistsFilter) -> str:
+    def tags_leaf(self, expr: Leaf) -> str:
         if isinstance(expr, ExistsFilter):
             return "e.id IN (SELECT exp_id FROM tags)"
         if isinstance(expr, TextFilter) and expr.op == "contains":
@@ -200,9 +251,7 @@ class _Compiler:
         self.add(expr.value)
         return "e.id IN (SELECT exp_id FROM tags WHERE tag = ?)"
 
-    def json_leaf(
-        self, expr: CompareFilter | TextFilter | ExistsFilter, column: str, parts: list[str]
-    ) -> str:
+    def json_leaf(self, expr: Leaf, column: str, parts: list[str]) -> str:
         if not parts:
             raise FilterInvalidError(f"name a field, e.g. {column}.<field>", path=expr.path)
         path = "$" + "".join(
@@ -226,14 +275,22 @@ class _Compiler:
         return f"coalesce({jtype} IN {types} AND {value_sql} {_SQL_OP[expr.op]} ?, 0)"
 
 
-def compile_filter(expr: FilterExpr | None) -> tuple[str, list[Any]]:
+def compile_filter(expr: FilterExpr | Sequence[FilterExpr | None] | None) -> tuple[str, list[Any]]:
     """`(SQL condition over experiments AS e, parameters)`; `("1", [])` for no filter.
 
+    A sequence is and-ed, each of its filters held to the limits on its own (a listing's `q`
+    may be as deep as any filter, whatever parameters are and-ed with it).
+
     Raises:
-        FilterInvalidError: an unknown field, a bad regex, or an operator that cannot apply.
+        FilterInvalidError: an unknown field, a bad regex, an operator that cannot apply, or a
+            filter past the limits (`MAX_DEPTH`, `MAX_NODES`).
     """
-    if expr is None:
+    parts = [e for e in (expr if isinstance(expr, Sequence) else [expr]) if e is not None]
+    if not parts:
         return "1", []
-    check_size(expr)
+    count = 0
+    for part in parts:
+        count = check_size(part, count)
+    tree = parts[0] if len(parts) == 1 else AndFilter(op="and", args=parts)
     compiler = _Compiler()
-    return compiler.compile(expr), compiler.params
+    return compiler.compile(normalize(tree)), compiler.params

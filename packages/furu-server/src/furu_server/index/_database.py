@@ -7,11 +7,10 @@ the refresher writes.
 
 from __future__ import annotations
 
-import functools
-import re
 import sqlite3
 from pathlib import Path
 
+from furu_server._regex import regexp
 from furu_server.index._columns import TABLE_SQL
 
 SCHEMA_VERSION = 4
@@ -70,17 +69,6 @@ CREATE TABLE IF NOT EXISTS journal (file TEXT PRIMARY KEY, offset INTEGER NOT NU
 """
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _regexp(pattern: str, value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    return _compiled(pattern).search(value) is not None
-
-
 def connect(path: Path, *, writer: bool = False) -> sqlite3.Connection:
     """A connection with the index's pragmas and the `regexp` function registered.
 
@@ -96,7 +84,7 @@ def connect(path: Path, *, writer: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA mmap_size = 268435456")
-    conn.create_function("regexp", 2, _regexp, deterministic=True)
+    conn.create_function("regexp", 2, regexp, deterministic=True)
     return conn
 
 

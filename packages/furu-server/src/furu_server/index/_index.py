@@ -69,6 +69,26 @@ class Located:
         return StepDir.at(self.furu_dir, self.rel_dir, kind=self.root_kind)
 
 
+class QueryInterrupted(Exception):
+    """A query `Index.deadline` stopped: it ran past its time (`timed_out`), or was cancelled.
+
+    Attributes:
+        timed_out: True when the time ran out, False when the caller cancelled it.
+        seconds: the time the query was given.
+    """
+
+    def __init__(self, *, timed_out: bool, seconds: float) -> None:
+        super().__init__(
+            f"the query {'ran past' if timed_out else 'was cancelled within'} {seconds:g} s"
+        )
+        self.timed_out = timed_out
+        self.seconds = seconds
+
+
+PROGRESS_STEPS = 10_000
+"""SQLite VM steps between two checks of a query's deadline (a check costs about a microsecond)."""
+
+
 def roots_of(settings: ServerSettings) -> list[Root]:
     roots = [Root("data", settings.resolved_root / "data")]
     vc = settings.resolved_vc_root
@@ -163,6 +183,39 @@ class Index:
             yield conn
         finally:
             conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float, cancelled: threading.Event) -> Iterator[None]:
+        """Stop this thread's queries once `seconds` have passed or `cancelled` is set.
+
+        SQLite checks between VM steps (its progress handler), so a query stops within about
+        a millisecond, wherever it is, and the worker thread is free again.
+
+        Raises:
+            QueryInterrupted: a query inside the block was stopped.
+        """
+        conn = self.conn()
+        end = time.monotonic() + seconds
+        timed_out = False
+
+        def progress() -> int:
+            nonlocal timed_out
+            if cancelled.is_set():
+                return 1
+            if time.monotonic() > end:
+                timed_out = True
+                return 1
+            return 0
+
+        conn.set_progress_handler(progress, PROGRESS_STEPS)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if str(exc) != "interrupted":
+                raise
+            raise QueryInterrupted(timed_out=timed_out, seconds=seconds) from None
+        finally:
+            conn.set_progress_handler(None, PROGRESS_STEPS)
 
     @property
     def generation(self) -> int:

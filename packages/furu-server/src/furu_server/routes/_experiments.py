@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import platform
+import sqlite3
+import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query
+import anyio
+from fastapi import APIRouter, Query, Request
 
 from furu import AttemptStatus, ResultStatus
-from furu_server._errors import FilterSyntaxError
+from furu_server._errors import ErrorCode, FilterInvalidError, FilterSyntaxError, ServerError
 from furu_server._experiments import detail, diff, locate
 from furu_server._graph import dag, lineage, namespaces, relationships, stats
 from furu_server._models import (
@@ -32,7 +36,6 @@ from furu_server._models import (
     Version,
 )
 from furu_server.filters import (
-    AndFilter,
     CompareFilter,
     FilterExpr,
     InFilter,
@@ -41,6 +44,8 @@ from furu_server.filters import (
     parse_filter,
     to_text,
 )
+from furu_server.filters._models import build
+from furu_server.index._index import QueryInterrupted
 from furu_server.routes._deps import Services, Svc
 
 API_VERSION = "1"
@@ -48,6 +53,9 @@ router = APIRouter(prefix="/api")
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*[/:][A-Za-z0-9_-]+$"
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
+DISCONNECT_POLL_SECS = 0.1
+_TOO_COMPLEX = ("parser stack overflow", "Expression tree is too large")
+_T = TypeVar("_T")
 
 
 def _config_filter(text: str) -> FilterExpr:
@@ -55,8 +63,9 @@ def _config_filter(text: str) -> FilterExpr:
     try:
         parsed = parse_filter(f"config.{text}")
     except FilterSyntaxError as exc:
+        reason = exc.message.split("\n", 1)[0]
         raise FilterSyntaxError(
-            f"config_filter {text!r} is not FIELD=VALUE (e.g. lr=0.001)",
+            f"config_filter {text[:60]!r} is not FIELD=VALUE (e.g. lr=0.001): {reason}",
             text=text,
             position=max(0, exc.position - len("config.")),
             token=exc.token,
@@ -66,31 +75,88 @@ def _config_filter(text: str) -> FilterExpr:
     return parsed
 
 
-def _combine(parts: list[FilterExpr | None]) -> FilterExpr | None:
-    kept = [p for p in parts if p is not None]
-    if not kept:
-        return None
-    return kept[0] if len(kept) == 1 else AndFilter(op="and", args=kept)
-
-
-def _run_listing(
-    svc: Services, expr: FilterExpr | None, sort: SortKey, order: Order, limit: int, offset: int
+async def _run_listing(
+    request: Request,
+    svc: Services,
+    parts: list[FilterExpr | None],
+    sort: SortKey,
+    order: Order,
+    limit: int,
+    offset: int,
 ) -> ExperimentList:
-    where, params = compile_filter(expr)
-    rows, total = svc.index.listing(where, params, sort, order, limit, offset)
-    return ExperimentList(
-        items=[ExperimentSummary(**r) for r in rows],
-        total=total,
-        offset=offset,
-        limit=limit,
-        sort=sort,
-        order=order,
-        index=svc.index.info(),
-    )
+    where, params = compile_filter(parts)  # (and-ed, each held to the limits on its own)
+
+    def run() -> ExperimentList:
+        rows, total = svc.index.listing(where, params, sort, order, limit, offset)
+        return ExperimentList(
+            items=[ExperimentSummary(**r) for r in rows],
+            total=total,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            order=order,
+            index=svc.index.info(),
+        )
+
+    return await _query(request, svc, run)
+
+
+async def _query(request: Request, svc: Services, run: Callable[[], _T]) -> _T:
+    """`run()` in a worker thread, its queries stopped by the deadline or the client leaving.
+
+    The deadline is `settings.query_timeout` (`FURU_SERVER_QUERY_TIMEOUT_SECS`); a client that
+    disconnects cancels the query within `DISCONNECT_POLL_SECS`, so it burns no more CPU.
+
+    Raises:
+        FilterInvalidError: the query ran past the deadline, or SQLite could not parse it
+            (nesting beyond its parser's stack: the tree's limits keep a filter from it).
+    """
+    cancelled = threading.Event()
+    seconds = svc.settings.query_timeout
+
+    def work() -> _T:
+        with svc.index.deadline(seconds, cancelled):
+            return run()
+
+    async def watch() -> None:
+        try:
+            while not await request.is_disconnected():
+                await anyio.sleep(DISCONNECT_POLL_SECS)
+        finally:
+            cancelled.set()  # the client left, or the request itself is being cancelled
+
+    answer: list[_T] = []
+    failure: Exception | None = None
+    async with anyio.create_task_group() as group:  # (kept free of exceptions: no groups)
+        group.start_soon(watch)
+        try:
+            answer.append(await anyio.to_thread.run_sync(work))
+        except Exception as exc:
+            failure = exc
+        group.cancel_scope.cancel()
+    if answer:
+        return answer[0]
+    if isinstance(failure, QueryInterrupted) and failure.timed_out:
+        raise FilterInvalidError(
+            f"the filter took longer than {failure.seconds:g} s to run (the limit, set by "
+            "FURU_SERVER_QUERY_TIMEOUT_SECS) and was stopped; make it cheaper: narrow it with "
+            "conditions that use the index (config.<field> = ..., namespace startswith ..., "
+            "status = ...), anchor a regular expression (^...) or use contains/startswith"
+        )
+    if isinstance(failure, sqlite3.OperationalError) and str(failure).startswith(_TOO_COMPLEX):
+        raise FilterInvalidError(
+            f"the filter is too complex for SQLite to parse ({failure}); flatten it: fewer "
+            "levels of parentheses, `in` instead of many `or`s"
+        )
+    if isinstance(failure, QueryInterrupted):  # nobody reads this: the client is gone
+        raise ServerError(ErrorCode.BAD_REQUEST, "the client disconnected: its query was stopped")
+    assert failure is not None
+    raise failure
 
 
 @router.get("/experiments", operation_id="listExperiments", response_model=ExperimentList)
-def list_experiments(
+async def list_experiments(
+    request: Request,
     svc: Svc,
     result_status: Annotated[list[ResultStatus] | None, Query()] = None,
     attempt_status: Annotated[list[AttemptStatus] | None, Query()] = None,
@@ -129,15 +195,15 @@ def list_experiments(
     if started_before is not None:
         parts.append(CompareFilter(op="lt", path="started_at", value=started_before.isoformat()))
     parts += [_config_filter(text) for text in config_filter or []]
-    parts += [TextFilter(op="contains", path="tags", value=t) for t in tag or []]
-    return _run_listing(svc, _combine(parts), sort, order, limit, offset)
+    parts += [build(TextFilter, op="contains", path="tags", value=t) for t in tag or []]
+    return await _run_listing(request, svc, parts, sort, order, limit, offset)
 
 
 @router.post("/experiments/search", operation_id="searchExperiments", response_model=ExperimentList)
-def search_experiments(svc: Svc, body: SearchRequest) -> ExperimentList:
+async def search_experiments(request: Request, svc: Svc, body: SearchRequest) -> ExperimentList:
     """Search with the filter language: a JSON tree (`filter`) and/or its text form (`query`)."""
-    expr = _combine([body.filter, parse_filter(body.query) if body.query else None])
-    return _run_listing(svc, expr, body.sort, body.order, body.limit, body.offset)
+    parts = [body.filter, parse_filter(body.query) if body.query else None]
+    return await _run_listing(request, svc, parts, body.sort, body.order, body.limit, body.offset)
 
 
 @router.post("/filters/parse", operation_id="parseFilter", response_model=ParseResponse)
