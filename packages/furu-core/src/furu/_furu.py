@@ -147,7 +147,12 @@ class Furu(Generic[T]):
     # ------------------------------------------------------------ to implement
 
     def _create(self) -> T:
-        """Compute the result, write it into `self.furu_dir`, and return it."""
+        """Compute the result and write it into `self.furu_dir`.
+
+        While this runs, `self.furu_dir` is the attempt's private staging directory, moved into
+        the step's directory once this returned (ADR 0004). What it returns is not used:
+        `load_or_create()` returns what `_load()` gives, on the first call too.
+        """
         raise NotImplementedError(f"{type(self).__qualname__} must implement _create()")
 
     def _load(self) -> T:
