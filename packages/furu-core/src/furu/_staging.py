@@ -28,7 +28,7 @@ from pathlib import Path
 from furu._lock import pid_alive
 from furu._logging import get_logger
 from furu._state import AttemptStatus, StepState
-from furu._store import ATTEMPTS_DIR, FURU_DIR, HOSTNAME, temp_name
+from furu._store import ATTEMPTS_DIR, FURU_DIR, HOSTNAME, temp_name, write_all
 
 _log = get_logger()
 _STILL_WRITING = (AttemptStatus.RUNNING, AttemptStatus.QUEUED)
@@ -124,9 +124,7 @@ def _claim_marker(marker: Path, data: bytes) -> None:
     tmp = temp_name(marker)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
