@@ -28,7 +28,7 @@ from pathlib import Path
 from furu._lock import pid_alive
 from furu._logging import get_logger
 from furu._state import AttemptStatus, StepState
-from furu._store import ATTEMPTS_DIR, FURU_DIR, HOSTNAME, temp_name, write_all
+from furu._store import ATTEMPTS_DIR, FURU_DIR, HOSTNAME, fsync_dir, temp_name, write_all
 
 _log = get_logger()
 _STILL_WRITING = (AttemptStatus.RUNNING, AttemptStatus.QUEUED)
@@ -134,11 +134,7 @@ def _claim_marker(marker: Path, data: bytes) -> None:
         raise PublishConflict(f"{marker} already exists") from None
     finally:
         tmp.unlink(missing_ok=True)
-    fd = os.open(marker.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(marker.parent)
 
 
 def _staging_dirs(attempts: Path) -> list[Path]:

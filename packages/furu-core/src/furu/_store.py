@@ -64,7 +64,7 @@ def write_bytes_atomic(target: Path, data: bytes, *, durable: bool = False) -> N
         tmp.unlink(missing_ok=True)
         raise
     if durable:
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -77,7 +77,7 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
