@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Any
 
 from furu import AttemptStatus, FuruStoreError, StepDir
+from furu_server._clip import DETAIL_CHARS, DETAIL_DEPTH, DETAIL_ITEMS, Clipper
 from furu_server._errors import ErrorCode, ServerError, not_found
 from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
 from furu_server.index._columns import summary_of_record
@@ -70,33 +72,39 @@ def load(index: Index, namespace: str, digest: str) -> Loaded:
 
 
 def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
+    """The experiment read from its files, each value within the detail limits (`_clip`)."""
     loaded = load(index, namespace, digest)
     rec, metadata = loaded.record, loaded.metadata
+    clipper = Clipper(DETAIL_CHARS, DETAIL_ITEMS, DETAIL_DEPTH)
     error = None
     attempt = (rec.state or {}).get("attempt") or {}
     if attempt.get("error"):
-        err = attempt["error"]
+        err = clipper.clip_each(attempt["error"], "error")
         error = ErrorInfo(
             type=err.get("type"), message=err.get("message"), traceback=err.get("traceback")
         )
     total, files, truncated = directory_size(rec.furu_dir)
-    try:
-        log_bytes = os.stat(loaded.step_dir.log_path).st_size
+    try:  # a symlink or a FIFO in place of the log is not followed: it has no bytes here
+        st = os.lstat(loaded.step_dir.log_path)
+        log_bytes = st.st_size if stat.S_ISREG(st.st_mode) else 0
     except OSError:
         log_bytes = 0
     python_def = (metadata or {}).get("furu_python_def")
-    return ExperimentDetail(
+    found = ExperimentDetail(
         **summary_of_record(rec),
-        config=rec.config,
-        python_def=python_def if isinstance(python_def, str) else None,
-        state=rec.state,
-        metadata=metadata,
+        config=clipper.clip_each(rec.config, "config"),
+        python_def=clipper.text(python_def, "python_def") if isinstance(python_def, str) else None,
+        state=clipper.clip_each(rec.state, "state"),
+        metadata=clipper.clip_each(metadata, "metadata"),
         error=error,
         sizes=Sizes(total_bytes=total, file_count=files, log_bytes=log_bytes, truncated=truncated),
-        class_bases=rec.class_bases,
-        config_schema=rec.config_schema,
-        problems=rec.problems,
+        class_bases=clipper.clip_each(rec.class_bases, "class_bases"),
+        config_schema=clipper.clip_each(rec.config_schema, "config_schema"),
+        problems=clipper.clip_each(rec.problems, "problems"),
     )
+    found.truncations = clipper.report()
+    found.truncated = bool(found.truncations)
+    return found
 
 
 # ---------------------------------------------------------------- diff
