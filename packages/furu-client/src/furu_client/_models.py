@@ -151,6 +151,7 @@ class ErrorCode(StrEnum):
     method_not_allowed = "method_not_allowed"
     experiment_running = "experiment_running"
     rerun_unavailable = "rerun_unavailable"
+    store_not_writable = "store_not_writable"
     preview_unsupported = "preview_unsupported"
     invalid_request = "invalid_request"
     file_unreadable = "file_unreadable"
