@@ -241,3 +241,21 @@ def test_the_raw_files_route_does_not_follow_furu_files_out(
     got = fresh_api.get(fresh_store.url("small", f"/files/.furu/{name}"))
     assert _error(got) == (403, "path_outside_artifact")
     assert "top secret" not in got.text
+
+
+def test_the_detail_does_not_follow_a_symlinked_metadata_json(
+    fresh_api: TestClient, fresh_store: BuiltStore, tmp_path: Path
+) -> None:
+    """(The reader is furu-core's `StepDir.read_metadata`, which refuses the symlink.)"""
+    meta = fresh_store.step_dir("small") / ".furu" / "metadata.json"
+    planted = json.loads(meta.read_text())
+    planted["furu_obj"]["secret"] = "top secret"
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(planted))
+    meta.unlink()
+    meta.symlink_to(outside)
+    got = fresh_api.get(fresh_store.url("small"))
+    assert got.status_code == 200, got.text
+    assert "top secret" not in got.text
+    assert got.json()["metadata"] is None
+    assert any("metadata.json" in p for p in got.json()["problems"])
