@@ -1,6 +1,6 @@
 """Reruns: an experiment recomputed in the project's environment, as a subprocess.
 
-The server never imports user code, so a rerun is `<project python> -c <RUNNER> <spec>`: the
+The server never imports user code, so a rerun is `<project python> -c <RUNNER> <spec file>`: the
 child imports furu and the user's classes, rebuilds the step with `Furu.from_dict` from the
 recorded config (with overrides; its names checked by `_snippet.check_config` first), and calls
 `load_or_create()` (forced when asked). The interpreter is `--rerun-python`, or the recorded
@@ -28,7 +28,8 @@ from furu_server.index._index import Index, Located
 
 RUNNER = """\
 import json, sys
-spec = json.loads(sys.argv[1])
+with open(sys.argv[1], encoding="utf-8") as f:
+    spec = json.load(f)
 import furu
 if spec["force"]:
     furu.FURU_CONFIG.force_recompute = frozenset([spec["force"]])
@@ -171,9 +172,12 @@ class Runs:
                 )
             run_id = os.urandom(8).hex()
             spec = {"config": config, "force": where.namespace if force else None}
-            command = [python, "-c", RUNNER, json.dumps(spec)]
             out_dir = self.settings.runs_dir()
             out_dir.mkdir(parents=True, exist_ok=True)
+            # The spec goes in a file: a config of any size (an argument holds 128 KiB at most).
+            spec_path = out_dir / f"{run_id}.spec.json"
+            spec_path.write_text(json.dumps(spec), encoding="utf-8")
+            command = [python, "-c", RUNNER, str(spec_path)]
             output = out_dir / f"{run_id}.log"
             cwd = self.settings.rerun_cwd or Path.cwd()
             with open(output, "wb") as out:
