@@ -102,3 +102,22 @@ def test_an_override_with_a_bad_class_name_is_a_400() -> None:
     with pytest.raises(ServerError) as err:
         snippet(config, "p.T", bad)
     assert (err.value.status, err.value.detail) == (400, {"path": "override dep.__class__"})
+
+
+def test_a_config_too_deep_or_too_large_to_render_is_a_4xx() -> None:
+    deep: dict[str, Any] = {"__class__": "p:T", "x": 1}
+    inner = deep
+    for _ in range(2000):
+        inner["x"] = {"y": 1}
+        inner = inner["x"]
+    with pytest.raises(ServerError) as err:
+        snippet(deep, "p.T", {})
+    assert err.value.status == 422
+    assert "deeper than 100 levels" in err.value.message
+    huge = {"__class__": "p:T", "note": "n" * (9 * 1024 * 1024)}
+    with pytest.raises(ServerError) as err:
+        snippet(huge, "p.T", {})
+    assert (err.value.status, err.value.detail) == (422, {"path": "config.note"})
+    with pytest.raises(ServerError) as err:
+        snippet({"__class__": "p:T", "note": "n"}, "p.T", {"note": "n" * (9 * 1024 * 1024)})
+    assert err.value.status == 400

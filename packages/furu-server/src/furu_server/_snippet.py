@@ -24,6 +24,10 @@ from furu_server._errors import ErrorCode, ServerError
 from furu_server._models import Snippet
 
 _CLASS_TAGS = ("__enum__", "__type__")
+SNIPPET_CHARS = 8 * 1024 * 1024
+"""A config (with overrides) renders to a snippet only up to about 8 MiB of text."""
+SNIPPET_DEPTH = 100
+"""A config renders to a snippet only when nested at most 100 levels deep."""
 
 
 def _identifier(text: str) -> bool:
@@ -62,17 +66,22 @@ _ORIGINS = {
 
 
 def check_names(value: Any, where: str, origin: str = "record") -> None:
-    """Refuse a config whose class names, enum members or field names are not Python names.
+    """Refuse a config whose class names, enum members or field names are not Python names,
+    or that is too large (`SNIPPET_CHARS`) or too deep (`SNIPPET_DEPTH`) to render as code.
 
     Raises:
         ServerError: `file_unreadable` (422) for a recorded config, `bad_request` (400) for an
             override; `detail.path` names the field.
     """
-    stack = [(value, where)]
+    stack = [(value, where, 0)]
+    size = 0
     while stack:
-        item, path = stack.pop()
+        item, path, depth = stack.pop()
+        size += len(item) if isinstance(item, str) else 8
+        if size > SNIPPET_CHARS or depth > SNIPPET_DEPTH:
+            raise _too_big(path, origin, deep=depth > SNIPPET_DEPTH)
         if isinstance(item, list):
-            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(item))
             continue
         if not isinstance(item, dict):
             continue
@@ -89,7 +98,22 @@ def check_names(value: Any, where: str, origin: str = "record") -> None:
             member = item.get("name")
             if tag == "__enum__" and not (isinstance(member, str) and _identifier(member)):
                 raise _refused(f"{path}.name", "the enum member", member, origin)
-        stack.extend((v, f"{path}.{k}") for k, v in item.items() if k != "__class__")
+        size += sum(len(str(k)) for k in item)
+        stack.extend((v, f"{path}.{k}", depth + 1) for k, v in item.items() if k != "__class__")
+
+
+def _too_big(path: str, origin: str, *, deep: bool) -> ServerError:
+    what = (
+        f"nests deeper than {SNIPPET_DEPTH} levels"
+        if deep
+        else f"holds more than {SNIPPET_CHARS:,} characters"
+    )
+    return ServerError(
+        ErrorCode.BAD_REQUEST if origin == "override" else ErrorCode.FILE_UNREADABLE,
+        f"the config {what} (at {path[:200]}), more than a snippet or a rerun renders; "
+        "recreate the experiment from your code.",
+        {"path": path[:200]},
+    )
 
 
 def check_config(config: dict[str, Any], namespace: str) -> None:
