@@ -73,6 +73,15 @@ def _not_regular(rel: str, mode: int) -> ServerError:
     return ServerError(ErrorCode.NOT_A_FILE, f"{rel!r} is {what}.", {"path": rel})
 
 
+def _unopenable(rel: str, exc: OSError) -> ServerError:
+    return ServerError(
+        ErrorCode.FILE_UNREADABLE,
+        f"{rel!r} could not be opened: {exc.strerror}. Check the permissions of the file and "
+        "of the directories above it.",
+        {"path": rel},
+    )
+
+
 def _inside(real: str, real_base: str) -> bool:
     return real == real_base or real.startswith(real_base + os.sep)
 
@@ -83,7 +92,8 @@ def resolve_inside(base: str, rel: str) -> str:
     Raises:
         ServerError: `path_outside_artifact` for absolute paths, `..`, NUL bytes and symlinks
             (anywhere on the path) that resolve outside `base`; `not_a_file` for a symlink loop;
-            `file_not_found` if nothing is there.
+            `file_not_found` if nothing is there; `file_unreadable` when the operating system
+            refuses to look (permissions).
     """
     if "\x00" in rel or rel.startswith(("/", "\\")) or any(p == ".." for p in rel.split("/")):
         raise _outside(rel)
@@ -105,7 +115,7 @@ def resolve_inside(base: str, rel: str) -> str:
             ) from None
         if exc.errno in (errno.ENOTDIR, errno.ENAMETOOLONG):
             raise _missing(rel) from None
-        raise
+        raise _unopenable(rel, exc) from None
     if not _inside(real, real_base):
         raise _outside(rel)
     return real
@@ -123,6 +133,8 @@ def open_inside(base: str, rel: str) -> Opened:
         before = os.lstat(real)
     except FileNotFoundError:
         raise _missing(rel) from None
+    except OSError as exc:
+        raise _unopenable(rel, exc) from None
     if not stat.S_ISREG(before.st_mode):
         raise _not_regular(rel, before.st_mode)  # never open a FIFO or a device
     try:
@@ -132,11 +144,7 @@ def open_inside(base: str, rel: str) -> Opened:
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # replaced by a symlink since it was resolved
             raise _outside(rel) from None
-        raise ServerError(
-            ErrorCode.FILE_UNREADABLE,
-            f"{rel!r} could not be opened: {exc.strerror}. Check the file's permissions.",
-            {"path": rel},
-        ) from None
+        raise _unopenable(rel, exc) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
