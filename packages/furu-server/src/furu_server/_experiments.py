@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from furu import AttemptStatus, FuruStoreError, StepDir
 from furu_server._clip import DETAIL_CHARS, DETAIL_DEPTH, DETAIL_ITEMS, Clipper
 from furu_server._errors import ErrorCode, ServerError, not_found
 from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
+from furu_server._reading import regular_size
 from furu_server.index._columns import summary_of_record
 from furu_server.index._index import Index, Located
 from furu_server.index._records import StepRecord, directory_size, read_record
@@ -84,11 +84,8 @@ def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
             type=err.get("type"), message=err.get("message"), traceback=err.get("traceback")
         )
     total, files, truncated = directory_size(rec.furu_dir)
-    try:  # a symlink or a FIFO in place of the log is not followed: it has no bytes here
-        st = os.lstat(loaded.step_dir.log_path)
-        log_bytes = st.st_size if stat.S_ISREG(st.st_mode) else 0
-    except OSError:
-        log_bytes = 0
+    step_dir = loaded.step_dir
+    log_bytes = regular_size(str(step_dir.path), os.path.relpath(step_dir.log_path, step_dir.path))
     python_def = (metadata or {}).get("furu_python_def")
     found = ExperimentDetail(
         **summary_of_record(rec),

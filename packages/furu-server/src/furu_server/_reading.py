@@ -158,3 +158,12 @@ def open_inside(base: str, rel: str) -> Opened:
     except BaseException:
         os.close(fd)
         raise
+
+
+def regular_size(base: str, rel: str) -> int:
+    """The size of what `open_inside(base, rel)` would read; 0 when it would refuse it."""
+    try:
+        with open_inside(base, rel) as opened:
+            return opened.size
+    except ServerError:
+        return 0
