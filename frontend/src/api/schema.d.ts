@@ -660,6 +660,13 @@ export interface components {
             config: components["schemas"]["Change"][];
             /** Metadata */
             metadata: components["schemas"]["Change"][];
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
+            /** Truncations */
+            truncations?: components["schemas"]["Truncation"][];
         };
         /** ErrorBody */
         ErrorBody: {

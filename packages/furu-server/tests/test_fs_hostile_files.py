@@ -259,3 +259,25 @@ def test_the_detail_does_not_follow_a_symlinked_metadata_json(
     assert "top secret" not in got.text
     assert got.json()["metadata"] is None
     assert any("metadata.json" in p for p in got.json()["problems"])
+
+
+def test_a_diff_of_huge_or_deep_configs_is_bounded(
+    fresh_api: TestClient, fresh_store: BuiltStore
+) -> None:
+    meta_path = fresh_store.step_dir("small") / ".furu" / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    deep: Any = 1
+    for _ in range(900):  # parses as JSON, deeper than a recursive comparison goes
+        deep = {"d": deep}
+    meta["furu_obj"]["deep"] = deep
+    meta["furu_obj"]["note"] = "n" * 5_000_000
+    meta_path.write_text(json.dumps(meta))
+    a = "/".join(fresh_store.ref("small"))
+    b = "/".join(fresh_store.ref("medium"))
+    got = fresh_api.get("/api/diff", params={"a": a, "b": b})
+    assert got.status_code == 200, got.text[:500]
+    assert len(got.content) < 1_000_000
+    d = got.json()
+    assert d["truncated"] is True
+    assert {t["path"] for t in d["truncations"]} >= {"a.config.note"}
+    assert any(t["unit"] == "levels" for t in d["truncations"])

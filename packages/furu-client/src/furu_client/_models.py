@@ -123,14 +123,6 @@ class Deleted(BaseModel):
     deleted: Annotated[str, Field(title="Deleted")]
 
 
-class Diff(BaseModel):
-    a: Annotated[str, Field(title="A")]
-    b: Annotated[str, Field(title="B")]
-    same_class: Annotated[bool, Field(title="Same Class")]
-    config: Annotated[list[Change], Field(title="Config")]
-    metadata: Annotated[list[Change], Field(title="Metadata")]
-
-
 class ErrorCode(StrEnum):
     """
     Every `error.code` the API can answer with.
@@ -439,6 +431,16 @@ class Dag(BaseModel):
     nodes: Annotated[list[DagNode], Field(title="Nodes")]
     edges: Annotated[list[DagEdge], Field(title="Edges")]
     subclass_edges: Annotated[list[SubclassEdge], Field(title="Subclass Edges")]
+
+
+class Diff(BaseModel):
+    a: Annotated[str, Field(title="A")]
+    b: Annotated[str, Field(title="B")]
+    same_class: Annotated[bool, Field(title="Same Class")]
+    config: Annotated[list[Change], Field(title="Config")]
+    metadata: Annotated[list[Change], Field(title="Metadata")]
+    truncated: Annotated[bool, Field(title="Truncated")] = False
+    truncations: Annotated[list[Truncation] | None, Field(title="Truncations")] = None
 
 
 class ErrorBody(BaseModel):

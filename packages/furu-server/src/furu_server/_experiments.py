@@ -127,15 +127,24 @@ def diff(index: Index, a: str, b: str) -> Diff:
     """Field-by-field differences of two experiments' configs and metadata."""
     left = load(index, *parse_ref(a))
     right = load(index, *parse_ref(b))
-    config = list(_diff(left.record.config, right.record.config, ""))
+    # Both sides within the detail limits first: bounded, and never nested deeper than the
+    # recursive comparison goes.
+    clipper = Clipper(DETAIL_CHARS, DETAIL_ITEMS, DETAIL_DEPTH)
+    config_a = clipper.clip_each(left.record.config, "a.config")
+    config_b = clipper.clip_each(right.record.config, "b.config")
     meta_a = {k: v for k, v in (left.metadata or {}).items() if k not in _META_SKIP}
     meta_b = {k: v for k, v in (right.metadata or {}).items() if k not in _META_SKIP}
+    meta_a = clipper.clip_each(meta_a, "a.metadata")
+    meta_b = clipper.clip_each(meta_b, "b.metadata")
+    truncations = clipper.report()
     return Diff(
         a=a,
         b=b,
         same_class=left.record.namespace == right.record.namespace,
-        config=config,
+        config=list(_diff(config_a, config_b, "")),
         metadata=list(_diff(meta_a, meta_b, "")),
+        truncated=bool(truncations),
+        truncations=truncations,
     )
 
 

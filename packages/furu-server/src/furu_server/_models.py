@@ -276,6 +276,9 @@ class Diff(_Model):
     same_class: bool
     config: list[Change]
     metadata: list[Change]
+    truncated: bool = False
+    """Whether a side was cut to the detail limits before comparing (see `truncations`)."""
+    truncations: list[Truncation] = Field(default_factory=list)
 
 
 class LogChunk(_Model):
