@@ -7,10 +7,13 @@ limit passes). Offsets are bytes; a piece never ends inside a UTF-8 character.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+
+from fastapi.concurrency import run_in_threadpool
 
 from furu import StepDir
 from furu_server._errors import ErrorCode, ServerError
@@ -66,17 +69,18 @@ def read_chunk(step_dir: StepDir, offset: int, limit: int) -> LogChunk:
     )
 
 
-def stream(step_dir: StepDir, offset: int, timeout: float) -> Iterator[str]:
+async def stream(step_dir: StepDir, offset: int, timeout: float) -> AsyncIterator[str]:
     """Server-sent events: `log` events with new text, then one `end` event.
 
     The stream ends when the attempt is no longer running and everything was sent, or after
     `timeout` seconds, or (an `end` event with reason `error`) when the log stops being
-    readable.
+    readable. It waits for the log to grow without holding a worker thread (each read runs in
+    one briefly), so any number of quiet streams leave the server free for other requests.
     """
     deadline = time.monotonic() + timeout
     while True:
         try:
-            chunk = read_chunk(step_dir, offset, MAX_CHUNK)
+            chunk = await run_in_threadpool(read_chunk, step_dir, offset, MAX_CHUNK)
         except ServerError as exc:
             end = {"next_offset": offset, "reason": "error", "message": exc.message}
             yield f"event: end\ndata: {json.dumps(end)}\n\n"
@@ -90,4 +94,4 @@ def stream(step_dir: StepDir, offset: int, timeout: float) -> Iterator[str]:
             yield f"event: end\ndata: {json.dumps({'next_offset': offset, 'reason': reason})}\n\n"
             return
         if chunk.eof:
-            time.sleep(POLL_SEC)
+            await asyncio.sleep(POLL_SEC)
