@@ -121,3 +121,9 @@ def test_a_config_too_deep_or_too_large_to_render_is_a_4xx() -> None:
     with pytest.raises(ServerError) as err:
         snippet({"__class__": "p:T", "note": "n"}, "p.T", {"note": "n" * (9 * 1024 * 1024)})
     assert err.value.status == 400
+
+
+def test_an_override_nested_too_deep_to_parse_is_a_400() -> None:
+    with pytest.raises(ServerError) as err:
+        parse_overrides(["lr=" + "[" * 100_000 + "]" * 100_000])
+    assert (err.value.status, err.value.detail) == (400, {"override": "lr"})

@@ -152,6 +152,13 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             out[path.strip()] = json.loads(raw)
         except ValueError:
             out[path.strip()] = raw
+        except RecursionError:
+            raise ServerError(
+                ErrorCode.BAD_REQUEST,
+                f"override {path.strip()!r} nests its value too deeply to read as JSON; "
+                f"a snippet renders at most {SNIPPET_DEPTH} levels.",
+                {"override": path.strip()},
+            ) from None
     return out
 
 
