@@ -33,11 +33,12 @@ class Served:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.err_path = tmp / f"server-{self.port}.stderr"
+        self.out_path = tmp / f"server-{self.port}.stdout"
         env = {k: v for k, v in os.environ.items() if not k.startswith("FURU_")}
-        with open(self.err_path, "wb") as err:
+        with open(self.err_path, "wb") as err, open(self.out_path, "wb") as out:
             self.proc = subprocess.Popen(
                 [*argv, "--port", str(self.port)],
-                stdout=subprocess.DEVNULL,
+                stdout=out,
                 stderr=err,
                 env=env,
                 cwd=tmp,
@@ -57,6 +58,10 @@ class Served:
     @property
     def stderr(self) -> str:
         return self.err_path.read_text(errors="replace")
+
+    @property
+    def stdout(self) -> str:
+        return self.out_path.read_text(errors="replace")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -162,3 +167,18 @@ def test_the_server_never_imports_user_code(built_store: BuiltStore, tmp_path: P
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.splitlines()[-1]) == {"user_modules": []}
+
+
+def test_the_token_in_the_url_never_reaches_the_access_log(
+    built_store: BuiltStore, tmp_path: Path, serve: list[Served]
+) -> None:
+    argv = [sys.executable, "-m", "furu_server", "serve", *_options(built_store), "--token", TOKEN]
+    server = Served(argv, tmp_path)
+    serve.append(server)
+    for path in (f"/?token={TOKEN}", f"/api/health?x=1&token={TOKEN}", f"/?TOKEN={TOKEN}"):
+        assert httpx.get(server.url + path).status_code == 200
+    server.stop()
+    log = server.stderr + server.stdout  # uvicorn's access log goes to stdout
+    assert "GET /?token=<redacted>" in log  # the access log still says what was asked
+    assert "/api/health?x=1&token=<redacted>" in log
+    assert log.count(TOKEN) == 1, log  # only the banner that prints the URL to open

@@ -96,3 +96,22 @@ def test_rerun_recomputes_in_a_subprocess_and_reports_progress(
         client.post("/api/index/refresh")
         listed = client.get("/api/experiments", params={"config_filter": "steps=21"}).json()
         assert [i["hash"] for i in listed["items"]] == [changed["result_hash"]]
+
+
+def test_a_rerun_of_a_large_config_starts(
+    fresh_store: BuiltStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config is no command-line argument (Linux caps one at 128 KiB: E2BIG)."""
+    monkeypatch.setenv("FURU_IGNORE_DIFF", "1")
+    settings = fresh_store.settings(rerun_python=sys.executable, rerun_cwd=STEPS_DIR)
+    big = {"overrides": {"optimizer": "a" * 300_000}}
+    with app_client(settings) as client:
+        run = client.post(fresh_store.url("medium", "/rerun"), json=big, headers=AUTH)
+        assert run.status_code == 200, run.text[:500]
+        deadline = time.monotonic() + 120
+        found = run.json()
+        while found["status"] == "running":
+            assert time.monotonic() < deadline, found
+            time.sleep(0.1)
+            found = client.get(f"/api/runs/{found['id']}").json()
+        assert found["status"] == "succeeded", found["output_tail"]

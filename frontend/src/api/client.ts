@@ -26,6 +26,7 @@ export type Related = S["Related"];
 export type ArtifactTree = S["ArtifactTree"];
 export type ArtifactEntry = S["ArtifactEntry"];
 export type Preview = S["Preview"];
+export type Truncation = S["Truncation"];
 export type LogChunk = S["LogChunk"];
 export type Snippet = S["Snippet"];
 export type Run = S["Run"];

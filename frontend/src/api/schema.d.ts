@@ -331,7 +331,7 @@ export interface paths {
         };
         /**
          * Get File
-         * @description The raw file (only inside the experiment's directory).
+         * @description The raw file (only a regular file inside the experiment's directory).
          */
         get: operations["getFile"];
         put?: never;
@@ -660,6 +660,13 @@ export interface components {
             config: components["schemas"]["Change"][];
             /** Metadata */
             metadata: components["schemas"]["Change"][];
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
+            /** Truncations */
+            truncations?: components["schemas"]["Truncation"][];
         };
         /** ErrorBody */
         ErrorBody: {
@@ -676,7 +683,7 @@ export interface components {
          * @description Every `error.code` the API can answer with.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "filter_syntax" | "filter_invalid" | "not_a_file" | "unauthorized" | "host_not_allowed" | "origin_not_allowed" | "path_outside_artifact" | "experiment_not_found" | "file_not_found" | "run_not_found" | "route_not_found" | "method_not_allowed" | "experiment_running" | "rerun_unavailable" | "preview_unsupported" | "invalid_request" | "file_unreadable" | "too_many_runs" | "internal_error";
+        ErrorCode: "bad_request" | "filter_syntax" | "filter_invalid" | "not_a_file" | "unauthorized" | "host_not_allowed" | "origin_not_allowed" | "path_outside_artifact" | "experiment_not_found" | "file_not_found" | "run_not_found" | "route_not_found" | "method_not_allowed" | "experiment_running" | "rerun_unavailable" | "store_not_writable" | "preview_unsupported" | "invalid_request" | "file_unreadable" | "too_many_runs" | "internal_error";
         /** ErrorInfo */
         ErrorInfo: {
             /** Type */
@@ -773,6 +780,13 @@ export interface components {
             }[];
             /** Problems */
             problems: string[];
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
+            /** Truncations */
+            truncations?: components["schemas"]["Truncation"][];
         };
         /** ExperimentList */
         ExperimentList: {
@@ -1059,6 +1073,8 @@ export interface components {
             truncated: boolean;
             /** Url */
             url?: string | null;
+            /** Truncations */
+            truncations?: components["schemas"]["Truncation"][];
         };
         /** RefreshResult */
         RefreshResult: {
@@ -1264,6 +1280,23 @@ export interface components {
             path: string;
             /** Value */
             value: string;
+        };
+        /**
+         * Truncation
+         * @description Where a response was cut to stay within the server's limits (docs/server.md, Limits).
+         *
+         *     `path` names the value (`config.note`, `rows[3][1]`, `line 5`), `size` its full size and
+         *     `kept` what the response holds, both in `unit` (characters, bytes, items, levels, lines).
+         */
+        Truncation: {
+            /** Path */
+            path: string;
+            /** Unit */
+            unit: string;
+            /** Size */
+            size: number;
+            /** Kept */
+            kept: number;
         };
         /** Version */
         Version: {

@@ -116,3 +116,27 @@ def test_a_rerun_without_an_environment_says_how_to_configure_one(
         got = client.post(fresh_store.url("small", "/rerun"), headers=AUTH)
         assert (got.status_code, got.json()["error"]["code"]) == (429, "too_many_runs")
     assert furu.get_furu_root() == fresh_store.root
+
+
+def test_a_rerun_refuses_a_planted_config_or_interpreter(
+    fresh_store: BuiltStore, tmp_path: Path
+) -> None:
+    meta = fresh_store.step_dir("small") / ".furu" / "metadata.json"
+    original = json.loads(meta.read_text())
+    planted = dict(original, furu_obj={"__class__": "subprocess:Popen", "args": "id"})
+    meta.write_text(json.dumps(planted))
+    with app_client(fresh_store.settings(rerun_python=sys.executable)) as client:
+        got = client.post(fresh_store.url("small", "/rerun"), headers=AUTH)
+        assert (got.status_code, got.json()["error"]["code"]) == (422, "file_unreadable")
+        assert got.json()["error"]["detail"] == {"path": "config.__class__"}
+        assert client.get("/api/runs").json() == []
+    script = fresh_store.root / "python3"  # an "interpreter" anyone who writes the store made
+    script.write_text(f"#!/bin/sh\ntouch {tmp_path / 'ran'}\n")
+    script.chmod(0o755)
+    for executable, why in ((str(script), "inside the store"), ("/bin/sh", "not named like")):
+        meta.write_text(json.dumps(dict(original, executable=executable)))
+        with app_client(fresh_store.settings()) as client:
+            got = client.post(fresh_store.url("small", "/rerun"), headers=AUTH)
+            assert (got.status_code, got.json()["error"]["code"]) == (409, "rerun_unavailable")
+            assert why in got.json()["error"]["message"]
+    assert not (tmp_path / "ran").exists()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from furu_server import ServerError
-from furu_server._security import HostPolicy, resolve_inside
+from furu_server._reading import resolve_inside
+from furu_server._security import HostPolicy
 
 
 def test_paths_inside_resolve(tmp_path: Path) -> None:

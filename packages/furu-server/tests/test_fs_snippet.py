@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from furu_server import ServerError
@@ -70,3 +72,58 @@ def test_overrides() -> None:
     assert parse_overrides(["lr=0.5", "name=big", 'q="3"']) == {"lr": 0.5, "name": "big", "q": "3"}
     with pytest.raises(ServerError):
         parse_overrides(["novalue"])
+
+
+@pytest.mark.parametrize(
+    ("planted", "field"),
+    [
+        ({"__class__": "p:T\nimport os; os.system('id')  #"}, "config.__class__"),
+        ({"__class__": "p.T", "x": {"__class__": "os:system(1)"}}, "config.x.__class__"),
+        ({"__class__": "p.T", "x=os.system('id'), y": 1}, "config"),
+        (
+            {"__class__": "p.T", "m": {"__enum__": "p:Mode", "name": "A; import os"}},
+            "config.m.name",
+        ),
+        ({"__class__": "p.T", "t": [{"__type__": "os:(system)"}]}, "config.t[0].__type__"),
+        ({"__class__": "q.Other"}, "config.__class__"),
+    ],
+)
+def test_a_planted_name_never_becomes_code(planted: dict[str, Any], field: str) -> None:
+    with pytest.raises(ServerError) as err:
+        snippet(planted, "p.T", {})
+    assert err.value.status == 422
+    assert err.value.detail == {"path": field}
+    assert "metadata.json" in err.value.message
+
+
+def test_an_override_with_a_bad_class_name_is_a_400() -> None:
+    config = {"__class__": "p:T", "dep": {"__class__": "p:D", "n": 1}}
+    bad = {"dep": {"__class__": "os:system\nx", "n": 1}}
+    with pytest.raises(ServerError) as err:
+        snippet(config, "p.T", bad)
+    assert (err.value.status, err.value.detail) == (400, {"path": "override dep.__class__"})
+
+
+def test_a_config_too_deep_or_too_large_to_render_is_a_4xx() -> None:
+    deep: dict[str, Any] = {"__class__": "p:T", "x": 1}
+    inner = deep
+    for _ in range(2000):
+        inner["x"] = {"y": 1}
+        inner = inner["x"]
+    with pytest.raises(ServerError) as err:
+        snippet(deep, "p.T", {})
+    assert err.value.status == 422
+    assert "deeper than 100 levels" in err.value.message
+    huge = {"__class__": "p:T", "note": "n" * (9 * 1024 * 1024)}
+    with pytest.raises(ServerError) as err:
+        snippet(huge, "p.T", {})
+    assert (err.value.status, err.value.detail) == (422, {"path": "config.note"})
+    with pytest.raises(ServerError) as err:
+        snippet({"__class__": "p:T", "note": "n"}, "p.T", {"note": "n" * (9 * 1024 * 1024)})
+    assert err.value.status == 400
+
+
+def test_an_override_nested_too_deep_to_parse_is_a_400() -> None:
+    with pytest.raises(ServerError) as err:
+        parse_overrides(["lr=" + "[" * 100_000 + "]" * 100_000])
+    assert (err.value.status, err.value.detail) == (400, {"override": "lr"})

@@ -28,6 +28,10 @@ def test_the_dashboard_is_served_with_a_client_side_route_fallback(
         asset = client.get("/assets/app.js")
         assert asset.text == "console.log('furu')"
         assert "secret" not in client.get("/..%2Fsecret.txt").text
+        for odd in ("/%00", "/assets/app.js%00", "/a%00b/c"):  # a NUL byte is no file: fallback
+            got = client.get(odd)
+            assert got.status_code == 200, (odd, got.text)
+            assert got.text == "<html>furu dashboard</html>"
         api = client.get("/api/nope")
         assert (api.status_code, api.json()["error"]["code"]) == (404, "route_not_found")
     unbuilt = built_store.settings(static_dir=tmp_path / "missing", cache_dir=tmp_path / "cache")

@@ -7,6 +7,7 @@ import { formatDuration, formatTime } from "@/lib/format";
 import { ExperimentLink } from "../ExperimentLink";
 import { ExperimentStatus, StatusBadge } from "../StatusBadge";
 import { Card, CardContent, CardHeader, CardTitle } from "../ui/card";
+import { Truncations } from "./Truncations";
 
 export function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -100,6 +101,7 @@ export function MetadataCard({ e }: { e: ExperimentDetail }) {
             <pre className="mt-1 max-h-80 overflow-auto rounded-md bg-muted p-2 font-mono text-xs">{patch}</pre>
           </details>
         )}
+        <Truncations items={e.truncations} what="This experiment's detail" />
         {e.problems.length > 0 && (
           <ul className="mt-3 list-disc pl-5 text-sm text-amber-700 dark:text-amber-300">
             {e.problems.map((p) => (

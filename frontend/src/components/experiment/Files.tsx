@@ -9,6 +9,7 @@ import { cn } from "@/lib/utils";
 import { EmptyState, ErrorState, LoadingState } from "../States";
 import { Button } from "../ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "../ui/card";
+import { Truncations } from "./Truncations";
 
 type TreeNode = { name: string; path: string; entry?: ArtifactEntry; children: TreeNode[]; size: number };
 
@@ -145,7 +146,8 @@ export function FileViewer({ namespace, hash, path }: { namespace: string; hash:
       {p.kind === "text" && <pre className="max-h-[60vh] overflow-auto rounded-md bg-muted p-2 font-mono text-xs whitespace-pre-wrap">{p.text}</pre>}
       {p.kind === "image" && <img src={url} alt={p.path} className="max-h-[60vh] max-w-full rounded-md border bg-[repeating-conic-gradient(#8882_0_25%,transparent_0_50%)] bg-[length:16px_16px] object-contain" />}
       {p.kind === "binary" && <div className="text-sm text-muted-foreground">A binary file: download it to look inside.</div>}
-      {p.truncated && p.kind !== "table" && <div className="text-xs text-muted-foreground">Showing the start of the file.</div>}
+      {p.truncated && p.kind !== "table" && !p.truncations?.length && <div className="text-xs text-muted-foreground">Showing the start of the file.</div>}
+      <Truncations items={p.truncations} what="This preview" />
     </div>
   );
 }

@@ -37,6 +37,7 @@ from furu_client._errors import (
     RerunUnavailableError,
     RouteNotFoundError,
     RunNotFoundError,
+    StoreNotWritableError,
     TooManyRunsError,
     UnauthorizedError,
 )
@@ -79,6 +80,7 @@ from furu_client._models import (
     SortKey,
     Stats,
     SubclassEdge,
+    Truncation,
     Version,
 )
 
@@ -148,8 +150,10 @@ __all__ = [
     "Snippet",
     "SortKey",
     "Stats",
+    "StoreNotWritableError",
     "SubclassEdge",
     "TooManyRunsError",
+    "Truncation",
     "UnauthorizedError",
     "Version",
     "__version__",

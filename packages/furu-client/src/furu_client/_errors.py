@@ -20,6 +20,7 @@ FuruClientError
     ├── MethodNotAllowedError        method_not_allowed
     ├── ExperimentRunningError       experiment_running
     ├── RerunUnavailableError        rerun_unavailable
+    ├── StoreNotWritableError        store_not_writable
     ├── PreviewUnsupportedError      preview_unsupported
     ├── InvalidRequestError          invalid_request
     ├── FileUnreadableError          file_unreadable
@@ -169,6 +170,10 @@ class RerunUnavailableError(FuruAPIError):
     """The server has no project environment to rerun the experiment in."""
 
 
+class StoreNotWritableError(FuruAPIError):
+    """The store refused a change (read-only, no permission, disk full); `detail["path"]`."""
+
+
 class PreviewUnsupportedError(FuruAPIError):
     """The file type has no preview (or the server lacks an optional dependency)."""
 
@@ -205,6 +210,7 @@ ERROR_CLASSES: dict[ErrorCode, type[FuruAPIError]] = {
     ErrorCode.method_not_allowed: MethodNotAllowedError,
     ErrorCode.experiment_running: ExperimentRunningError,
     ErrorCode.rerun_unavailable: RerunUnavailableError,
+    ErrorCode.store_not_writable: StoreNotWritableError,
     ErrorCode.preview_unsupported: PreviewUnsupportedError,
     ErrorCode.invalid_request: InvalidRequestError,
     ErrorCode.file_unreadable: FileUnreadableError,

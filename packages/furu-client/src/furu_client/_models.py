@@ -123,14 +123,6 @@ class Deleted(BaseModel):
     deleted: Annotated[str, Field(title="Deleted")]
 
 
-class Diff(BaseModel):
-    a: Annotated[str, Field(title="A")]
-    b: Annotated[str, Field(title="B")]
-    same_class: Annotated[bool, Field(title="Same Class")]
-    config: Annotated[list[Change], Field(title="Config")]
-    metadata: Annotated[list[Change], Field(title="Metadata")]
-
-
 class ErrorCode(StrEnum):
     """
     Every `error.code` the API can answer with.
@@ -151,6 +143,7 @@ class ErrorCode(StrEnum):
     method_not_allowed = "method_not_allowed"
     experiment_running = "experiment_running"
     rerun_unavailable = "rerun_unavailable"
+    store_not_writable = "store_not_writable"
     preview_unsupported = "preview_unsupported"
     invalid_request = "invalid_request"
     file_unreadable = "file_unreadable"
@@ -280,25 +273,6 @@ class Kind1(StrEnum):
     json = "json"
     image = "image"
     binary = "binary"
-
-
-class Preview(BaseModel):
-    """
-    A page of a file: a table (`columns`, `rows`), text, JSON, or an image's MIME type.
-    """
-
-    path: Annotated[str, Field(title="Path")]
-    kind: Annotated[Kind1, Field(title="Kind")]
-    mime: Annotated[str, Field(title="Mime")]
-    size: Annotated[int, Field(title="Size")]
-    columns: Annotated[list[Column] | None, Field(title="Columns")] = None
-    rows: Annotated[list[list[Any]] | None, Field(title="Rows")] = None
-    total_rows: Annotated[int | None, Field(title="Total Rows")] = None
-    offset: Annotated[int, Field(title="Offset")] = 0
-    text: Annotated[str | None, Field(title="Text")] = None
-    value: Annotated[Any | None, Field(title="Value")] = None
-    truncated: Annotated[bool, Field(title="Truncated")] = False
-    url: Annotated[str | None, Field(title="Url")] = None
 
 
 class RefreshResult(BaseModel):
@@ -432,6 +406,20 @@ class TextFilter(BaseModel):
     value: Annotated[str, Field(max_length=1000, title="Value")]
 
 
+class Truncation(BaseModel):
+    """
+    Where a response was cut to stay within the server's limits (docs/server.md, Limits).
+
+    `path` names the value (`config.note`, `rows[3][1]`, `line 5`), `size` its full size and
+    `kept` what the response holds, both in `unit` (characters, bytes, items, levels, lines).
+    """
+
+    path: Annotated[str, Field(title="Path")]
+    unit: Annotated[str, Field(title="Unit")]
+    size: Annotated[int, Field(title="Size")]
+    kept: Annotated[int, Field(title="Kept")]
+
+
 class Version(BaseModel):
     server: Annotated[str, Field(title="Server")]
     furu: Annotated[str, Field(title="Furu")]
@@ -443,6 +431,16 @@ class Dag(BaseModel):
     nodes: Annotated[list[DagNode], Field(title="Nodes")]
     edges: Annotated[list[DagEdge], Field(title="Edges")]
     subclass_edges: Annotated[list[SubclassEdge], Field(title="Subclass Edges")]
+
+
+class Diff(BaseModel):
+    a: Annotated[str, Field(title="A")]
+    b: Annotated[str, Field(title="B")]
+    same_class: Annotated[bool, Field(title="Same Class")]
+    config: Annotated[list[Change], Field(title="Config")]
+    metadata: Annotated[list[Change], Field(title="Metadata")]
+    truncated: Annotated[bool, Field(title="Truncated")] = False
+    truncations: Annotated[list[Truncation] | None, Field(title="Truncations")] = None
 
 
 class ErrorBody(BaseModel):
@@ -493,6 +491,8 @@ class ExperimentDetail(BaseModel):
     class_bases: Annotated[list[str], Field(title="Class Bases")]
     config_schema: Annotated[list[dict[str, Any]], Field(title="Config Schema")]
     problems: Annotated[list[str], Field(title="Problems")]
+    truncated: Annotated[bool, Field(title="Truncated")] = False
+    truncations: Annotated[list[Truncation] | None, Field(title="Truncations")] = None
 
 
 class ExperimentSummary(BaseModel):
@@ -534,6 +534,26 @@ class LineageNode(BaseModel):
     result_status: ResultStatus
     attempt_status: AttemptStatus | None
     depth: Annotated[int, Field(title="Depth")]
+
+
+class Preview(BaseModel):
+    """
+    A page of a file: a table (`columns`, `rows`), text, JSON, or an image's MIME type.
+    """
+
+    path: Annotated[str, Field(title="Path")]
+    kind: Annotated[Kind1, Field(title="Kind")]
+    mime: Annotated[str, Field(title="Mime")]
+    size: Annotated[int, Field(title="Size")]
+    columns: Annotated[list[Column] | None, Field(title="Columns")] = None
+    rows: Annotated[list[list[Any]] | None, Field(title="Rows")] = None
+    total_rows: Annotated[int | None, Field(title="Total Rows")] = None
+    offset: Annotated[int, Field(title="Offset")] = 0
+    text: Annotated[str | None, Field(title="Text")] = None
+    value: Annotated[Any | None, Field(title="Value")] = None
+    truncated: Annotated[bool, Field(title="Truncated")] = False
+    url: Annotated[str | None, Field(title="Url")] = None
+    truncations: Annotated[list[Truncation] | None, Field(title="Truncations")] = None
 
 
 class Related(BaseModel):

@@ -2,13 +2,19 @@
 
 Each change is written the way furu-core writes (atomic replace; the compute lock held while a
 result is invalidated), noted in the store's journal so other servers see it, and re-indexed at
-once so the next listing shows it. A running experiment is never deleted or invalidated.
+once so the next listing shows it. A running experiment is never deleted or invalidated. A
+store the server may not write (a read-only mount, no permission, a full disk) answers
+`store_not_writable` (409), naming the directory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import threading
 from collections import deque
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from furu import FuruStoreError, Labels
@@ -25,6 +31,37 @@ def _reindex(index: Index, where: Located) -> None:
     index.indexer.reindex(where.root_kind, where.rel_dir)
 
 
+@contextlib.contextmanager
+def _writing(where: Located, action: str) -> Iterator[None]:
+    """Turn the store refusing a write into `store_not_writable` (409) naming the directory."""
+    try:
+        yield
+    except OSError as exc:
+        raise _not_writable(where, action, exc) from None
+    except FuruStoreError as exc:
+        if isinstance(exc.__cause__, OSError):
+            raise _not_writable(where, action, exc.__cause__) from None
+        raise
+
+
+def _not_writable(where: Located, action: str, exc: OSError) -> ServerError:
+    reason = {
+        errno.EROFS: "the store is on a read-only filesystem",
+        errno.EACCES: "this server's user may not write there",
+        errno.EPERM: "this server's user may not write there",
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exhausted",
+    }.get(exc.errno or 0, f"the filesystem refused ({exc.strerror})")
+    path = exc.filename or where.furu_dir
+    return ServerError(
+        ErrorCode.STORE_NOT_WRITABLE,
+        f"{where.namespace}/{where.hash} could not be {action}: {reason} ({path}). This "
+        "server can only read the store: run furu-dashboard as a user who can write it, on a "
+        "read-write mount (or free space), to change experiments.",
+        {"namespace": where.namespace, "hash": where.hash, "path": os.fspath(path)},
+    )
+
+
 def _running_error(where: Located, action: str) -> ServerError:
     return ServerError(
         ErrorCode.EXPERIMENT_RUNNING,
@@ -39,7 +76,9 @@ def delete(index: Index, namespace: str, digest: str) -> Deleted:
     where = locate(index, namespace, digest)
     if is_active(where.step_dir):
         raise _running_error(where, "deleted")
-    if not where.step_dir.delete():
+    with _writing(where, "deleted"):
+        gone = where.step_dir.delete()
+    if not gone:
         raise ServerError(
             ErrorCode.EXPERIMENT_NOT_FOUND, f"{namespace}/{digest} was deleted meanwhile."
         )
@@ -87,7 +126,9 @@ def invalidate(index: Index, namespace: str, digest: str, dependents: bool) -> I
 
 def _invalidate_one(index: Index, where: Located) -> bool:
     stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-    if not where.step_dir.invalidate(f"invalidated by furu-server at {stamp}"):
+    with _writing(where, "invalidated"):
+        done = where.step_dir.invalidate(f"invalidated by furu-server at {stamp}")
+    if not done:
         return False  # someone is computing it right now
     _reindex(index, where)
     return True
@@ -110,7 +151,8 @@ def set_labels(
         new_tags = tuple(tags) if tags is not None else current.tags
         new_name = (name if name and name.strip() else None) if set_name else current.name
         try:
-            written = step_dir.write_labels(Labels(new_tags, new_name))
+            with _writing(where, "labelled"):
+                written = step_dir.write_labels(Labels(new_tags, new_name))
         except FuruStoreError as exc:
             raise ServerError(ErrorCode.BAD_REQUEST, str(exc), {"value": name or tags}) from None
     _reindex(index, where)

@@ -7,13 +7,17 @@ furu-dashboard openapi [--output FILE]                                          
 ```
 
 The store is `--root`, else `FURU_PATH`, else furu's default. The token that routes which change
-data need is printed in the URL (`?token=`), or set with `--token` / `FURU_SERVER_TOKEN`.
+data need is printed in the URL (`?token=`), or set with `--token` / `FURU_SERVER_TOKEN`; the
+access log never shows it (`RedactToken`).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,6 +73,34 @@ def app_from_env() -> Any:
     return create_app(ServerSettings.from_env())
 
 
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s]*", re.IGNORECASE)
+
+
+class RedactToken(logging.Filter):
+    """Hides `?token=...` in log lines (uvicorn's access log writes every request's URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_URL.sub(r"\1<redacted>", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_URL.sub(r"\1<redacted>", record.msg)
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, with the token filtered out of every handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["furu_redact_token"] = {"()": RedactToken}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("furu_redact_token")
+    return config
+
+
 def _serve(args: argparse.Namespace, serve_frontend: bool) -> int:
     import uvicorn
 
@@ -96,11 +128,18 @@ def _serve(args: argparse.Namespace, serve_frontend: bool) -> int:
             port=settings.port,
             reload=True,
             reload_dirs=[str(Path(__file__).resolve().parent)],
+            log_config=log_config(),
         )
         return 0
     from furu_server._app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=log_config(),
+    )
     return 0
 
 

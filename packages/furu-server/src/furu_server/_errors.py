@@ -15,7 +15,7 @@ ServerError
 ├── Unauthorized          401 unauthorized
 ├── Forbidden             403 host_not_allowed / origin_not_allowed / path_outside_artifact
 ├── NotFound              404 experiment_not_found / file_not_found / run_not_found / route_not_found
-├── Conflict              409 experiment_running / rerun_unavailable
+├── Conflict              409 experiment_running / rerun_unavailable / store_not_writable
 ├── UnsupportedPreview    415 preview_unsupported
 ├── Unprocessable         422 invalid_request / file_unreadable
 └── TooManyRuns           429 too_many_runs
@@ -61,6 +61,8 @@ class ErrorCode(StrEnum):
     """The experiment is being computed; it cannot be deleted or invalidated now."""
     RERUN_UNAVAILABLE = "rerun_unavailable"
     """No project environment is configured (or found) to rerun the experiment in."""
+    STORE_NOT_WRITABLE = "store_not_writable"
+    """The store refused a change (read-only mount, no permission, disk full); `detail.path`."""
     PREVIEW_UNSUPPORTED = "preview_unsupported"
     """The file type has no preview (or needs an optional dependency)."""
     INVALID_REQUEST = "invalid_request"
@@ -89,6 +91,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.EXPERIMENT_RUNNING: 409,
     ErrorCode.RERUN_UNAVAILABLE: 409,
+    ErrorCode.STORE_NOT_WRITABLE: 409,
     ErrorCode.PREVIEW_UNSUPPORTED: 415,
     ErrorCode.INVALID_REQUEST: 422,
     ErrorCode.FILE_UNREADABLE: 422,

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from furu import AttemptStatus, FuruStoreError, StepDir
+from furu_server._clip import DETAIL_CHARS, DETAIL_DEPTH, DETAIL_ITEMS, Clipper
 from furu_server._errors import ErrorCode, ServerError, not_found
 from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
+from furu_server._reading import regular_size
 from furu_server.index._columns import summary_of_record
 from furu_server.index._index import Index, Located
 from furu_server.index._records import StepRecord, directory_size, read_record
@@ -70,33 +72,36 @@ def load(index: Index, namespace: str, digest: str) -> Loaded:
 
 
 def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
+    """The experiment read from its files, each value within the detail limits (`_clip`)."""
     loaded = load(index, namespace, digest)
     rec, metadata = loaded.record, loaded.metadata
+    clipper = Clipper(DETAIL_CHARS, DETAIL_ITEMS, DETAIL_DEPTH)
     error = None
     attempt = (rec.state or {}).get("attempt") or {}
     if attempt.get("error"):
-        err = attempt["error"]
+        err = clipper.clip_each(attempt["error"], "error")
         error = ErrorInfo(
             type=err.get("type"), message=err.get("message"), traceback=err.get("traceback")
         )
     total, files, truncated = directory_size(rec.furu_dir)
-    try:
-        log_bytes = os.stat(loaded.step_dir.log_path).st_size
-    except OSError:
-        log_bytes = 0
+    step_dir = loaded.step_dir
+    log_bytes = regular_size(str(step_dir.path), os.path.relpath(step_dir.log_path, step_dir.path))
     python_def = (metadata or {}).get("furu_python_def")
-    return ExperimentDetail(
+    found = ExperimentDetail(
         **summary_of_record(rec),
-        config=rec.config,
-        python_def=python_def if isinstance(python_def, str) else None,
-        state=rec.state,
-        metadata=metadata,
+        config=clipper.clip_each(rec.config, "config"),
+        python_def=clipper.text(python_def, "python_def") if isinstance(python_def, str) else None,
+        state=clipper.clip_each(rec.state, "state"),
+        metadata=clipper.clip_each(metadata, "metadata"),
         error=error,
         sizes=Sizes(total_bytes=total, file_count=files, log_bytes=log_bytes, truncated=truncated),
-        class_bases=rec.class_bases,
-        config_schema=rec.config_schema,
-        problems=rec.problems,
+        class_bases=clipper.clip_each(rec.class_bases, "class_bases"),
+        config_schema=clipper.clip_each(rec.config_schema, "config_schema"),
+        problems=clipper.clip_each(rec.problems, "problems"),
     )
+    found.truncations = clipper.report()
+    found.truncated = bool(found.truncations)
+    return found
 
 
 # ---------------------------------------------------------------- diff
@@ -122,15 +127,24 @@ def diff(index: Index, a: str, b: str) -> Diff:
     """Field-by-field differences of two experiments' configs and metadata."""
     left = load(index, *parse_ref(a))
     right = load(index, *parse_ref(b))
-    config = list(_diff(left.record.config, right.record.config, ""))
+    # Both sides within the detail limits first: bounded, and never nested deeper than the
+    # recursive comparison goes.
+    clipper = Clipper(DETAIL_CHARS, DETAIL_ITEMS, DETAIL_DEPTH)
+    config_a = clipper.clip_each(left.record.config, "a.config")
+    config_b = clipper.clip_each(right.record.config, "b.config")
     meta_a = {k: v for k, v in (left.metadata or {}).items() if k not in _META_SKIP}
     meta_b = {k: v for k, v in (right.metadata or {}).items() if k not in _META_SKIP}
+    meta_a = clipper.clip_each(meta_a, "a.metadata")
+    meta_b = clipper.clip_each(meta_b, "b.metadata")
+    truncations = clipper.report()
     return Diff(
         a=a,
         b=b,
         same_class=left.record.namespace == right.record.namespace,
-        config=config,
+        config=list(_diff(config_a, config_b, "")),
         metadata=list(_diff(meta_a, meta_b, "")),
+        truncated=bool(truncations),
+        truncations=truncations,
     )
 
 

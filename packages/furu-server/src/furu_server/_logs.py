@@ -7,14 +7,19 @@ limit passes). Offsets are bytes; a piece never ends inside a UTF-8 character.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+
+from fastapi.concurrency import run_in_threadpool
 
 from furu import StepDir
+from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import is_active
 from furu_server._models import LogChunk
+from furu_server._reading import open_inside
 
 MAX_CHUNK = 1_048_576
 POLL_SEC = 0.2
@@ -33,16 +38,23 @@ def _utf8_cut(data: bytes) -> int:
 
 
 def read_chunk(step_dir: StepDir, offset: int, limit: int) -> LogChunk:
-    """The log from byte `offset`, at most `limit` bytes (an empty chunk when there is none)."""
-    path = step_dir.log_path
+    """The log from byte `offset`, at most `limit` bytes (an empty chunk when there is none).
+
+    Raises:
+        ServerError: `not_a_file` when `furu.log` is not a regular file (a FIFO, a directory),
+            `path_outside_artifact` when it is a symlink out of the experiment's directory.
+    """
+    rel = os.path.relpath(step_dir.log_path, step_dir.path)
     limit = max(1, min(limit, MAX_CHUNK))
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        with open_inside(str(step_dir.path), rel) as opened:
+            size = opened.size
             start = min(max(offset, 0), size)
-            f.seek(start)
-            data = f.read(min(limit, size - start))
-    except FileNotFoundError:
+            opened.file.seek(start)
+            data = opened.file.read(min(limit, size - start))
+    except ServerError as exc:
+        if exc.code != ErrorCode.FILE_NOT_FOUND:
+            raise
         size, start, data = 0, 0, b""
     if start + len(data) < size:
         data = data[: _utf8_cut(data)] or data
@@ -57,15 +69,22 @@ def read_chunk(step_dir: StepDir, offset: int, limit: int) -> LogChunk:
     )
 
 
-def stream(step_dir: StepDir, offset: int, timeout: float) -> Iterator[str]:
+async def stream(step_dir: StepDir, offset: int, timeout: float) -> AsyncIterator[str]:
     """Server-sent events: `log` events with new text, then one `end` event.
 
     The stream ends when the attempt is no longer running and everything was sent, or after
-    `timeout` seconds.
+    `timeout` seconds, or (an `end` event with reason `error`) when the log stops being
+    readable. It waits for the log to grow without holding a worker thread (each read runs in
+    one briefly), so any number of quiet streams leave the server free for other requests.
     """
     deadline = time.monotonic() + timeout
     while True:
-        chunk = read_chunk(step_dir, offset, MAX_CHUNK)
+        try:
+            chunk = await run_in_threadpool(read_chunk, step_dir, offset, MAX_CHUNK)
+        except ServerError as exc:
+            end = {"next_offset": offset, "reason": "error", "message": exc.message}
+            yield f"event: end\ndata: {json.dumps(end)}\n\n"
+            return
         if chunk.text:
             data = {"offset": chunk.offset, "next_offset": chunk.next_offset, "text": chunk.text}
             yield f"event: log\ndata: {json.dumps(data)}\n\n"
@@ -75,4 +94,4 @@ def stream(step_dir: StepDir, offset: int, timeout: float) -> Iterator[str]:
             yield f"event: end\ndata: {json.dumps({'next_offset': offset, 'reason': reason})}\n\n"
             return
         if chunk.eof:
-            time.sleep(POLL_SEC)
+            await asyncio.sleep(POLL_SEC)

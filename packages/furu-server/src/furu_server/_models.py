@@ -131,6 +131,19 @@ class ParseResponse(_Model):
     text: str
 
 
+class Truncation(_Model):
+    """Where a response was cut to stay within the server's limits (docs/server.md, Limits).
+
+    `path` names the value (`config.note`, `rows[3][1]`, `line 5`), `size` its full size and
+    `kept` what the response holds, both in `unit` (characters, bytes, items, levels, lines).
+    """
+
+    path: str
+    unit: str
+    size: int
+    kept: int
+
+
 class ErrorInfo(_Model):
     type: str | None
     message: str | None
@@ -156,6 +169,9 @@ class ExperimentDetail(ExperimentSummary):
     class_bases: list[str]
     config_schema: list[dict[str, Any]]
     problems: list[str]
+    truncated: bool = False
+    """Whether a value was cut to keep the response within the limits (see `truncations`)."""
+    truncations: list[Truncation] = Field(default_factory=list)
 
 
 class Related(_Model):
@@ -264,6 +280,9 @@ class Diff(_Model):
     same_class: bool
     config: list[Change]
     metadata: list[Change]
+    truncated: bool = False
+    """Whether a side was cut to the detail limits before comparing (see `truncations`)."""
+    truncations: list[Truncation] = Field(default_factory=list)
 
 
 class LogChunk(_Model):
@@ -311,6 +330,9 @@ class Preview(_Model):
     value: Any = None
     truncated: bool = False
     url: str | None = None
+    truncations: list[Truncation] = Field(default_factory=list)
+    """Where the preview was cut (a long line or cell, a deep or large JSON value, the read
+    limit); `truncated` is also true when it has more rows or text than it shows."""
 
 
 class TagsUpdate(_Request):

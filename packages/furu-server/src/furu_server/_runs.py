@@ -1,8 +1,10 @@
 """Reruns: an experiment recomputed in the project's environment, as a subprocess.
 
-The server never imports user code, so a rerun is `<project python> -c <RUNNER> <spec>`: the
+The server never imports user code, so a rerun is `<project python> -c <RUNNER> <spec file>`: the
 child imports furu and the user's classes, rebuilds the step with `Furu.from_dict` from the
-recorded config (with overrides), and calls `load_or_create()` (forced when asked). Its output
+recorded config (with overrides; its names checked by `_snippet.check_config` first), and calls
+`load_or_create()` (forced when asked). The interpreter is `--rerun-python`, or the recorded
+one when it is trustworthy (`Runs.python_for`). Its output
 goes to a file in the server's cache directory; `GET /api/runs/{id}` reports progress.
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import stat
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -24,7 +28,8 @@ from furu_server.index._index import Index, Located
 
 RUNNER = """\
 import json, sys
-spec = json.loads(sys.argv[1])
+with open(sys.argv[1], encoding="utf-8") as f:
+    spec = json.load(f)
 import furu
 if spec["force"]:
     furu.FURU_CONFIG.force_recompute = frozenset([spec["force"]])
@@ -34,6 +39,7 @@ step.load_or_create()
 print("furu-rerun-result " + json.dumps({"hash": furu.step_id(step).hash}), flush=True)
 """
 TAIL_BYTES = 8192
+_PYTHON_NAME = re.compile(r"python[0-9.]*|pypy[0-9.]*")
 
 
 def _now() -> str:
@@ -101,17 +107,47 @@ class Runs:
         self._lock = threading.Lock()
 
     def python_for(self, metadata: dict[str, Any] | None) -> str:
+        """The interpreter of a rerun: `--rerun-python`, else the one the metadata records,
+        when it is a trustworthy Python (`_trusted_python`)."""
         if self.settings.rerun_python:
             return self.settings.rerun_python
         recorded = (metadata or {}).get("executable")
-        if isinstance(recorded, str) and os.path.isfile(recorded) and os.access(recorded, os.X_OK):
+        problem = self._trusted_python(recorded)
+        if problem is None:
+            assert isinstance(recorded, str)
             return recorded
+        shown = repr(recorded) if len(repr(recorded)) <= 300 else repr(recorded)[:300] + "..."
         raise ServerError(
             ErrorCode.RERUN_UNAVAILABLE,
-            "no project environment to rerun in: the Python recorded in the experiment's "
-            f"metadata ({recorded!r}) does not exist here. Start the server with "
+            f"no project environment to rerun in: the Python recorded in the experiment's "
+            f"metadata ({shown}) {problem}. Start the server with "
             "--rerun-python /path/to/project/.venv/bin/python.",
         )
+
+    def _trusted_python(self, recorded: Any) -> str | None:
+        """Why the recorded interpreter is not run (None: it is).
+
+        `metadata.json` may have been planted, so its `executable` is run only when it is an
+        existing `python*` executable outside the store, owned by root or by this server's
+        user and writable by no one else.
+        """
+        if not isinstance(recorded, str) or not os.path.isabs(recorded) or "\x00" in recorded:
+            return "is not an absolute path"
+        if not _PYTHON_NAME.fullmatch(os.path.basename(recorded)):
+            return "is not named like a Python interpreter (python, python3, python3.11)"
+        real = os.path.realpath(recorded)
+        for root in (self.settings.resolved_root, self.settings.resolved_vc_root):
+            if root is not None and (real + os.sep).startswith(str(root) + os.sep):
+                return "is inside the store, where anyone who writes the store could replace it"
+        try:
+            st = os.stat(real)
+        except OSError:
+            return "does not exist here"
+        if not stat.S_ISREG(st.st_mode) or not os.access(real, os.X_OK):
+            return "is not an executable file"
+        if st.st_uid not in (0, os.getuid()) or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return "belongs to another user (or others may change it)"
+        return None
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FURU_")}
@@ -136,9 +172,12 @@ class Runs:
                 )
             run_id = os.urandom(8).hex()
             spec = {"config": config, "force": where.namespace if force else None}
-            command = [python, "-c", RUNNER, json.dumps(spec)]
             out_dir = self.settings.runs_dir()
             out_dir.mkdir(parents=True, exist_ok=True)
+            # The spec goes in a file: a config of any size (an argument holds 128 KiB at most).
+            spec_path = out_dir / f"{run_id}.spec.json"
+            spec_path.write_text(json.dumps(spec), encoding="utf-8")
+            command = [python, "-c", RUNNER, str(spec_path)]
             output = out_dir / f"{run_id}.log"
             cwd = self.settings.rerun_cwd or Path.cwd()
             with open(output, "wb") as out:

@@ -7,14 +7,13 @@
   rebinding even read the answers. So a request whose `Host` is a name this server does not
   answer for, or whose `Origin` is another site, is refused before any route runs. IP literals
   are always accepted as `Host` (rebinding needs a name the attacker controls).
-- A file route resolves the path (following symlinks) and serves it only when the real path is
-  inside the experiment's own real directory.
+- A file route opens only regular files whose real path is inside the experiment's own real
+  directory (`furu_server._reading.open_inside`).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -146,35 +145,3 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
         }
     )
     await send({"type": "http.response.body", "body": data})
-
-
-def resolve_inside(base: str, rel: str) -> str:
-    """The real path of `rel` under `base`, refusing anything that leaves `base`.
-
-    Raises:
-        ServerError: `path_outside_artifact` for absolute paths, `..`, NUL bytes, and symlinks
-            (anywhere on the path) that resolve outside `base`; `file_not_found` if missing.
-    """
-    if "\x00" in rel or rel.startswith(("/", "\\")) or any(p == ".." for p in rel.split("/")):
-        raise _outside(rel)
-    real_base = os.path.realpath(base)
-    real = os.path.realpath(os.path.join(real_base, rel))
-    if real != real_base and not real.startswith(real_base + os.sep):
-        raise _outside(rel)
-    if not os.path.lexists(real):
-        raise ServerError(
-            ErrorCode.FILE_NOT_FOUND,
-            f"no file {rel!r} in this experiment's directory; list its files with the artifacts "
-            "route.",
-            {"path": rel},
-        )
-    return real
-
-
-def _outside(rel: str) -> ServerError:
-    return ServerError(
-        ErrorCode.PATH_OUTSIDE_ARTIFACT,
-        f"{rel!r} leads outside the experiment's directory (through '..', an absolute path or "
-        "a symlink); only files inside it are served.",
-        {"path": rel},
-    )

@@ -42,8 +42,9 @@ def add_frontend(app: FastAPI, static_dir: Path | None) -> None:
         index = base / "index.html"
         if not index.is_file():
             return HTMLResponse(NOT_BUILT)
-        candidate = os.path.realpath(base / path) if path else ""
+        # A name with a NUL byte is no file (the OS refuses it): it falls back like any route.
+        candidate = os.path.realpath(base / path) if path and "\x00" not in path else ""
         inside = candidate.startswith(str(base) + os.sep)
-        if path and inside and os.path.isfile(candidate):
+        if inside and os.path.isfile(candidate):
             return FileResponse(candidate)
         return FileResponse(index, headers={"Cache-Control": "no-cache"})

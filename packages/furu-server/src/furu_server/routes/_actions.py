@@ -22,7 +22,7 @@ from furu_server._models import (
     Snippet,
     TagsUpdate,
 )
-from furu_server._snippet import apply_overrides, parse_overrides, snippet
+from furu_server._snippet import check_config, checked_overrides, parse_overrides, snippet
 from furu_server.routes._deps import Guarded, Services, Svc
 
 router = APIRouter(prefix="/api")
@@ -95,7 +95,8 @@ def rerun_experiment(svc: Svc, namespace: str, hash: str, body: RerunRequest | N
     """Recompute the experiment (with optional overrides) in the project's environment."""
     request = body or RerunRequest()
     config, metadata = _config(svc, namespace, hash)
-    changed = apply_overrides(config, request.overrides) if request.overrides else config
+    check_config(config, namespace)
+    changed = checked_overrides(config, request.overrides)
     where = locate(svc.index, namespace, hash)
     return svc.runs.start(where, changed, metadata, force=request.force and not request.overrides)
 

@@ -1,13 +1,13 @@
 """Routes over an experiment's files: its log (paged and streamed), its tree, raw files, previews.
 
-Every path is resolved and checked to stay inside the experiment's directory, symlinks
-included (`resolve_inside`).
+Every file is opened by `open_inside`: a regular file (never a FIFO or a device) whose real
+path, symlinks included, is inside the experiment's directory; reads are bounded.
 """
 
 from __future__ import annotations
 
 import mimetypes
-import os
+from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,12 +15,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, StreamingResponse
 
 from furu_server._artifacts import artifact_tree
-from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import locate
 from furu_server._logs import read_chunk, stream
 from furu_server._models import ArtifactTree, LogChunk, Preview
 from furu_server._preview import preview
-from furu_server._security import resolve_inside
+from furu_server._reading import Opened, open_inside
 from furu_server.routes._deps import Svc
 
 router = APIRouter(prefix="/api/experiments/{namespace}/{hash}")
@@ -60,6 +59,7 @@ def stream_logs(
 ) -> StreamingResponse:
     """Follow `furu.log` as server-sent events (`log` events, then `end`) while it runs."""
     where = locate(svc.index, namespace, hash)
+    read_chunk(where.step_dir, offset, 1)  # a log that cannot be read is an error, not a stream
     return StreamingResponse(
         stream(where.step_dir, offset, timeout),
         media_type="text/event-stream",
@@ -79,19 +79,33 @@ def list_artifacts(svc: Svc, namespace: str, hash: str) -> ArtifactTree:
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The file."}},
 )
-def get_file(svc: Svc, namespace: str, hash: str, path: str) -> FileResponse:
-    """The raw file (only inside the experiment's directory)."""
-    real = resolve_inside(locate(svc.index, namespace, hash).furu_dir, path)
-    if not os.path.isfile(real):
-        raise ServerError(ErrorCode.NOT_A_FILE, f"{path!r} is not a regular file.", {"path": path})
+def get_file(svc: Svc, namespace: str, hash: str, path: str) -> StreamingResponse:
+    """The raw file (only a regular file inside the experiment's directory)."""
+    opened = open_inside(locate(svc.index, namespace, hash).furu_dir, path)
     mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
     if mime.startswith("text/") or mime in ("application/json",):
         mime += "; charset=utf-8"
-    return FileResponse(
-        real,
-        media_type=mime,
-        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
-    )
+    headers = {
+        "Content-Length": str(opened.size),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
+    return StreamingResponse(_chunks(opened), media_type=mime, headers=headers)
+
+
+def _chunks(opened: Opened, chunk: int = 65_536) -> Iterator[bytes]:
+    """The file's first `opened.size` bytes (its size when it was opened), then it is closed.
+
+    A file that shrinks meanwhile ends the response early (the client sees a short body).
+    """
+    with opened:
+        left = opened.size
+        while left > 0:
+            data = opened.file.read(min(chunk, left))
+            if not data:
+                return
+            left -= len(data)
+            yield data
 
 
 @router.get("/preview/{path:path}", operation_id="previewFile", response_model=Preview)
@@ -104,6 +118,6 @@ def preview_file(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Preview:
     """A page of rows (CSV, JSON lines, JSON, parquet) with column types, text, or an image."""
-    real = resolve_inside(locate(svc.index, namespace, hash).furu_dir, path)
+    base = locate(svc.index, namespace, hash).furu_dir
     url = f"/api/experiments/{quote(namespace)}/{quote(hash)}/files/{quote(path)}"
-    return preview(real, path, url, offset, limit)
+    return preview(base, path, url, offset, limit)
