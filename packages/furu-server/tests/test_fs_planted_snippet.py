@@ -1,5 +1,6 @@
 """A planted `metadata.json` whose class name would become other code: the snippet route refuses
-it with the usual error JSON (409 `rerun_unavailable`), never writes it into Python, never 500s."""
+it with the usual error JSON (422 `file_unreadable`, naming the field), never writes it into
+Python, never 500s."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ def test_a_planted_class_name_is_not_written_into_the_snippet(fresh_store: Built
     with app_client(fresh_store.settings()) as client:
         client.post("/api/index/refresh", params={"full": True}, headers=AUTH)
         answer = client.get(fresh_store.url("small", "/snippet"))
-    assert answer.status_code == 409, answer.text
+    assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
-    assert error["code"] == "rerun_unavailable"
-    assert "is not a Python name of the form module:Qualname" in error["message"]
+    assert error["code"] == "file_unreadable"
+    assert error["detail"] == {"path": "config.__class__"}
     assert "\n" not in error["message"]  # the name is quoted (repr), never code
