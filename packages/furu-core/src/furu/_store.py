@@ -129,21 +129,11 @@ def read_regular_file_stat(
             file, or it is larger than `max_bytes`; the message names the file, what it should
             hold and what to do.
     """
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags)
+        fd, info = _open_regular(path, os.O_RDONLY, what)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK):
-            raise _not_regular(path, "a symbolic link", what) from None
-        if exc.errno in (errno.ENXIO, errno.EISDIR):
-            raise _not_regular(path, "not a regular file", what) from None
-        raise
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _not_regular(path, _kind(info.st_mode), what)
         if info.st_size > max_bytes:
             raise _too_large(path, info.st_size, max_bytes, what)
         chunks: list[bytes] = []
@@ -170,20 +160,25 @@ def open_append(path: Path, *, what: str) -> int:
         FuruStoreError: `path` is a symlink, a FIFO or anything but a regular file.
         OSError: it cannot be created or opened (permissions, a full disk).
     """
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    return _open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, what)[0]
+
+
+def _open_regular(path: Path, flags: int, what: str) -> tuple[int, os.stat_result]:
+    """Open `path` with `flags`, never following a symlink nor waiting on a FIFO; a regular
+    file only (else `FuruStoreError`, the descriptor closed)."""
     try:
-        fd = os.open(path, flags, 0o644)
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK):
             raise _not_regular(path, "a symbolic link", what) from None
         if exc.errno in (errno.ENXIO, errno.EISDIR):
             raise _not_regular(path, "not a regular file", what) from None
         raise
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise _not_regular(path, _kind(mode), what)
-    return fd
+        raise _not_regular(path, _kind(info.st_mode), what)
+    return fd, info
 
 
 def _kind(mode: int) -> str:
