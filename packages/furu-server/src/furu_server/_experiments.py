@@ -17,6 +17,7 @@ from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
 from furu_server.index._columns import summary_of_record
 from furu_server.index._index import Index, Located
 from furu_server.index._records import StepRecord, directory_size, read_record
+from furu_server.index._text import encodable
 
 _NAMESPACE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _HASH = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -63,7 +64,7 @@ def load(index: Index, namespace: str, digest: str) -> Loaded:
     rec = read_record(where.root_kind, where.rel_dir, where.furu_dir)
     rec.namespace = namespace  # the name asked for (a nested class's dir may read differently)
     try:
-        metadata = where.step_dir.read_metadata()
+        metadata = encodable(where.step_dir.read_metadata())
     except FuruStoreError:
         metadata = None
     return Loaded(rec, metadata, where.step_dir)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from furu_server.index._columns import TABLE_SQL
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT);
@@ -31,6 +31,7 @@ CREATE INDEX IF NOT EXISTS exp_result ON experiments (result_status);
 CREATE INDEX IF NOT EXISTS exp_attempt ON experiments (attempt_status);
 CREATE INDEX IF NOT EXISTS exp_parent ON experiments (root_kind, parent_rel);
 CREATE INDEX IF NOT EXISTS exp_rel ON experiments (root_kind, rel_dir);
+CREATE INDEX IF NOT EXISTS exp_problems ON experiments (id) WHERE problems IS NOT NULL;
 CREATE TABLE IF NOT EXISTS config_kv (
     exp_id INTEGER NOT NULL,
     path TEXT NOT NULL,

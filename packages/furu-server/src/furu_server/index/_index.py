@@ -8,6 +8,7 @@ background thread keeps it fresh (`Indexer`). A request never waits for a refres
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
 import threading
@@ -25,9 +26,12 @@ from furu_server.index._columns import SELECT_SQL, summary_of_row
 from furu_server.index._database import connect
 from furu_server.index._indexer import Indexer, RefreshStats
 from furu_server.index._scanner import Root
+from furu_server.index._text import sql_value
 
 _log = logging.getLogger("furu_server")
 CACHE_SIZE = 256
+EXAMPLES = 5
+"""Experiments with problems named in `IndexInfo.problem_examples`."""
 
 SORT_COLUMNS: dict[SortKey, str] = {
     SortKey.updated: "e.updated_at",
@@ -179,7 +183,22 @@ class Index:
             last_refresh_at=self.last_refresh_at,
             last_refresh_kind=last.kind if last else None,
             last_refresh_seconds=round(last.seconds, 6) if last else None,
+            **self.cached("problems", self._problems),
         )
+
+    def _problems(self) -> dict[str, Any]:
+        conn = self.conn()
+        (count,) = conn.execute(
+            "SELECT count(*) FROM experiments WHERE problems IS NOT NULL"
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT namespace, hash, problems FROM experiments WHERE problems IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?",
+            (EXAMPLES,),
+        ).fetchall()
+        examples = [*reversed(self.indexer.not_indexed)]
+        examples += [f"{ns}/{digest}: {'; '.join(json.loads(p))}"[:500] for ns, digest, p in rows]
+        return {"problems": int(count), "problem_examples": examples[:EXAMPLES]}
 
     def cached(self, key: str, build: Any) -> Any:
         """`build()`, memoised until the index changes (the last `CACHE_SIZE` keys)."""
@@ -218,6 +237,7 @@ class Index:
         offset: int,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of experiments matching `where`, and how many match in all."""
+        params = sql_value(params)  # a filter's text as the index stores it (`_text`)
         direction = "DESC" if order is Order.desc else "ASC"
         column = SORT_COLUMNS[sort].format(order=direction)
         total = self.count(where, params)
@@ -237,7 +257,7 @@ class Index:
 
         def build() -> int:
             sql = f"SELECT count(*) FROM experiments e WHERE {where}"
-            (total,) = self.conn().execute(sql, params).fetchone()
+            (total,) = self.conn().execute(sql, sql_value(params)).fetchone()
             return int(total)
 
         result: int = self.cached("count:" + where + "\x00" + repr(params), build)

@@ -13,7 +13,10 @@ One writer at a time (a lock); readers use their own connections and never wait 
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from furu import StepDir
-from furu_server.index._columns import INSERT_SQL, UPSERT_SQL
+from furu_server.index._columns import INSERT_SQL, NAMES, UPSERT_SQL
 from furu_server.index._database import SCHEMA, get_info, open_index, set_info
 from furu_server.index._readers import read_in_workers
 from furu_server.index._rows import RecordRows, read_rows
@@ -37,7 +40,9 @@ from furu_server.index._scanner import (
     settled_mtime,
     walk,
 )
+from furu_server.index._text import sql_value
 
+_log = logging.getLogger("furu_server")
 BATCH = 500
 PARALLEL_FROM = 4000
 """A build reads in worker processes from this many experiments (a worker costs ~0.2 s)."""
@@ -69,6 +74,8 @@ class Indexer:
         self.last_rescan = 0.0
         self._children: dict[tuple[str, str], set[str]] = {}  # names listed last, per directory
         self.built = get_info(self.conn, "built") == "1"
+        self.not_indexed: list[str] = []  # the last records no row could be written for
+        self._logged = 0
 
     def close(self) -> None:
         """Close the connection; the next refresh opens it again."""
@@ -94,6 +101,7 @@ class Indexer:
         """Bring the index up to date: build, rescan (`full`) or an incremental refresh."""
         with self.lock:
             self._reopen()
+            self._logged = 0
             start = time.perf_counter()
             if not self.built:
                 kind, (changed, removed) = "build", self._build()
@@ -348,6 +356,36 @@ class Indexer:
             self._write_batch(batch, fresh)
 
     def _write_batch(self, batch: list[RecordRows], fresh: bool) -> None:
+        """Write a batch at once; when one record's rows fail, write them one by one."""
+        self._report(batch)
+        self.conn.execute("SAVEPOINT batch")
+        try:
+            self._write_rows(batch, fresh)
+        except RECORD_ERRORS:
+            self.conn.execute("ROLLBACK TO batch")
+            for rows in batch:
+                self._write_one(rows)
+        finally:
+            self.conn.execute("RELEASE batch")
+
+    def _write_one(self, rows: RecordRows) -> None:
+        """Write one record; when its rows fail, its listing row only, with the error noted."""
+        self.conn.execute("SAVEPOINT one")
+        try:
+            self._write_rows([rows], fresh=False)
+        except RECORD_ERRORS as exc:
+            self.conn.execute("ROLLBACK TO one")
+            where = f"{rows[0][_NAMESPACE]}/{rows[0][_HASH]} ({rows[0][_REL_DIR]})"
+            _log.warning("furu-server: indexing %s failed (%s); listing it only", where, exc)
+            try:
+                self._write_rows([_listing_only(rows, exc)], fresh=False)
+            except RECORD_ERRORS as again:
+                self.conn.execute("ROLLBACK TO one")
+                self._not_indexed(f"{where}: not indexed ({type(again).__name__}: {again})")
+        finally:
+            self.conn.execute("RELEASE one")
+
+    def _write_rows(self, batch: list[RecordRows], fresh: bool) -> None:
         conn = self.conn
         if fresh:  # an empty table: number the rows here and insert them all at once
             (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM experiments").fetchone()
@@ -372,6 +410,60 @@ class Indexer:
         conn.executemany("INSERT INTO deps VALUES (?, ?, ?, ?, ?)", deps)
         conn.executemany("INSERT INTO tags VALUES (?, ?)", tags)
         conn.executemany("INSERT OR REPLACE INTO classes VALUES (?, ?, ?)", classes.values())
+
+    def _report(self, batch: list[RecordRows]) -> None:
+        """Log the experiments indexed with problems (a few per refresh)."""
+        for rows in batch:
+            problems = rows[0][_PROBLEMS]
+            if problems is None:
+                continue
+            self._logged += 1
+            if self._logged <= LOGGED_PROBLEMS:
+                _log.warning(
+                    "furu-server: %s/%s is indexed with problems: %s%s",
+                    rows[0][_NAMESPACE],
+                    rows[0][_HASH],
+                    problems,
+                    " (more are not logged this refresh; GET /api/health counts them)"
+                    if self._logged == LOGGED_PROBLEMS
+                    else "",
+                )
+
+    def _not_indexed(self, message: str) -> None:
+        _log.error("furu-server: %s", message)
+        self.not_indexed.append(message)
+        del self.not_indexed[:-LOGGED_PROBLEMS]
+
+
+RECORD_ERRORS = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    OverflowError,
+    ValueError,
+    TypeError,
+)
+"""What one record's values can make a write raise (the rest, a full disk or a damaged file,
+is about the index and fails the refresh)."""
+LOGGED_PROBLEMS = 10
+"""Experiments with problems logged per refresh; records that could not be indexed kept."""
+_NAMESPACE, _HASH, _REL_DIR, _PROBLEMS, _META, _STATE = (
+    NAMES.index(n) for n in ("namespace", "hash", "rel_dir", "problems", "meta", "state")
+)
+
+
+def _listing_only(rows: RecordRows, exc: Exception) -> RecordRows:
+    """A record's listing row without what failed to store (config, metadata, state)."""
+    row = list(rows[0])
+    problems = json.loads(row[_PROBLEMS]) if row[_PROBLEMS] else []
+    problems.append(
+        f"furu-server could not store this experiment's config, metadata or state in the index "
+        f"({type(exc).__name__}: {exc}); it is listed without them"
+    )
+    row[_PROBLEMS] = sql_value(json.dumps(problems))
+    row[_META] = row[_STATE] = None
+    return tuple(row), [], [], [], None
 
 
 def _furu_mtime(step_dir: str) -> int:
