@@ -155,6 +155,7 @@ class ErrorCode(StrEnum):
     invalid_request = "invalid_request"
     file_unreadable = "file_unreadable"
     too_many_runs = "too_many_runs"
+    index_unavailable = "index_unavailable"
     internal_error = "internal_error"
 
 

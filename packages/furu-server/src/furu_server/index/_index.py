@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from furu import StepDir
+from furu_server._errors import ErrorCode, ServerError
 from furu_server._models import IndexInfo, Order, SortKey
 from furu_server._settings import ServerSettings
 from furu_server.index._columns import SELECT_SQL, summary_of_row
-from furu_server.index._database import connect
+from furu_server.index._database import IndexPathError, connect, is_damage
 from furu_server.index._indexer import Indexer, RefreshStats
 from furu_server.index._scanner import Root
 from furu_server.index._text import sql_value
@@ -148,15 +149,43 @@ class Index:
         return stats
 
     def conn(self) -> sqlite3.Connection:
-        """This thread's read connection (opened again after `stop()` closed it)."""
-        found: tuple[int, sqlite3.Connection] | None = getattr(self._local, "conn", None)
-        if found is not None and found[0] == self._epoch:
+        """This thread's read connection (opened again after `stop()` closed it, or after a
+        damaged index file was replaced by a new one)."""
+        key = (self._epoch, self.indexer.incarnation)
+        found: tuple[tuple[int, int], sqlite3.Connection] | None = getattr(
+            self._local, "conn", None
+        )
+        if found is not None and found[0] == key:
             return found[1]
+        if found is not None:  # a connection to a file that was replaced
+            with self._conns_lock:
+                if found[1] in self._conns:
+                    self._conns.remove(found[1])
+            with contextlib.suppress(sqlite3.Error):
+                found[1].close()
         conn = connect(self.settings.index_path())
         with self._conns_lock:
-            self._local.conn = (self._epoch, conn)
+            self._local.conn = (key, conn)
             self._conns.append(conn)
         return conn
+
+    def unavailable(self, exc: Exception) -> ServerError | None:
+        """The error to answer with when a request failed because the index file is damaged
+        or gone (the refresher is woken to build a new one); None for any other failure."""
+        path = self.settings.index_path()
+        if isinstance(exc, IndexPathError):
+            message = str(exc)
+        elif is_damage(exc):
+            self.indexer.report_damage(f"{type(exc).__name__}: {exc}")
+            self._wake.set()
+            message = (
+                f"the index at {path} is damaged or gone ({exc}); furu-server is building a "
+                "new one from the store (the store itself is untouched). Retry in a few "
+                "seconds: GET /api/health answers again once it is rebuilding."
+            )
+        else:
+            return None
+        return ServerError(ErrorCode.INDEX_UNAVAILABLE, message, {"index_path": str(path)})
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

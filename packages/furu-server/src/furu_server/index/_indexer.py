@@ -13,6 +13,7 @@ One writer at a time (a lock); readers use their own connections and never wait 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -26,7 +27,14 @@ from typing import Any
 
 from furu import StepDir
 from furu_server.index._columns import INSERT_SQL, NAMES, UPSERT_SQL
-from furu_server.index._database import SCHEMA, get_info, open_index, set_info
+from furu_server.index._database import (
+    SCHEMA,
+    file_problem,
+    get_info,
+    is_damage,
+    open_index,
+    set_info,
+)
 from furu_server.index._readers import read_in_workers
 from furu_server.index._rows import RecordRows, read_rows
 from furu_server.index._scanner import (
@@ -67,15 +75,30 @@ class Indexer:
         self.base_root = base_root
         self.roots = {r.kind: r for r in roots}
         self.lock = threading.Lock()
-        self.conn = open_index(db_path)
+        self.generation = 0
+        self.identity: tuple[int, int] | None = None
+        self.built = False
+        self.conn = self._open()
         self.closed = False
-        self.generation = int(get_info(self.conn, "generation") or 0)
+        self.incarnation = 0
+        """How many times a damaged file was replaced by a new one (readers reconnect)."""
+        self.damage: str | None = None
+        """Damage a reader reported (`report_damage`): the next refresh starts over."""
+        self.last_damage: str | None = None
         self.last: RefreshStats | None = None
         self.last_rescan = 0.0
         self._children: dict[tuple[str, str], set[str]] = {}  # names listed last, per directory
-        self.built = get_info(self.conn, "built") == "1"
         self.not_indexed: list[str] = []  # the last records no row could be written for
         self._logged = 0
+
+    def _open(self, *, fresh: bool = False) -> sqlite3.Connection:
+        conn = open_index(self.db_path, fresh=fresh)
+        st = os.stat(self.db_path)
+        self.identity = (st.st_dev, st.st_ino)
+        self.built = get_info(conn, "built") == "1"
+        # never backwards: responses cached under a generation must not come back
+        self.generation = max(self.generation, int(get_info(conn, "generation") or 0))
+        return conn
 
     def close(self) -> None:
         """Close the connection; the next refresh opens it again."""
@@ -92,37 +115,92 @@ class Indexer:
 
     def _reopen(self) -> None:
         if self.closed:
-            self.conn = open_index(self.db_path)
+            self.conn = self._open()
             self.closed = False
+
+    # ------------------------------------------------------------ healing
+
+    def report_damage(self, reason: str) -> None:
+        """A reader found the index damaged (`_database.is_damage`): the next refresh starts
+        a new one (reports made while that one is built are about the old file: dropped)."""
+        if self.damage is None:
+            self.damage = reason
+
+    def _heal(self) -> None:
+        """Start over when the file is gone, replaced, overwritten, or a reader found it
+        damaged. The store is the truth and the index a cache: it is simply built again."""
+        reason = file_problem(self.db_path, self.identity) or self.damage
+        if reason is not None:
+            self._start_over(reason)
+
+    def _start_over(self, reason: str) -> None:
+        _log.warning(
+            "furu-server: the index at %s is damaged (%s); building a new one from the store",
+            self.db_path,
+            reason,
+        )
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        self.closed = True
+        self.conn = self._open(fresh=True)  # IndexPathError when the path cannot hold one
+        self.closed = False
+        self.built = False
+        self._children = {}
+        self.generation += 1
+        set_info(self.conn, "generation", str(self.generation))
+        self.conn.commit()
+        self.last_damage = reason
+        self.incarnation += 1
 
     # ------------------------------------------------------------ entry points
 
     def refresh(self, *, full: bool = False) -> RefreshStats:
-        """Bring the index up to date: build, rescan (`full`) or an incremental refresh."""
+        """Bring the index up to date: build, rescan (`full`) or an incremental refresh.
+
+        A damaged index file (gone, replaced, overwritten, pages that do not read) is replaced
+        by a new one, built from the store.
+        """
         with self.lock:
             self._reopen()
-            self._logged = 0
-            start = time.perf_counter()
-            if not self.built:
-                kind, (changed, removed) = "build", self._build()
-            elif full:
-                kind, (changed, removed) = "rescan", self._rescan()
-            else:
-                kind, (changed, removed) = "refresh", self._incremental()
-            if changed or removed:
-                self.generation += 1
-                set_info(self.conn, "generation", str(self.generation))
-                self.conn.commit()
-            self.last = RefreshStats(
-                kind, changed, removed, time.perf_counter() - start, self.generation
-            )
-            return self.last
+            self._heal()
+            try:
+                return self._refresh(full)
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                self._start_over(f"{type(exc).__name__}: {exc}")
+                return self._refresh(full)
+
+    def _refresh(self, full: bool) -> RefreshStats:
+        self._logged = 0
+        start = time.perf_counter()
+        if not self.built:
+            kind, (changed, removed) = "build", self._build()
+            self.damage = None  # reported by readers of the file this build replaced
+        elif full:
+            kind, (changed, removed) = "rescan", self._rescan()
+        else:
+            kind, (changed, removed) = "refresh", self._incremental()
+        if changed or removed:
+            self.generation += 1
+            set_info(self.conn, "generation", str(self.generation))
+            self.conn.commit()
+        self.last = RefreshStats(
+            kind, changed, removed, time.perf_counter() - start, self.generation
+        )
+        return self.last
 
     def reindex(self, root_kind: str, rel_dir: str) -> None:
         """Re-read one experiment now (after this server changed it)."""
         with self.lock:
             self._reopen()
-            self._apply({(root_kind, rel_dir)})
+            self._heal()
+            try:
+                self._apply({(root_kind, rel_dir)})
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                self._start_over(f"{type(exc).__name__}: {exc}")  # the build will read it
             self.generation += 1
             set_info(self.conn, "generation", str(self.generation))
             self.conn.commit()
