@@ -205,7 +205,7 @@ class IndexInfo(BaseModel):
     problems: Annotated[
         int,
         Field(
-            description="Experiments indexed with a problem (a damaged file, text that is not UTF-8, a value truncated in the index); each one's detail lists its own.",
+            description="Experiments the index holds with a problem (a damaged file, text that is not UTF-8, a value truncated in the index: see docs/server.md, Limits).",
             title="Problems",
         ),
     ]

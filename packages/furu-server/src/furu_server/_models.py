@@ -94,8 +94,8 @@ class IndexInfo(_Model):
     last_refresh_kind: str | None
     last_refresh_seconds: float | None
     problems: int = Field(
-        description="Experiments indexed with a problem (a damaged file, text that is not "
-        "UTF-8, a value truncated in the index); each one's detail lists its own."
+        description="Experiments the index holds with a problem (a damaged file, text that "
+        "is not UTF-8, a value truncated in the index: see docs/server.md, Limits)."
     )
     problem_examples: list[str] = Field(
         description="A few of them, `namespace/hash: problem`, the newest first (and records "

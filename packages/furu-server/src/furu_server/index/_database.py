@@ -176,6 +176,7 @@ def open_index(path: Path, *, fresh: bool = False) -> sqlite3.Connection:
 
 
 def _open(path: Path) -> sqlite3.Connection:
+    existed = path.is_file() and path.stat().st_size > 0
     conn: sqlite3.Connection | None = None
     why = "it was written by another version of furu-server"
     try:
@@ -186,7 +187,7 @@ def _open(path: Path) -> sqlite3.Connection:
     if conn is None or version != str(SCHEMA_VERSION):
         if conn is not None:
             conn.close()
-        if version is not None or path.stat().st_size:
+        if existed:
             _log.warning("furu-server: the index at %s is replaced by a new one: %s", path, why)
         remove_index(path)
         conn = connect(path, writer=True)
