@@ -111,6 +111,12 @@ def test_a_config_value_that_is_not_utf8_is_indexed_with_the_others(
             assert detail.status_code == 200, detail.text
             assert detail.json()["config"]["text"] == "data/\\udcff.bin"
             assert any("not valid UTF-8" in p for p in detail.json()["problems"])
+            good = furu.step_id(Note(text="good 0"))
+            compared = client.get("/api/diff", params={"a": str(bad_id), "b": str(good)})
+            assert compared.status_code == 200, compared.text
+            snippet = client.get(f"/api/experiments/{bad_id.namespace}/{bad_id.hash}/snippet")
+            assert snippet.status_code == 200, snippet.text
+            assert "data/\\udcff.bin" in snippet.json()["code"]
 
             # a filter finds it by the escaped text, or by the character itself
             assert search(client, rb'{"query": "config.text = \"data/\\\\udcff.bin\""}') == 1

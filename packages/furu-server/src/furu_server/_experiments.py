@@ -16,7 +16,7 @@ from furu_server._errors import ErrorCode, ServerError, not_found
 from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
 from furu_server.index._columns import summary_of_record
 from furu_server.index._index import Index, Located
-from furu_server.index._records import StepRecord, directory_size, read_record
+from furu_server.index._records import StepRecord, directory_size, make_encodable, read_record
 from furu_server.index._text import encodable
 
 _NAMESPACE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
@@ -64,14 +64,21 @@ def load(index: Index, namespace: str, digest: str) -> Loaded:
     rec = read_record(where.root_kind, where.rel_dir, where.furu_dir)
     rec.namespace = namespace  # the name asked for (a nested class's dir may read differently)
     try:
-        metadata = encodable(where.step_dir.read_metadata())
+        metadata = where.step_dir.read_metadata()
     except FuruStoreError:
         metadata = None
     return Loaded(rec, metadata, where.step_dir)
 
 
+def shown(loaded: Loaded) -> Loaded:
+    """The experiment as a response shows it: text UTF-8 cannot encode is escaped (a rerun
+    uses `load`'s record, exactly as recorded)."""
+    make_encodable(loaded.record)
+    return Loaded(loaded.record, encodable(loaded.metadata), loaded.step_dir)
+
+
 def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
-    loaded = load(index, namespace, digest)
+    loaded = shown(load(index, namespace, digest))
     rec, metadata = loaded.record, loaded.metadata
     error = None
     attempt = (rec.state or {}).get("attempt") or {}
@@ -121,8 +128,8 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 def diff(index: Index, a: str, b: str) -> Diff:
     """Field-by-field differences of two experiments' configs and metadata."""
-    left = load(index, *parse_ref(a))
-    right = load(index, *parse_ref(b))
+    left = shown(load(index, *parse_ref(a)))
+    right = shown(load(index, *parse_ref(b)))
     config = list(_diff(left.record.config, right.record.config, ""))
     meta_a = {k: v for k, v in (left.metadata or {}).items() if k not in _META_SKIP}
     meta_b = {k: v for k, v in (right.metadata or {}).items() if k not in _META_SKIP}

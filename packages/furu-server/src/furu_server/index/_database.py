@@ -108,9 +108,22 @@ def is_damage(exc: BaseException) -> bool:
     )
 
 
-def file_problem(path: Path, identity: tuple[int, int] | None) -> str | None:
-    """What is wrong with the index file at `path` (None when it looks like the one opened,
-    `identity` being its `(st_dev, st_ino)`): gone, replaced, not a file, not SQLite."""
+FileStamp = tuple[int, int, int, int]
+"""`(st_dev, st_ino, st_size, st_mtime_ns)` of the index file as its writer left it."""
+
+
+def file_stamp(path: Path) -> FileStamp:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def file_problem(path: Path, stamp: FileStamp | None) -> str | None:
+    """What is wrong with the index file at `path` (None when it is as its writer left it,
+    `stamp`): gone, not a file, replaced, not SQLite, changed by another program.
+
+    In WAL mode only the writer's checkpoints write the file itself (commits go to the WAL),
+    so any other change of its size or mtime was made by someone else.
+    """
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -119,7 +132,7 @@ def file_problem(path: Path, identity: tuple[int, int] | None) -> str | None:
         return f"the file cannot be read ({exc.strerror})"
     if not stat.S_ISREG(st.st_mode):
         return "the path is no longer a regular file"
-    if identity is not None and (st.st_dev, st.st_ino) != identity:
+    if stamp is not None and (st.st_dev, st.st_ino) != stamp[:2]:
         return "the file was replaced by another"
     try:
         with open(path, "rb") as f:
@@ -128,6 +141,8 @@ def file_problem(path: Path, identity: tuple[int, int] | None) -> str | None:
         return f"the file cannot be read ({exc.strerror})"
     if header != _HEADER:
         return "the file was overwritten (it is not an SQLite database any more)"
+    if stamp is not None and (st.st_size, st.st_mtime_ns) != stamp[2:]:
+        return "the file was changed by another program"
     return None
 
 

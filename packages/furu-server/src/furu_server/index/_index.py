@@ -272,13 +272,28 @@ class Index:
         total = self.count(where, params)
         # Many matches: walk the sort column's index and stop after the page (SQLite would
         # otherwise collect every match and sort it). Few matches: let SQLite pick.
-        walk = sort in SORT_INDEXES and total * total >= (offset + limit) * self.count("1", [])
-        source = f"experiments e INDEXED BY {SORT_INDEXES[sort]}" if walk else "experiments e"
-        sql = (
-            f"SELECT {SELECT_SQL} FROM {source} WHERE {where} "
-            f"ORDER BY {column} {direction}, e.id {direction} LIMIT ? OFFSET ?"
+        # (Not while the index is built: a build drops the indexes until its end.)
+        walk = (
+            sort in SORT_INDEXES
+            and self.indexer.built
+            and total * total >= (offset + limit) * self.count("1", [])
         )
-        rows = self.conn().execute(sql, [*params, limit, offset]).fetchall()
+
+        def page(source: str) -> list[Any]:
+            sql = (
+                f"SELECT {SELECT_SQL} FROM {source} WHERE {where} "
+                f"ORDER BY {column} {direction}, e.id {direction} LIMIT ? OFFSET ?"
+            )
+            return self.conn().execute(sql, [*params, limit, offset]).fetchall()
+
+        try:
+            rows = page(
+                f"experiments e INDEXED BY {SORT_INDEXES[sort]}" if walk else "experiments e"
+            )
+        except sqlite3.OperationalError as exc:  # a rebuild began meanwhile
+            if not walk or "no such index" not in str(exc):
+                raise
+            rows = page("experiments e")
         return [self.summary(r) for r in rows], total
 
     def count(self, where: str, params: list[Any]) -> int:

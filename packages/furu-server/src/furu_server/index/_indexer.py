@@ -29,7 +29,9 @@ from furu import StepDir
 from furu_server.index._columns import INSERT_SQL, NAMES, UPSERT_SQL
 from furu_server.index._database import (
     SCHEMA,
+    FileStamp,
     file_problem,
+    file_stamp,
     get_info,
     is_damage,
     open_index,
@@ -76,7 +78,7 @@ class Indexer:
         self.roots = {r.kind: r for r in roots}
         self.lock = threading.Lock()
         self.generation = 0
-        self.identity: tuple[int, int] | None = None
+        self.stamp: FileStamp | None = None  # the file as this writer last left it
         self.built = False
         self.conn = self._open()
         self.closed = False
@@ -93,8 +95,7 @@ class Indexer:
 
     def _open(self, *, fresh: bool = False) -> sqlite3.Connection:
         conn = open_index(self.db_path, fresh=fresh)
-        st = os.stat(self.db_path)
-        self.identity = (st.st_dev, st.st_ino)
+        self.stamp = file_stamp(self.db_path)
         self.built = get_info(conn, "built") == "1"
         # never backwards: responses cached under a generation must not come back
         self.generation = max(self.generation, int(get_info(conn, "generation") or 0))
@@ -109,9 +110,8 @@ class Indexer:
     def checkpoint(self) -> None:
         """Move the WAL into the database (off the refresh's critical path: autocheckpoints
         are off, so a refresh never waits for one)."""
-        with self.lock:
-            if not self.closed:
-                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        with self._writing():
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _reopen(self) -> None:
         if self.closed:
@@ -129,7 +129,7 @@ class Indexer:
     def _heal(self) -> None:
         """Start over when the file is gone, replaced, overwritten, or a reader found it
         damaged. The store is the truth and the index a cache: it is simply built again."""
-        reason = file_problem(self.db_path, self.identity) or self.damage
+        reason = file_problem(self.db_path, self.stamp) or self.damage
         if reason is not None:
             self._start_over(reason)
 
@@ -139,14 +139,14 @@ class Indexer:
             self.db_path,
             reason,
         )
+        self.built = False  # before the new file exists: no answer from it says "built"
+        self.generation += 1  # and none cached from the damaged one is served again
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
         self.closed = True
         self.conn = self._open(fresh=True)  # IndexPathError when the path cannot hold one
         self.closed = False
-        self.built = False
         self._children = {}
-        self.generation += 1
         set_info(self.conn, "generation", str(self.generation))
         self.conn.commit()
         self.last_damage = reason
@@ -154,15 +154,26 @@ class Indexer:
 
     # ------------------------------------------------------------ entry points
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writer: the file (re)opened and healed first, its stamp taken after."""
+        with self.lock:
+            self._reopen()
+            self._heal()
+            try:
+                yield
+            finally:
+                if not self.closed:
+                    with contextlib.suppress(OSError):
+                        self.stamp = file_stamp(self.db_path)
+
     def refresh(self, *, full: bool = False) -> RefreshStats:
         """Bring the index up to date: build, rescan (`full`) or an incremental refresh.
 
         A damaged index file (gone, replaced, overwritten, pages that do not read) is replaced
         by a new one, built from the store.
         """
-        with self.lock:
-            self._reopen()
-            self._heal()
+        with self._writing():
             try:
                 return self._refresh(full)
             except sqlite3.DatabaseError as exc:
@@ -185,6 +196,8 @@ class Indexer:
             self.generation += 1
             set_info(self.conn, "generation", str(self.generation))
             self.conn.commit()
+        # built only now: answers cached while it was built belong to an older generation
+        self.built = True
         self.last = RefreshStats(
             kind, changed, removed, time.perf_counter() - start, self.generation
         )
@@ -192,9 +205,7 @@ class Indexer:
 
     def reindex(self, root_kind: str, rel_dir: str) -> None:
         """Re-read one experiment now (after this server changed it)."""
-        with self.lock:
-            self._reopen()
-            self._heal()
+        with self._writing():
             try:
                 self._apply({(root_kind, rel_dir)})
             except sqlite3.DatabaseError as exc:
@@ -234,7 +245,6 @@ class Indexer:
         set_info(self.conn, "built", "1")
         self.conn.commit()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.built = True
         self.last_rescan = time.monotonic()
         return len(found), 0
 

@@ -104,13 +104,14 @@ def read_record(root_kind: str, rel_dir: str, furu_dir: str) -> StepRecord:
     rec.size_bytes, rec.file_count, _ = directory_size(furu_dir)
     if rec.updated_at is None:
         rec.updated_at = rec.created_at or _iso_from_ns(mtime_ns)
-    make_encodable(rec)
     return rec
 
 
 def make_encodable(rec: StepRecord) -> None:
-    """Escape the text UTF-8 cannot encode in every field the API shows (`_text`), and say
-    where in `problems`. `rel_dir` and `furu_dir` stay as they are: they find the files."""
+    """Escape the text UTF-8 cannot encode in every field the API shows and the index stores
+    (`_text`), and say where in `problems`. `rel_dir` and `furu_dir` stay as they are (they
+    find the files); a record read for a rerun is not made encodable (it would change the
+    config)."""
     found: list[str] = []
     for f in fields(rec):
         if f.name not in ("rel_dir", "furu_dir", "problems"):

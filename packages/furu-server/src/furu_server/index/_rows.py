@@ -15,7 +15,7 @@ from typing import Any
 
 from furu import config_leaves
 from furu_server.index._columns import row_of
-from furu_server.index._records import StepRecord, namespace_of, read_record
+from furu_server.index._records import StepRecord, make_encodable, namespace_of, read_record
 from furu_server.index._text import sql_value
 
 Leaf = tuple[str, str, float | None, str | None]
@@ -49,6 +49,7 @@ def index_rows(rec: StepRecord) -> RecordRows:
     What one experiment adds is bounded (`MAX_LEAVES`, `MAX_TEXT`, `MAX_ITEMS`, `MAX_DEPTH`):
     what was cut is named in the record's `problems` (the detail route still shows it whole).
     """
+    make_encodable(rec)
     clipped: list[str] = []
     kv, total = _bounded_leaves(rec.config, clipped) if rec.config is not None else ([], 0)
     if len(kv) < total:
