@@ -133,6 +133,8 @@ class Index:
                 stats = self.refresh(full=due and self.indexer.built)
                 if stats.changed or stats.removed:
                     self.indexer.checkpoint()
+            except IndexPathError as exc:  # a setting to change: say so, without a traceback
+                _log.error("furu-server: refreshing the index failed: %s", exc)
             except Exception:  # keep serving what is indexed; try again next time
                 _log.exception("furu-server: refreshing the index failed")
             self._wake.wait(self.settings.refresh_interval)

@@ -7,6 +7,8 @@ file does not hide the experiment: it is listed with what could be read, and the
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -112,10 +114,15 @@ def make_encodable(rec: StepRecord) -> None:
     (`_text`), and say where in `problems`. `rel_dir` and `furu_dir` stay as they are (they
     find the files); a record read for a rerun is not made encodable (it would change the
     config)."""
+    names = [f.name for f in fields(rec) if f.name not in ("rel_dir", "furu_dir")]
+    with contextlib.suppress(UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        text = json.dumps([getattr(rec, n) for n in names], ensure_ascii=False, default=str)
+        text.encode("utf-8")  # the common case, checked at C speed: nothing to escape
+        return
     found: list[str] = []
-    for f in fields(rec):
-        if f.name not in ("rel_dir", "furu_dir", "problems"):
-            setattr(rec, f.name, encodable(getattr(rec, f.name), f.name, found))
+    for name in names:
+        if name != "problems":
+            setattr(rec, name, encodable(getattr(rec, name), name, found))
     rec.problems = encodable(rec.problems)
     if found:
         shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")

@@ -81,7 +81,8 @@ def index_rows(rec: StepRecord) -> RecordRows:
             json.dumps(rec.class_bases[:MAX_ITEMS]),
             json.dumps(_clip(rec.config_schema, "", [], 0), default=str),
         )
-    return sql_value(row_of(rec)), sql_value(kv), sql_value(deps), sql_value(rec.tags), cls
+    # the record's text is encodable already; its location and ints may not be storable
+    return tuple(sql_value(v) for v in row_of(rec)), kv, deps, rec.tags, cls
 
 
 def _bounded_leaves(config: Any, clipped: list[str]) -> tuple[list[Leaf], int]:
@@ -100,6 +101,17 @@ def _bounded_leaves(config: Any, clipped: list[str]) -> tuple[list[Leaf], int]:
     return kept, total
 
 
+def _small(value: Any, depth: int) -> bool:
+    """Whether `value` is within every bound, judged from its JSON at C speed: it cannot hold
+    a text over `MAX_TEXT` or a container over `MAX_ITEMS` items within 2 * `MAX_ITEMS`
+    characters, nor nest deeper than its brackets."""
+    try:
+        text = json.dumps(value, default=str)
+    except (ValueError, TypeError, RecursionError):
+        return False
+    return len(text) <= 2 * MAX_ITEMS and depth + text.count("[") + text.count("{") <= MAX_DEPTH
+
+
 def _clip(value: Any, path: str, clipped: list[str], depth: int) -> Any:
     """`value` (JSON-like) within the index's bounds; each place cut is appended to `clipped`."""
     if isinstance(value, str):
@@ -108,6 +120,8 @@ def _clip(value: Any, path: str, clipped: list[str], depth: int) -> Any:
         clipped.append(path)
         return value[:MAX_TEXT] + f"... ({len(value) - MAX_TEXT} more characters)"
     if not isinstance(value, dict | list | tuple):
+        return value
+    if _small(value, depth):
         return value
     if depth >= MAX_DEPTH:
         clipped.append(path)

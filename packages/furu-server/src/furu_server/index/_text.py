@@ -66,7 +66,7 @@ def sql_value(value: Any) -> Any:
     """`value` as SQLite can store it: text made encodable, an int beyond SQLite's 64 bits
     None (unknown: no column holds such a number honestly); tuples and lists item by item."""
     if isinstance(value, str):
-        return escape_text(value) if needs_escape(value) else value
+        return escape_text(value) if not value.isascii() and needs_escape(value) else value
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
         return None
     if isinstance(value, tuple | list):
