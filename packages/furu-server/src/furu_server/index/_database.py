@@ -2,7 +2,10 @@
 
 The index is a cache of the store, never a source of truth: when its schema version changes (or
 it is damaged) it is deleted and rebuilt. It runs in WAL mode, so requests keep reading while
-the refresher writes.
+the refresher writes. `is_damage` and `file_problem` say when the file itself is broken (a
+query's SQLite error, or a file deleted, replaced or overwritten under the server); readers
+never create the file, and nothing maps it into memory (a file truncated under a mapping
+kills the process with SIGBUS).
 """
 
 from __future__ import annotations

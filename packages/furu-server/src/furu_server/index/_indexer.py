@@ -80,10 +80,10 @@ class Indexer:
         self.generation = 0
         self.stamp: FileStamp | None = None  # the file as this writer last left it
         self.built = False
+        self.incarnation = 0
+        """Counts the files this writer opened: readers reconnect when it changes."""
         self.conn = self._open()
         self.closed = False
-        self.incarnation = 0
-        """How many times a damaged file was replaced by a new one (readers reconnect)."""
         self.damage: str | None = None
         """Damage a reader reported (`report_damage`): the next refresh starts over."""
         self.last_damage: str | None = None
@@ -96,6 +96,7 @@ class Indexer:
     def _open(self, *, fresh: bool = False) -> sqlite3.Connection:
         conn = open_index(self.db_path, fresh=fresh)
         self.stamp = file_stamp(self.db_path)
+        self.incarnation += 1
         self.built = get_info(conn, "built") == "1"
         # never backwards: responses cached under a generation must not come back
         self.generation = max(self.generation, int(get_info(conn, "generation") or 0))
@@ -150,7 +151,6 @@ class Indexer:
         set_info(self.conn, "generation", str(self.generation))
         self.conn.commit()
         self.last_damage = reason
-        self.incarnation += 1
 
     # ------------------------------------------------------------ entry points
 
