@@ -683,7 +683,7 @@ export interface components {
          * @description Every `error.code` the API can answer with.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "filter_syntax" | "filter_invalid" | "not_a_file" | "unauthorized" | "host_not_allowed" | "origin_not_allowed" | "path_outside_artifact" | "experiment_not_found" | "file_not_found" | "run_not_found" | "route_not_found" | "method_not_allowed" | "experiment_running" | "rerun_unavailable" | "store_not_writable" | "preview_unsupported" | "invalid_request" | "file_unreadable" | "too_many_runs" | "internal_error";
+        ErrorCode: "bad_request" | "filter_syntax" | "filter_invalid" | "not_a_file" | "unauthorized" | "host_not_allowed" | "origin_not_allowed" | "path_outside_artifact" | "experiment_not_found" | "file_not_found" | "run_not_found" | "route_not_found" | "method_not_allowed" | "experiment_running" | "rerun_unavailable" | "store_not_writable" | "preview_unsupported" | "invalid_request" | "file_unreadable" | "too_many_runs" | "index_unavailable" | "internal_error";
         /** ErrorInfo */
         ErrorInfo: {
             /** Type */
@@ -889,6 +889,16 @@ export interface components {
             last_refresh_kind: string | null;
             /** Last Refresh Seconds */
             last_refresh_seconds: number | null;
+            /**
+             * Problems
+             * @description Experiments the index holds with a problem (a damaged file, text that is not UTF-8, a value truncated in the index: see docs/server.md, Limits).
+             */
+            problems: number;
+            /**
+             * Problem Examples
+             * @description A few of them, `namespace/hash: problem`, the newest first (and records that could not be indexed at all).
+             */
+            problem_examples: string[];
         };
         /** InvalidateRequest */
         InvalidateRequest: {

@@ -25,6 +25,7 @@ FuruClientError
     ├── InvalidRequestError          invalid_request
     ├── FileUnreadableError          file_unreadable
     ├── TooManyRunsError             too_many_runs
+    ├── IndexUnavailableError        index_unavailable
     └── InternalServerError          internal_error
 ```
 
@@ -190,6 +191,10 @@ class TooManyRunsError(FuruAPIError):
     """The server runs as many reruns as it allows; try again later."""
 
 
+class IndexUnavailableError(FuruAPIError):
+    """The server's index was damaged or deleted and is being rebuilt; retry in a few seconds."""
+
+
 class InternalServerError(FuruAPIError):
     """A bug in furu-server."""
 
@@ -215,6 +220,7 @@ ERROR_CLASSES: dict[ErrorCode, type[FuruAPIError]] = {
     ErrorCode.invalid_request: InvalidRequestError,
     ErrorCode.file_unreadable: FileUnreadableError,
     ErrorCode.too_many_runs: TooManyRunsError,
+    ErrorCode.index_unavailable: IndexUnavailableError,
     ErrorCode.internal_error: InternalServerError,
 }
 """The exception class of each error code (a test proves every code has one)."""

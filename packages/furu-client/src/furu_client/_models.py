@@ -148,6 +148,7 @@ class ErrorCode(StrEnum):
     invalid_request = "invalid_request"
     file_unreadable = "file_unreadable"
     too_many_runs = "too_many_runs"
+    index_unavailable = "index_unavailable"
     internal_error = "internal_error"
 
 
@@ -194,6 +195,20 @@ class IndexInfo(BaseModel):
     last_refresh_at: Annotated[str | None, Field(title="Last Refresh At")]
     last_refresh_kind: Annotated[str | None, Field(title="Last Refresh Kind")]
     last_refresh_seconds: Annotated[float | None, Field(title="Last Refresh Seconds")]
+    problems: Annotated[
+        int,
+        Field(
+            description="Experiments the index holds with a problem (a damaged file, text that is not UTF-8, a value truncated in the index: see docs/server.md, Limits).",
+            title="Problems",
+        ),
+    ]
+    problem_examples: Annotated[
+        list[str],
+        Field(
+            description="A few of them, `namespace/hash: problem`, the newest first (and records that could not be indexed at all).",
+            title="Problem Examples",
+        ),
+    ]
 
 
 class InvalidateRequest(BaseModel):

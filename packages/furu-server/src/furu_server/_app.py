@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from furu_server._models import ErrorResponse
 from furu_server._runs import Runs
 from furu_server._security import GuardMiddleware, HostPolicy, new_token
 from furu_server._settings import ServerSettings
+from furu_server.index._database import IndexPathError
 from furu_server.index._index import Index
 from furu_server.routes import Services, api_router
 
@@ -70,6 +72,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             f"{request.method} is not allowed on {request.url.path!r}; see /api/docs.",
         )
     return _envelope(ErrorCode.BAD_REQUEST, str(exc.detail))
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A damaged or vanished index answers 503 while it is rebuilt; anything else is a bug."""
+    index: Index = request.app.state.services.index
+    err = index.unavailable(exc)
+    if err is None:
+        return await _internal_error(request, exc)
+    _log.warning("furu-server: %s %s: %s", request.method, request.url.path, err.message)
+    return JSONResponse(err.envelope(), status_code=err.status)
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -123,6 +135,8 @@ def create_app(settings: ServerSettings, *, start_refresher: bool = True) -> Fas
     app.add_exception_handler(ServerError, _server_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sqlite3.DatabaseError, _database_error)
+    app.add_exception_handler(IndexPathError, _database_error)
     app.add_exception_handler(Exception, _internal_error)
     app.include_router(api_router)
     if settings.serve_frontend:

@@ -194,5 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from furu_server.index._database import IndexPathError
+
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except IndexPathError as exc:  # a setting to change, not a bug: no traceback
+        print(f"furu-dashboard: {exc}", file=sys.stderr)
+        return 2

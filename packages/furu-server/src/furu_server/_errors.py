@@ -18,7 +18,8 @@ ServerError
 ├── Conflict              409 experiment_running / rerun_unavailable / store_not_writable
 ├── UnsupportedPreview    415 preview_unsupported
 ├── Unprocessable         422 invalid_request / file_unreadable
-└── TooManyRuns           429 too_many_runs
+├── TooManyRuns           429 too_many_runs
+└── IndexUnavailable      503 index_unavailable
 ```
 """
 
@@ -71,6 +72,8 @@ class ErrorCode(StrEnum):
     """The file exists but could not be read as its type (e.g. a malformed CSV)."""
     TOO_MANY_RUNS = "too_many_runs"
     """The server already runs as many reruns as it allows; wait for one to finish."""
+    INDEX_UNAVAILABLE = "index_unavailable"
+    """The index file was damaged or deleted and is being rebuilt from the store; retry soon."""
     INTERNAL_ERROR = "internal_error"
     """A bug in furu-server; the message says where to report it."""
 
@@ -96,6 +99,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.INVALID_REQUEST: 422,
     ErrorCode.FILE_UNREADABLE: 422,
     ErrorCode.TOO_MANY_RUNS: 429,
+    ErrorCode.INDEX_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
 }
 

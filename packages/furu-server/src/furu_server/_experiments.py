@@ -18,7 +18,8 @@ from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
 from furu_server._reading import regular_size
 from furu_server.index._columns import summary_of_record
 from furu_server.index._index import Index, Located
-from furu_server.index._records import StepRecord, directory_size, read_record
+from furu_server.index._records import StepRecord, directory_size, make_encodable, read_record
+from furu_server.index._text import encodable
 
 _NAMESPACE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _HASH = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -71,9 +72,16 @@ def load(index: Index, namespace: str, digest: str) -> Loaded:
     return Loaded(rec, metadata, where.step_dir)
 
 
+def shown(loaded: Loaded) -> Loaded:
+    """The experiment as a response shows it: text UTF-8 cannot encode is escaped (a rerun
+    uses `load`'s record, exactly as recorded)."""
+    make_encodable(loaded.record)
+    return Loaded(loaded.record, encodable(loaded.metadata), loaded.step_dir)
+
+
 def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
     """The experiment read from its files, each value within the detail limits (`_clip`)."""
-    loaded = load(index, namespace, digest)
+    loaded = shown(load(index, namespace, digest))
     rec, metadata = loaded.record, loaded.metadata
     clipper = Clipper(DETAIL_CHARS, DETAIL_ITEMS, DETAIL_DEPTH)
     error = None
@@ -125,8 +133,8 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 def diff(index: Index, a: str, b: str) -> Diff:
     """Field-by-field differences of two experiments' configs and metadata."""
-    left = load(index, *parse_ref(a))
-    right = load(index, *parse_ref(b))
+    left = shown(load(index, *parse_ref(a)))
+    right = shown(load(index, *parse_ref(b)))
     # Both sides within the detail limits first: bounded, and never nested deeper than the
     # recursive comparison goes.
     clipper = Clipper(DETAIL_CHARS, DETAIL_ITEMS, DETAIL_DEPTH)

@@ -94,6 +94,14 @@ class IndexInfo(_Model):
     last_refresh_at: str | None
     last_refresh_kind: str | None
     last_refresh_seconds: float | None
+    problems: int = Field(
+        description="Experiments the index holds with a problem (a damaged file, text that "
+        "is not UTF-8, a value truncated in the index: see docs/server.md, Limits)."
+    )
+    problem_examples: list[str] = Field(
+        description="A few of them, `namespace/hash: problem`, the newest first (and records "
+        "that could not be indexed at all)."
+    )
 
 
 class ExperimentList(_Model):

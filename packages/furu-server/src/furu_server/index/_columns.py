@@ -111,7 +111,6 @@ COLUMNS: tuple[Column, ...] = (
     _listed("version_controlled", "INTEGER NOT NULL", "bool", to_sql=int, from_sql=bool),
     _listed("size_bytes", "INTEGER NOT NULL", "num"),
     Column("file_count", "INTEGER NOT NULL", filter_names=("file_count",), filter_kind="num"),
-    Column("config", "TEXT", to_sql=_json),
     Column("state", "TEXT", to_sql=_json, filter_names=("state",), filter_kind="json"),
     Column("meta", "TEXT", to_sql=_json, filter_names=("meta",), filter_kind="json"),
     Column("problems", "TEXT", get=lambda r: r.problems or None, to_sql=_json),

@@ -8,6 +8,7 @@ background thread keeps it fresh (`Indexer`). A request never waits for a refres
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
 import threading
@@ -19,15 +20,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from furu import StepDir
+from furu_server._errors import ErrorCode, ServerError
 from furu_server._models import IndexInfo, Order, SortKey
 from furu_server._settings import ServerSettings
 from furu_server.index._columns import SELECT_SQL, summary_of_row
-from furu_server.index._database import connect
+from furu_server.index._database import IndexPathError, connect, is_damage
 from furu_server.index._indexer import Indexer, RefreshStats
 from furu_server.index._scanner import Root
+from furu_server.index._text import sql_value
 
 _log = logging.getLogger("furu_server")
 CACHE_SIZE = 256
+EXAMPLES = 5
+"""Experiments with problems named in `IndexInfo.problem_examples`."""
 
 SORT_COLUMNS: dict[SortKey, str] = {
     SortKey.updated: "e.updated_at",
@@ -148,6 +153,8 @@ class Index:
                 stats = self.refresh(full=due and self.indexer.built)
                 if stats.changed or stats.removed:
                     self.indexer.checkpoint()
+            except IndexPathError as exc:  # a setting to change: say so, without a traceback
+                _log.error("furu-server: refreshing the index failed: %s", exc)
             except Exception:  # keep serving what is indexed; try again next time
                 _log.exception("furu-server: refreshing the index failed")
             self._wake.wait(self.settings.refresh_interval)
@@ -164,15 +171,43 @@ class Index:
         return stats
 
     def conn(self) -> sqlite3.Connection:
-        """This thread's read connection (opened again after `stop()` closed it)."""
-        found: tuple[int, sqlite3.Connection] | None = getattr(self._local, "conn", None)
-        if found is not None and found[0] == self._epoch:
+        """This thread's read connection (opened again after `stop()` closed it, or after a
+        damaged index file was replaced by a new one)."""
+        key = (self._epoch, self.indexer.incarnation)
+        found: tuple[tuple[int, int], sqlite3.Connection] | None = getattr(
+            self._local, "conn", None
+        )
+        if found is not None and found[0] == key:
             return found[1]
+        if found is not None:  # a connection to a file that was replaced
+            with self._conns_lock:
+                if found[1] in self._conns:
+                    self._conns.remove(found[1])
+            with contextlib.suppress(sqlite3.Error):
+                found[1].close()
         conn = connect(self.settings.index_path())
         with self._conns_lock:
-            self._local.conn = (self._epoch, conn)
+            self._local.conn = (key, conn)
             self._conns.append(conn)
         return conn
+
+    def unavailable(self, exc: Exception) -> ServerError | None:
+        """The error to answer with when a request failed because the index file is damaged
+        or gone (the refresher is woken to build a new one); None for any other failure."""
+        path = self.settings.index_path()
+        if isinstance(exc, IndexPathError):
+            message = str(exc)
+        elif is_damage(exc):
+            self.indexer.report_damage(f"{type(exc).__name__}: {exc}")
+            self._wake.set()
+            message = (
+                f"the index at {path} is damaged or gone ({exc}); furu-server is building a "
+                "new one from the store (the store itself is untouched). Retry in a few "
+                "seconds: GET /api/health answers again once it is rebuilding."
+            )
+        else:
+            return None
+        return ServerError(ErrorCode.INDEX_UNAVAILABLE, message, {"index_path": str(path)})
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -232,7 +267,22 @@ class Index:
             last_refresh_at=self.last_refresh_at,
             last_refresh_kind=last.kind if last else None,
             last_refresh_seconds=round(last.seconds, 6) if last else None,
+            **self.cached("problems", self._problems),
         )
+
+    def _problems(self) -> dict[str, Any]:
+        conn = self.conn()
+        (count,) = conn.execute(
+            "SELECT count(*) FROM experiments WHERE problems IS NOT NULL"
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT namespace, hash, problems FROM experiments WHERE problems IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?",
+            (EXAMPLES,),
+        ).fetchall()
+        examples = [*reversed(self.indexer.not_indexed)]
+        examples += [f"{ns}/{digest}: {'; '.join(json.loads(p))}"[:500] for ns, digest, p in rows]
+        return {"problems": int(count), "problem_examples": examples[:EXAMPLES]}
 
     def cached(self, key: str, build: Any) -> Any:
         """`build()`, memoised until the index changes (the last `CACHE_SIZE` keys)."""
@@ -271,18 +321,34 @@ class Index:
         offset: int,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of experiments matching `where`, and how many match in all."""
+        params = sql_value(params)  # a filter's text as the index stores it (`_text`)
         direction = "DESC" if order is Order.desc else "ASC"
         column = SORT_COLUMNS[sort].format(order=direction)
         total = self.count(where, params)
         # Many matches: walk the sort column's index and stop after the page (SQLite would
         # otherwise collect every match and sort it). Few matches: let SQLite pick.
-        walk = sort in SORT_INDEXES and total * total >= (offset + limit) * self.count("1", [])
-        source = f"experiments e INDEXED BY {SORT_INDEXES[sort]}" if walk else "experiments e"
-        sql = (
-            f"SELECT {SELECT_SQL} FROM {source} WHERE {where} "
-            f"ORDER BY {column} {direction}, e.id {direction} LIMIT ? OFFSET ?"
+        # (Not while the index is built: a build drops the indexes until its end.)
+        walk = (
+            sort in SORT_INDEXES
+            and self.indexer.built
+            and total * total >= (offset + limit) * self.count("1", [])
         )
-        rows = self.conn().execute(sql, [*params, limit, offset]).fetchall()
+
+        def page(source: str) -> list[Any]:
+            sql = (
+                f"SELECT {SELECT_SQL} FROM {source} WHERE {where} "
+                f"ORDER BY {column} {direction}, e.id {direction} LIMIT ? OFFSET ?"
+            )
+            return self.conn().execute(sql, [*params, limit, offset]).fetchall()
+
+        try:
+            rows = page(
+                f"experiments e INDEXED BY {SORT_INDEXES[sort]}" if walk else "experiments e"
+            )
+        except sqlite3.OperationalError as exc:  # a rebuild began meanwhile
+            if not walk or "no such index" not in str(exc):
+                raise
+            rows = page("experiments e")
         return [self.summary(r) for r in rows], total
 
     def count(self, where: str, params: list[Any]) -> int:
@@ -290,7 +356,7 @@ class Index:
 
         def build() -> int:
             sql = f"SELECT count(*) FROM experiments e WHERE {where}"
-            (total,) = self.conn().execute(sql, params).fetchone()
+            (total,) = self.conn().execute(sql, sql_value(params)).fetchone()
             return int(total)
 
         result: int = self.cached("count:" + where + "\x00" + repr(params), build)

@@ -13,7 +13,11 @@ One writer at a time (a lock); readers use their own connections and never wait 
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -22,8 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from furu import StepDir
-from furu_server.index._columns import INSERT_SQL, UPSERT_SQL
-from furu_server.index._database import SCHEMA, get_info, open_index, set_info
+from furu_server.index._columns import INSERT_SQL, NAMES, UPSERT_SQL
+from furu_server.index._database import (
+    SCHEMA,
+    FileStamp,
+    file_problem,
+    file_stamp,
+    get_info,
+    is_damage,
+    open_index,
+    set_info,
+)
 from furu_server.index._readers import read_in_workers
 from furu_server.index._rows import RecordRows, read_rows
 from furu_server.index._scanner import (
@@ -37,7 +50,9 @@ from furu_server.index._scanner import (
     settled_mtime,
     walk,
 )
+from furu_server.index._text import sql_value
 
+_log = logging.getLogger("furu_server")
 BATCH = 500
 PARALLEL_FROM = 4000
 """A build reads in worker processes from this many experiments (a worker costs ~0.2 s)."""
@@ -62,13 +77,30 @@ class Indexer:
         self.base_root = base_root
         self.roots = {r.kind: r for r in roots}
         self.lock = threading.Lock()
-        self.conn = open_index(db_path)
+        self.generation = 0
+        self.stamp: FileStamp | None = None  # the file as this writer last left it
+        self.built = False
+        self.incarnation = 0
+        """Counts the files this writer opened: readers reconnect when it changes."""
+        self.conn = self._open()
         self.closed = False
-        self.generation = int(get_info(self.conn, "generation") or 0)
+        self.damage: str | None = None
+        """Damage a reader reported (`report_damage`): the next refresh starts over."""
+        self.last_damage: str | None = None
         self.last: RefreshStats | None = None
         self.last_rescan = 0.0
         self._children: dict[tuple[str, str], set[str]] = {}  # names listed last, per directory
-        self.built = get_info(self.conn, "built") == "1"
+        self.not_indexed: list[str] = []  # the last records no row could be written for
+        self._logged = 0
+
+    def _open(self, *, fresh: bool = False) -> sqlite3.Connection:
+        conn = open_index(self.db_path, fresh=fresh)
+        self.stamp = file_stamp(self.db_path)
+        self.incarnation += 1
+        self.built = get_info(conn, "built") == "1"
+        # never backwards: responses cached under a generation must not come back
+        self.generation = max(self.generation, int(get_info(conn, "generation") or 0))
+        return conn
 
     def close(self) -> None:
         """Close the connection; the next refresh opens it again."""
@@ -79,42 +111,107 @@ class Indexer:
     def checkpoint(self) -> None:
         """Move the WAL into the database (off the refresh's critical path: autocheckpoints
         are off, so a refresh never waits for one)."""
-        with self.lock:
-            if not self.closed:
-                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        with self._writing():
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _reopen(self) -> None:
         if self.closed:
-            self.conn = open_index(self.db_path)
+            self.conn = self._open()
             self.closed = False
+
+    # ------------------------------------------------------------ healing
+
+    def report_damage(self, reason: str) -> None:
+        """A reader found the index damaged (`_database.is_damage`): the next refresh starts
+        a new one (reports made while that one is built are about the old file: dropped)."""
+        if self.damage is None:
+            self.damage = reason
+
+    def _heal(self) -> None:
+        """Start over when the file is gone, replaced, overwritten, or a reader found it
+        damaged. The store is the truth and the index a cache: it is simply built again."""
+        reason = file_problem(self.db_path, self.stamp) or self.damage
+        if reason is not None:
+            self._start_over(reason)
+
+    def _start_over(self, reason: str) -> None:
+        _log.warning(
+            "furu-server: the index at %s is damaged (%s); building a new one from the store",
+            self.db_path,
+            reason,
+        )
+        self.built = False  # before the new file exists: no answer from it says "built"
+        self.generation += 1  # and none cached from the damaged one is served again
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        self.closed = True
+        self.conn = self._open(fresh=True)  # IndexPathError when the path cannot hold one
+        self.closed = False
+        self._children = {}
+        set_info(self.conn, "generation", str(self.generation))
+        self.conn.commit()
+        self.last_damage = reason
 
     # ------------------------------------------------------------ entry points
 
-    def refresh(self, *, full: bool = False) -> RefreshStats:
-        """Bring the index up to date: build, rescan (`full`) or an incremental refresh."""
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writer: the file (re)opened and healed first, its stamp taken after."""
         with self.lock:
             self._reopen()
-            start = time.perf_counter()
-            if not self.built:
-                kind, (changed, removed) = "build", self._build()
-            elif full:
-                kind, (changed, removed) = "rescan", self._rescan()
-            else:
-                kind, (changed, removed) = "refresh", self._incremental()
-            if changed or removed:
-                self.generation += 1
-                set_info(self.conn, "generation", str(self.generation))
-                self.conn.commit()
-            self.last = RefreshStats(
-                kind, changed, removed, time.perf_counter() - start, self.generation
-            )
-            return self.last
+            self._heal()
+            try:
+                yield
+            finally:
+                if not self.closed:
+                    with contextlib.suppress(OSError):
+                        self.stamp = file_stamp(self.db_path)
+
+    def refresh(self, *, full: bool = False) -> RefreshStats:
+        """Bring the index up to date: build, rescan (`full`) or an incremental refresh.
+
+        A damaged index file (gone, replaced, overwritten, pages that do not read) is replaced
+        by a new one, built from the store.
+        """
+        with self._writing():
+            try:
+                return self._refresh(full)
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                self._start_over(f"{type(exc).__name__}: {exc}")
+                return self._refresh(full)
+
+    def _refresh(self, full: bool) -> RefreshStats:
+        self._logged = 0
+        start = time.perf_counter()
+        if not self.built:
+            kind, (changed, removed) = "build", self._build()
+            self.damage = None  # reported by readers of the file this build replaced
+        elif full:
+            kind, (changed, removed) = "rescan", self._rescan()
+        else:
+            kind, (changed, removed) = "refresh", self._incremental()
+        if changed or removed:
+            self.generation += 1
+            set_info(self.conn, "generation", str(self.generation))
+            self.conn.commit()
+        # built only now: answers cached while it was built belong to an older generation
+        self.built = True
+        self.last = RefreshStats(
+            kind, changed, removed, time.perf_counter() - start, self.generation
+        )
+        return self.last
 
     def reindex(self, root_kind: str, rel_dir: str) -> None:
         """Re-read one experiment now (after this server changed it)."""
-        with self.lock:
-            self._reopen()
-            self._apply({(root_kind, rel_dir)})
+        with self._writing():
+            try:
+                self._apply({(root_kind, rel_dir)})
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                self._start_over(f"{type(exc).__name__}: {exc}")  # the build will read it
             self.generation += 1
             set_info(self.conn, "generation", str(self.generation))
             self.conn.commit()
@@ -148,7 +245,6 @@ class Indexer:
         set_info(self.conn, "built", "1")
         self.conn.commit()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.built = True
         self.last_rescan = time.monotonic()
         return len(found), 0
 
@@ -348,6 +444,36 @@ class Indexer:
             self._write_batch(batch, fresh)
 
     def _write_batch(self, batch: list[RecordRows], fresh: bool) -> None:
+        """Write a batch at once; when one record's rows fail, write them one by one."""
+        self._report(batch)
+        self.conn.execute("SAVEPOINT batch")
+        try:
+            self._write_rows(batch, fresh)
+        except RECORD_ERRORS:
+            self.conn.execute("ROLLBACK TO batch")
+            for rows in batch:
+                self._write_one(rows)
+        finally:
+            self.conn.execute("RELEASE batch")
+
+    def _write_one(self, rows: RecordRows) -> None:
+        """Write one record; when its rows fail, its listing row only, with the error noted."""
+        self.conn.execute("SAVEPOINT one")
+        try:
+            self._write_rows([rows], fresh=False)
+        except RECORD_ERRORS as exc:
+            self.conn.execute("ROLLBACK TO one")
+            where = f"{rows[0][_NAMESPACE]}/{rows[0][_HASH]} ({rows[0][_REL_DIR]})"
+            _log.warning("furu-server: indexing %s failed (%s); listing it only", where, exc)
+            try:
+                self._write_rows([_listing_only(rows, exc)], fresh=False)
+            except RECORD_ERRORS as again:
+                self.conn.execute("ROLLBACK TO one")
+                self._not_indexed(f"{where}: not indexed ({type(again).__name__}: {again})")
+        finally:
+            self.conn.execute("RELEASE one")
+
+    def _write_rows(self, batch: list[RecordRows], fresh: bool) -> None:
         conn = self.conn
         if fresh:  # an empty table: number the rows here and insert them all at once
             (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM experiments").fetchone()
@@ -372,6 +498,60 @@ class Indexer:
         conn.executemany("INSERT INTO deps VALUES (?, ?, ?, ?, ?)", deps)
         conn.executemany("INSERT INTO tags VALUES (?, ?)", tags)
         conn.executemany("INSERT OR REPLACE INTO classes VALUES (?, ?, ?)", classes.values())
+
+    def _report(self, batch: list[RecordRows]) -> None:
+        """Log the experiments indexed with problems (a few per refresh)."""
+        for rows in batch:
+            problems = rows[0][_PROBLEMS]
+            if problems is None:
+                continue
+            self._logged += 1
+            if self._logged <= LOGGED_PROBLEMS:
+                _log.warning(
+                    "furu-server: %s/%s is indexed with problems: %s%s",
+                    rows[0][_NAMESPACE],
+                    rows[0][_HASH],
+                    problems,
+                    " (more are not logged this refresh; GET /api/health counts them)"
+                    if self._logged == LOGGED_PROBLEMS
+                    else "",
+                )
+
+    def _not_indexed(self, message: str) -> None:
+        _log.error("furu-server: %s", message)
+        self.not_indexed.append(message)
+        del self.not_indexed[:-LOGGED_PROBLEMS]
+
+
+RECORD_ERRORS = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    OverflowError,
+    ValueError,
+    TypeError,
+)
+"""What one record's values can make a write raise (the rest, a full disk or a damaged file,
+is about the index and fails the refresh)."""
+LOGGED_PROBLEMS = 10
+"""Experiments with problems logged per refresh; records that could not be indexed kept."""
+_NAMESPACE, _HASH, _REL_DIR, _PROBLEMS, _META, _STATE = (
+    NAMES.index(n) for n in ("namespace", "hash", "rel_dir", "problems", "meta", "state")
+)
+
+
+def _listing_only(rows: RecordRows, exc: Exception) -> RecordRows:
+    """A record's listing row without what failed to store (config, metadata, state)."""
+    row = list(rows[0])
+    problems = json.loads(row[_PROBLEMS]) if row[_PROBLEMS] else []
+    problems.append(
+        f"furu-server could not store this experiment's config, metadata or state in the index "
+        f"({type(exc).__name__}: {exc}); it is listed without them"
+    )
+    row[_PROBLEMS] = sql_value(json.dumps(problems))
+    row[_META] = row[_STATE] = None
+    return tuple(row), [], [], [], None
 
 
 def _furu_mtime(step_dir: str) -> int:

@@ -7,13 +7,16 @@ file does not hide the experiment: it is listed with what could be read, and the
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from furu import FuruStoreError, ResultStatus, StepDir, StepState, status_rank
 from furu_server.index._scanner import settled_mtime
+from furu_server.index._text import encodable
 
 SIZE_WALK_LIMIT = 5000
 """Entries counted per experiment when measuring its size (beyond: `size_truncated`)."""
@@ -91,13 +94,43 @@ def read_record(root_kind: str, rel_dir: str, furu_dir: str) -> StepRecord:
         mtime_ns = 0
     # A `.furu/` changed within the last mtime tick may change again unseen: rescan it later.
     rec.mtime_ns = settled_mtime(mtime_ns)
-    _read_state(rec, step_dir)
-    _read_metadata(rec, step_dir)
-    _read_tags(rec, step_dir)
+    for name, read in (
+        ("state.json", _read_state),
+        ("metadata.json", _read_metadata),
+        ("tags.json", _read_tags),
+    ):
+        try:
+            read(rec, step_dir)
+        except Exception as exc:  # a file no reader expected must not hide the experiment
+            rec.problems.append(f".furu/{name} could not be read ({type(exc).__name__}: {exc})")
     rec.size_bytes, rec.file_count, _ = directory_size(furu_dir)
     if rec.updated_at is None:
         rec.updated_at = rec.created_at or _iso_from_ns(mtime_ns)
     return rec
+
+
+def make_encodable(rec: StepRecord) -> None:
+    """Escape the text UTF-8 cannot encode in every field the API shows and the index stores
+    (`_text`), and say where in `problems`. `rel_dir` and `furu_dir` stay as they are (they
+    find the files); a record read for a rerun is not made encodable (it would change the
+    config)."""
+    names = [f.name for f in fields(rec) if f.name not in ("rel_dir", "furu_dir")]
+    with contextlib.suppress(UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        text = json.dumps([getattr(rec, n) for n in names], ensure_ascii=False, default=str)
+        text.encode("utf-8")  # the common case, checked at C speed: nothing to escape
+        return
+    found: list[str] = []
+    for name in names:
+        if name != "problems":
+            setattr(rec, name, encodable(getattr(rec, name), name, found))
+    rec.problems = encodable(rec.problems)
+    if found:
+        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        rec.problems.append(
+            f"{len(found)} text value(s) are not valid UTF-8 ({shown}; e.g. a file name "
+            "os.listdir returned undecodable): each bad character is shown as its escape "
+            "(\\udcff), which is also what a filter matches"
+        )
 
 
 def _read_state(rec: StepRecord, step_dir: StepDir) -> None:
