@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ FURU_DIR = StepDir.META_DIR
 
 RACY_NS = 2_000_000_000
 """A directory changed this recently may change again within the same mtime tick: rescan it."""
+JOURNAL_READ_MAX = 16 * 1024 * 1024
+"""Bytes of one journal file read per refresh; the rest is read by the next ones."""
 
 
 @dataclass(frozen=True)
@@ -136,15 +139,24 @@ def read_journal(
     changed: set[tuple[str, str]] = set()
     if file.size <= offset:
         return changed, offset
+    path = Store(base_root).journal.directory / file.name
     try:
-        with open(Store(base_root).journal.directory / file.name, "rb") as f:
-            f.seek(offset)
-            data = f.read(file.size - offset)
+        # Never a symlink, never waiting on a FIFO planted there; a bounded read per refresh.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return changed, offset
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return changed, offset
+        data = os.pread(fd, min(file.size - offset, JOURNAL_READ_MAX), offset)
+    except OSError:
+        return changed, offset
+    finally:
+        os.close(fd)
     end = data.rfind(b"\n")
     if end < 0:
-        return changed, offset
+        # A whole read without a line end is no journal line (the journal's are short): skip it.
+        return changed, offset + (len(data) if len(data) == JOURNAL_READ_MAX else 0)
     for line in data[:end].split(b"\n"):
         entry = _parse_line(line)
         if entry is not None:
