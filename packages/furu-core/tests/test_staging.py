@@ -4,6 +4,7 @@ result appears in the step directory all at once, and checkpoints carry across a
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,27 @@ def test_publish_refuses_to_replace_an_empty_directory(tmp_path: Path) -> None:
         _staging.publish(staging, step_dir, step_dir / ".furu" / "SUCCESS.json", b"{}")
     assert (staging / "logs" / "x").read_text() == "late"
     assert os.listdir(step_dir / "logs") == []
+
+
+def test_a_file_written_around_the_staging_directory_is_named_not_blamed_on_the_lock() -> None:
+    step = Staged(key="around")
+    STAGED_PLAN["write"] = {"a.txt": "staged"}
+    # What a worker given the step (pickled: no staging directory) writes lands in the step's
+    # own directory; a clash with a staged name stops the publish with a clear error.
+    original = Staged._create
+
+    def create_and_write_around(self: Staged) -> dict:
+        out = original(self)
+        worker_view = pickle.loads(pickle.dumps(self))
+        (worker_view.furu_dir / "a.txt").write_text("around")
+        return out
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Staged, "_create", create_and_write_around)
+        with pytest.raises(furu.FuruStoreError, match="appeared in the step directory"):
+            step.load_or_create()
+    assert not step.exists()
+    assert (step.furu_dir / "a.txt").read_text() == "around"
+    attempt_files = furu.step_dir(step).attempt_dir()
+    assert attempt_files is not None
+    assert (attempt_files / "a.txt").read_text() == "staged"

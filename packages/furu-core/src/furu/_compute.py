@@ -310,7 +310,16 @@ def _publish(
     try:
         _staging.publish(staging, loc.furu_dir, Path(loc.success), dump_json(marker))
     except _staging.PublishConflict as exc:
-        raise _lost_lock(step, lock) from exc
+        if not _still_holds(lock):
+            raise _lost_lock(step, lock) from exc
+        raise FuruStoreError(
+            f"{step._furu_short()}: {exc.args[0]}: it appeared in the step directory while "
+            "_create ran, so something wrote there directly instead of into self.furu_dir (the "
+            "attempt's staging directory), e.g. another process given the step. Pass "
+            "self.furu_dir to such writers; nothing was published and the attempt's files stay "
+            f"in {staging}.",
+            path=loc.furu_dir,
+        ) from exc
     states.write(ResultStatus.SUCCESS, attempt.finish(AttemptStatus.SUCCESS), number)
     _policy.mark_recomputed([step._furu_identity()])
 

@@ -210,13 +210,9 @@ class Furu(Generic[T]):
         return path
 
     def __getstate__(self) -> dict[str, Any]:
-        # Caches depend on this process's settings; the receiver recomputes them. A step sent to
-        # another process from inside `_create` keeps writing into the attempt's staging.
-        return {
-            k: v
-            for k, v in self.__dict__.items()
-            if not k.startswith("_furu_") or k == "_furu_staging"
-        }
+        # Caches depend on this process's settings; the receiver recomputes them. The staging
+        # directory is not sent either: a step pickled into its own result must load later.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_furu_")}
 
     # ------------------------------------------------------------ the API
 

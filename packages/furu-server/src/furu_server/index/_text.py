@@ -30,12 +30,19 @@ def escape_text(value: str) -> str:
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def encodable(value: Any, path: str = "", found: list[str] | None = None) -> Any:
+MAX_DEPTH = 128
+"""Levels `encodable` descends; deeper values are left as they are (every response and the
+index cut nesting well above this, so nothing deeper is shown or stored)."""
+
+
+def encodable(value: Any, path: str = "", found: list[str] | None = None, depth: int = 0) -> Any:
     """`value` (JSON-like: dicts, lists, tuples, text) with every string made encodable.
 
     Returns `value` itself when nothing had to change. The path of each escaped string
     (`config.name`, `meta.argv[2]`) is appended to `found`.
     """
+    if depth > MAX_DEPTH:
+        return value
     if isinstance(value, str):
         if not needs_escape(value):
             return value
@@ -44,14 +51,17 @@ def encodable(value: Any, path: str = "", found: list[str] | None = None) -> Any
         return escape_text(value)
     if isinstance(value, dict):
         items = [
-            (encodable(k, f"{path}(key)", found), encodable(v, _join(path, k), found))
+            (
+                encodable(k, f"{path}(key)", found, depth + 1),
+                encodable(v, _join(path, k), found, depth + 1),
+            )
             for k, v in value.items()
         ]
         if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, value.items(), strict=True)):
             return value
         return dict(items)
     if isinstance(value, list | tuple):
-        converted = [encodable(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+        converted = [encodable(v, f"{path}[{i}]", found, depth + 1) for i, v in enumerate(value)]
         if all(a is b for a, b in zip(converted, value, strict=True)):
             return value
         return type(value)(converted)
