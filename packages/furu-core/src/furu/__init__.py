@@ -2,6 +2,9 @@
 
 A step is a chz config (`furu.Furu[T]`); its hash names a directory; `load_or_create()` loads
 what is there or computes it exactly once across every process and host sharing the store.
+
+(PYTEST_DONT_REWRITE: pytest rewrites the asserts of packages that ship a pytest plugin, and
+would leave its helper names in this namespace.)
 """
 
 # Helpers under private names: everything public in `dir(furu)` is in `__all__`

@@ -11,8 +11,9 @@ import contextvars
 import functools
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -42,8 +43,8 @@ _log = get_logger()
 # Results standing in for steps while `furu.testing.stub(...)` contexts are open: identity ->
 # result, per context (thread, task). `_stubbing` counts the contexts open in this process, so
 # that outside them (always, outside tests) a load pays one global lookup, never a context read.
-_stub_results: contextvars.ContextVar[dict[tuple[str, str], Any]] = contextvars.ContextVar(
-    "furu_stub_results", default={}
+_stub_results: contextvars.ContextVar[Mapping[tuple[str, str], Any]] = contextvars.ContextVar(
+    "furu_stub_results", default=MappingProxyType({})
 )
 _stubbing = 0
 _NO_STUB: Any = object()

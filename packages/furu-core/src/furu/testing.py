@@ -59,7 +59,7 @@ def isolated_store(
     record of which steps `FURU_FORCE_RECOMPUTE` already recomputed in this process.
 
     Args:
-        root: the store root (created if missing).
+        root: the store root (furu creates it when it first writes there).
         version_controlled_root: where `version_controlled=True` steps go.
 
     Yields:
@@ -78,7 +78,6 @@ def isolated_store(
     with _policy._recomputed_lock:
         recomputed = set(_policy._recomputed)
         _policy._recomputed.clear()
-    base.mkdir(parents=True, exist_ok=True)
     FURU_CONFIG.base_root = base
     FURU_CONFIG.version_controlled_root = vc
     os.environ.update({"FURU_PATH": str(base), "FURU_VERSION_CONTROLLED_PATH": str(vc)})
