@@ -158,6 +158,21 @@ def test_the_ini_option_isolates_every_test(tmp_path: Path) -> None:
     assert "1 passed" in on.stdout
 
 
+def test_loading_the_plugin_imports_no_furu_before_the_user_s_conftest(tmp_path: Path) -> None:
+    project = sample_project(tmp_path)
+    (project / "conftest.py").write_text(
+        "import os, sys\n"
+        "assert 'furu' not in sys.modules, 'the plugin imported furu at startup'\n"
+        f"os.environ['FURU_PATH'] = {str(tmp_path / 'from-conftest')!r}\n"
+    )
+    (project / "test_conftest_env.py").write_text(
+        "import furu\n\n\ndef test_root():\n"
+        f"    assert str(furu.get_furu_root()) == {str(tmp_path / 'from-conftest')!r}\n"
+    )
+    result = run_pytest(project, "test_conftest_env.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("module", ["furu", "furu.testing"])
 def test_furu_never_imports_pytest(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if 'pytest' in m))"

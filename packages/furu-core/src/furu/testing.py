@@ -11,8 +11,8 @@ def test_report_formats_the_accuracy(furu_store):  # the pytest plugin's fixture
 ```
 
 - `isolated_store(root)`: point furu at a store of its own for a while, then restore every
-  setting as it was. The pytest plugin that furu-core installs (`furu.pytest_plugin`, loaded
-  by pytest through its `pytest11` entry point) wraps it as the `furu_store` fixture.
+  setting as it was. The pytest plugin that furu-core installs (`_furu_pytest_plugin`, loaded
+  by pytest through its `pytest11` entry point `furu`) wraps it as the `furu_store` fixture.
 - `stub(dep, result)` / `stub(step, "field.path", result)`: within the context,
   `load_or_create()`, `load_existing()` and `exists()` of that step (any instance with the same
   config) answer with `result`, computing nothing and touching no file; planning counts it as

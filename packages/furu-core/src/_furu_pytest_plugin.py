@@ -1,7 +1,9 @@
 """furu's pytest plugin: a store of its own for each test that asks for one.
 
 pytest loads it through the `pytest11` entry point furu-core installs (named `furu`; disable
-it with `-p no:furu`). It gives:
+it with `-p no:furu`). It is a top-level module rather than `furu.<something>`, since importing
+a submodule imports its package first: pytest loads plugins before a project's conftest, and
+furu reads the `FURU_*` variables when it is imported. It gives:
 
 - the `furu_store` fixture: furu's settings point at a fresh store under the test's
   `tmp_path` (`FURU_PATH` and `FURU_VERSION_CONTROLLED_PATH` too, for processes the test
@@ -9,7 +11,9 @@ it with `-p no:furu`). It gives:
 - the ini option `furu_isolate_store = true` (in `[tool.pytest.ini_options]` or `pytest.ini`):
   every test gets `furu_store` without asking for it.
 
-Only pytest imports this module; furu itself never imports pytest.
+Only pytest imports this module; furu itself never imports pytest. This module imports furu
+only when a test asks for the fixture: a conftest that sets `FURU_*` variables before its own
+`import furu` still has them read.
 """
 
 from __future__ import annotations
@@ -20,10 +24,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from furu.testing import isolated_store
-
 if TYPE_CHECKING:
-    from furu._workspace import Store
+    from furu import Store
 
 ISOLATE_INI = "furu_isolate_store"
 
@@ -49,6 +51,8 @@ def furu_store(tmp_path: Path) -> Iterator[Store]:
     furu's settings (and `FURU_*` variables) point at it during the test and are restored
     after it, whatever the test changed.
     """
+    from furu.testing import isolated_store
+
     with isolated_store(tmp_path / "furu-data") as store:
         yield store
 
