@@ -27,7 +27,8 @@ lint: setup
 typecheck: setup
 	UV_PROJECT_ENVIRONMENT=$(CORE_ENV) $(UV) sync --locked --package furu-core \
 		--no-default-groups --group typecheck --quiet
-	$(CORE_ENV)/bin/mypy --config-file packages/furu-core/pyproject.toml packages/furu-core/src/furu
+	$(CORE_ENV)/bin/mypy --config-file packages/furu-core/pyproject.toml packages/furu-core/src/furu \
+		packages/furu-core/src/_furu_pytest_plugin.py
 	$(CORE_ENV)/bin/python -c "import furu, sys; bad = {'fastapi', 'uvicorn', 'pydantic', 'httpx', 'submitit'} & set(sys.modules); assert not bad, bad"
 	UV_PROJECT_ENVIRONMENT=$(SLURM_ENV) $(UV) sync --locked --package furu-slurm \
 		--no-default-groups --group typecheck --quiet

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import sys
@@ -18,7 +17,8 @@ if str(HERE) not in sys.path:  # the tests dir is rootless: make core_test_steps
 import core_test_steps  # noqa: E402
 
 import furu  # noqa: E402
-from furu import _logging, _metadata, _policy  # noqa: E402
+from furu import _logging, _metadata  # noqa: E402
+from furu.testing import isolated_store  # noqa: E402
 
 
 def _is_furus(handler: logging.Handler) -> bool:
@@ -29,33 +29,23 @@ def _is_furus(handler: logging.Handler) -> bool:
 
 @pytest.fixture(autouse=True)
 def furu_store(tmp_path: Path) -> Iterator[Path]:
-    """Point furu at `tmp_path/store` (and `tmp_path/vc`); restore every setting afterwards."""
-    config = furu.FURU_CONFIG
-    saved = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-    saved_env = {k: v for k, v in os.environ.items() if k.startswith("FURU_")}
-    forced_done = set(_policy._recomputed)
+    """Point furu at `tmp_path/store` (and `tmp_path/vc`); restore every setting afterwards.
+
+    Overrides the plugin's fixture of the same name: the settings, `FURU_*` variables and the
+    force-recompute record are `furu.testing.isolated_store`'s job; furu's own tests also start
+    without its logging handlers and without an adopted git state.
+    """
     root = logging.getLogger()
     root_level = root.level
     furu_level = furu.get_logger().level
     excepthook = sys.excepthook
     _unconfigure_logging(root)  # whatever ran before (other packages' tests) set it up
     _metadata._adopted_git = None  # a job adopts its submitter's git state; a test never
-    store = tmp_path / "store"
-    furu.set_furu_root(store)
-    config.version_controlled_root = tmp_path / "vc"
     core_test_steps.reset()
-    _policy._recomputed.clear()
     try:
-        yield store
+        with isolated_store(tmp_path / "store", version_controlled_root=tmp_path / "vc"):
+            yield tmp_path / "store"
     finally:
-        for name, value in saved.items():
-            setattr(config, name, value)
-        for key in [k for k in os.environ if k.startswith("FURU_")]:
-            if key not in saved_env:
-                del os.environ[key]
-        os.environ.update(saved_env)
-        _policy._recomputed.clear()
-        _policy._recomputed.update(forced_done)
         _unconfigure_logging(root)
         root.setLevel(root_level)
         furu.get_logger().setLevel(furu_level)

@@ -18,6 +18,7 @@ from furu import (
     FuruHashError,
     FuruIdentityError,
     FuruLockNotAcquired,
+    FuruNotFoundError,
     FuruRemoteError,
     FuruStoreError,
     FuruWaitTimeout,
@@ -39,6 +40,7 @@ def _examples() -> list[FuruError]:
         FuruIdentityError("in __main__"),
         FuruHashError("cannot hash X.a", path="X.a", type_name="builtins.object"),
         FuruStoreError("truncated", path="/s/state.json"),
+        FuruNotFoundError("no result", furu_dir="/s"),
         FuruComputeError(
             "failed",
             state_path="/s/.furu/state.json",

@@ -2,6 +2,9 @@
 
 A step is a chz config (`furu.Furu[T]`); its hash names a directory; `load_or_create()` loads
 what is there or computes it exactly once across every process and host sharing the store.
+
+(PYTEST_DONT_REWRITE: pytest rewrites the asserts of packages that ship a pytest plugin, and
+would leave its helper names in this namespace.)
 """
 
 # Helpers under private names: everything public in `dir(furu)` is in `__all__`
@@ -20,6 +23,7 @@ from furu._errors import (
     FuruHashError,
     FuruIdentityError,
     FuruLockNotAcquired,
+    FuruNotFoundError,
     FuruRemoteError,
     FuruStoreError,
     FuruWaitTimeout,
@@ -136,6 +140,7 @@ __all__ = [
     "FuruIdentityError",
     "FuruList",
     "FuruLockNotAcquired",
+    "FuruNotFoundError",
     "FuruRemoteError",
     "FuruSerializer",
     "FuruStoreError",

@@ -217,7 +217,7 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     with step_log(log_path), _marked_active(loc.furu_dir):
         _log.info("load_or_create %s (%s)", step._furu_short(), transition)
         try:
-            with _signals_raise(), _staged(step, staging):
+            with _staged(step, staging), _signals_raise(step):
                 step._create()
         except BaseException as exc:
             if not _still_holds(lock):
@@ -391,24 +391,42 @@ def _marked_active(furu_dir: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signals_raise() -> Iterator[None]:
-    """Turn SIGTERM into an exception while `_create` runs, so the attempt is recorded."""
+def _signals_raise(step: Furu[Any]) -> Iterator[None]:
+    """While `_create` runs, SIGTERM calls `step._checkpoint()` and then ends the attempt.
+
+    The hook runs first, while `_create` is paused and its staging directory is still
+    `step.furu_dir` (as furu-slurm calls it on SLURM's preemption signal); then an exception
+    unwinds `_create`, so the attempt is recorded `preempted` and the next one resumes.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.getsignal(signal.SIGTERM)
-    if previous not in (signal.SIG_DFL, None) and previous is not _raise_terminated:
+    if previous not in (signal.SIG_DFL, None) and not isinstance(previous, _Preempt):
         yield  # the application handles SIGTERM itself
         return
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGTERM, _Preempt(step))
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise _Terminated(f"received signal {signum} (SIGTERM) while creating")
+class _Preempt:
+    """The SIGTERM handler of one attempt: checkpoint once, then raise `_Terminated`."""
+
+    def __init__(self, step: Furu[Any]) -> None:
+        self.step = step
+        self.checkpointing = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if not self.checkpointing:  # a second SIGTERM during the hook cuts it short
+            self.checkpointing = True
+            try:
+                self.step._checkpoint()
+            except Exception:
+                _log.exception("%s: _checkpoint() raised on SIGTERM", self.step._furu_short())
+        raise _Terminated(f"received signal {signum} (SIGTERM) while creating")
 
 
 def _die_of_sigterm() -> None:

@@ -8,6 +8,7 @@ FuruError
 ├── FuruIdentityError        a step cannot be given an identity (namespace or hash)
 │   └── FuruHashError        a config value has no canonical encoding (names the field path)
 ├── FuruStoreError           a file in the store is missing, truncated or corrupt
+├── FuruNotFoundError        `load_existing()` found no result (names the step and directory)
 ├── FuruComputeError         `_create` raised (carries `state_path` and `original_error`)
 ├── FuruLockNotAcquired      the compute lock could not be taken
 ├── FuruWaitTimeout          waited `_max_wait_time_sec` for another holder
@@ -71,6 +72,18 @@ class FuruStoreError(FuruError):
     def __init__(self, message: str, *, path: Path | str) -> None:
         super().__init__(message)
         self.path = Path(path)
+
+
+class FuruNotFoundError(FuruError, LookupError):
+    """`load_existing()` found no cached result (it never computes one).
+
+    Attributes:
+        furu_dir: the step's directory, where the result would be.
+    """
+
+    def __init__(self, message: str, *, furu_dir: Path | str) -> None:
+        super().__init__(message)
+        self.furu_dir = Path(furu_dir)
 
 
 class FuruComputeError(FuruError):

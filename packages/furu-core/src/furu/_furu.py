@@ -7,11 +7,13 @@ Subclasses are chz classes (frozen, keyword-only) without needing the decorator.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -24,7 +26,7 @@ from typing import (
 
 import chz
 
-from furu._errors import FuruConfigError, FuruIdentityError
+from furu._errors import FuruConfigError, FuruIdentityError, FuruNotFoundError
 from furu._hashing import config_hash
 from furu._logging import configure_logging, get_logger
 from furu._settings import FURU_CONFIG
@@ -37,6 +39,20 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _log = get_logger()
+
+# Results standing in for steps while `furu.testing.stub(...)` contexts are open: identity ->
+# result, per context (thread, task). `_stubbing` counts the contexts open in this process, so
+# that outside them (always, outside tests) a load pays one global lookup, never a context read.
+_stub_results: contextvars.ContextVar[Mapping[tuple[str, str], Any]] = contextvars.ContextVar(
+    "furu_stub_results", default=MappingProxyType({})
+)
+_stubbing = 0
+_NO_STUB: Any = object()
+
+
+def _stub_of(step: Furu[Any]) -> Any:
+    """The result a `furu.testing.stub` context gives `step`, else `_NO_STUB`."""
+    return _stub_results.get().get(step._furu_identity(), _NO_STUB)
 
 
 def _namespace_of(cls: type) -> str:
@@ -167,6 +183,16 @@ class Furu(Generic[T]):
         """Steps this one uses without holding them as fields (planned before it)."""
         return ()
 
+    def _checkpoint(self) -> None:
+        """Save progress now: the attempt is being stopped and will be resumed later.
+
+        Called while `_create` is paused, in the main thread, with `self.furu_dir` still the
+        attempt's staging directory, when SIGTERM arrives (a local preemption; the attempt is
+        then recorded `preempted`) or, with furu-slurm, when SLURM signals preemption or the
+        time limit. The next attempt starts from the files this attempt left, so a step that
+        already saves as it goes needs nothing here (see Checkpointing in the README).
+        """
+
     # ------------------------------------------------------------ identity
 
     @functools.cached_property
@@ -241,6 +267,8 @@ class Furu(Generic[T]):
             from furu._executor import as_executor
 
             return as_executor(executor).submit_step(self)
+        if _stubbing and (stubbed := _stub_of(self)) is not _NO_STUB:
+            return stubbed  # type: ignore[no-any-return]
         if self._furu_done():
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("load_or_create %s (success->load)", self._furu_short())
@@ -249,12 +277,32 @@ class Furu(Generic[T]):
 
         return create(self)
 
+    def load_existing(self) -> T:
+        """Load the cached result, or raise: never computes, never takes a lock, never waits.
+
+        For code that must only read results, such as an analysis notebook or a report over
+        a finished sweep. A result another process is still computing counts as missing.
+        FURU_FORCE_RECOMPUTE and FURU_ALWAYS_RERUN do not apply (nothing is computed).
+
+        Raises:
+            FuruNotFoundError: no result is cached (or `_validate()` rejects it); the message
+                names the step, its directory, what its state says, and what to run.
+        """
+        if _stubbing and (stubbed := _stub_of(self)) is not _NO_STUB:
+            return stubbed  # type: ignore[no-any-return]
+        if self._furu_done(policy=False):
+            return self._load()
+        raise self._furu_not_found()
+
     def exists(self) -> bool:
         """Whether a result is cached (its `SUCCESS.json` exists) and `_validate()` accepts it.
 
         FURU_FORCE_RECOMPUTE and FURU_ALWAYS_RERUN do not change the answer: a forced step
-        exists, and `load_or_create()` still recomputes it.
+        exists, and `load_or_create()` still recomputes it. A step a `furu.testing.stub`
+        context stands in for exists.
         """
+        if _stubbing and _stub_of(self) is not _NO_STUB:
+            return True
         return self._furu_done(policy=False)
 
     def get_state(self) -> StepState:
@@ -312,6 +360,31 @@ class Furu(Generic[T]):
             and not (policy and self._furu_forced())
         )
 
+    def _furu_not_found(self) -> FuruNotFoundError:
+        """Why `load_existing()` found no result, and what to run instead."""
+        from furu._state import StateManager
+
+        loc = self._furu_location
+        if os.path.exists(loc.success):
+            found = (
+                f"its result in {loc.furu_dir} is there, but {type(self).__qualname__}."
+                "_validate() rejects it"
+            )
+        else:
+            try:
+                state = StateManager(loc.furu_dir).read()
+            except Exception as exc:  # a damaged state file: say so, it is still missing
+                found = f"it has no result in {loc.furu_dir} (and its state is unreadable: {exc})"
+            else:
+                found = f"it has no result in {loc.furu_dir} ({_describe_state(state)})"
+        return FuruNotFoundError(
+            f"{self._furu_short()}: load_existing() found nothing to load: {found}. "
+            "load_existing() never computes: create it with load_or_create() (or "
+            "furu.load_or_create_many), or point FURU_PATH at the store that holds it "
+            f"(this process uses {FURU_CONFIG.base_root}).",
+            furu_dir=loc.furu_dir,
+        )
+
     def _furu_forced(self) -> bool:
         """Whether FURU_ALWAYS_RERUN or (once per process) FURU_FORCE_RECOMPUTE applies.
 
@@ -359,6 +432,20 @@ class Furu(Generic[T]):
 
 
 _S = TypeVar("_S", bound=Furu[Any])
+
+
+def _describe_state(state: StepState) -> str:
+    attempt = state.attempt
+    if attempt is None:
+        return "never attempted in this store"
+    text = f"result {state.result_status.value}; attempt {attempt.number} {attempt.status.value}"
+    if attempt.status.value == "running":
+        text += f" on {attempt.host} (pid {attempt.pid}): another process is computing it"
+    elif attempt.status.value == "queued":
+        text += ": it waits for a scheduler to run it"
+    elif attempt.error:
+        text += f": {attempt.error.get('type')}: {attempt.error.get('message')}"
+    return text
 
 
 def _type_repr(tp: Any) -> str:
