@@ -178,6 +178,30 @@ class CodeState:
         )
         return found or b""
 
+    def read_diff_head(self, max_bytes: int) -> tuple[bytes, int]:
+        """The first `max_bytes` of the recorded diff, and its full size (for a preview).
+
+        Raises:
+            FuruStoreError: `diff.patch` is a symlink, a FIFO or not a regular file.
+        """
+        from furu._store import _open_regular
+
+        if self.directory is None or not self.diff_bytes:
+            return b"", 0
+        try:
+            fd, info = _open_regular(self.directory / DIFF_FILE, os.O_RDONLY, "recorded git diff")
+        except FileNotFoundError:
+            return b"", 0
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            while size < max_bytes and (chunk := os.read(fd, max_bytes - size)):
+                chunks.append(chunk)
+                size += len(chunk)
+            return b"".join(chunks), info.st_size
+        finally:
+            os.close(fd)
+
     def left_out_notes(self) -> list[str]:
         """One line per file left out, for people: what, how large, and which setting."""
         lines = [
