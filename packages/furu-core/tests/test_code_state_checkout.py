@@ -277,3 +277,26 @@ def test_a_record_with_an_inline_patch_from_an_older_furu_still_checks_out(
     assert done.returncode == 0, done.stderr
     assert "untracked files were not recorded" in done.stderr
     assert _tree(target) == expected
+
+
+def test_a_planted_tar_cannot_write_outside_the_checkout(repo: Path, tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    store = tmp_path / "store"
+    (repo / "scratch.py").write_text("x = 1\n")
+    _run_step(repo, store, 6)
+    (state_dir,) = (store / "code").iterdir()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        entry = tarfile.TarInfo("../escaped.txt")
+        entry.size = 6
+        tar.addfile(entry, io.BytesIO(b"gotcha"))
+    (state_dir / "untracked.tar").write_bytes(buffer.getvalue())
+    target = tmp_path / "co"
+    refused = _furu(repo, store, "checkout", _ref(store, 6), str(target))
+    assert refused.returncode == 1
+    assert "cannot be written into" in refused.stderr
+    assert "damaged or edited" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "escaped.txt").exists()

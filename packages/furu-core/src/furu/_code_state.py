@@ -659,6 +659,16 @@ def checkout(
             )
     tar = read_untracked_tar(state) if state is not None else None
     if tar:
-        with tarfile.open(fileobj=io.BytesIO(tar), mode="r:") as archive:
-            archive.extractall(dest, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(tar), mode="r:") as archive:
+                # "data": nothing outside `dest`, no absolute names, devices or set-uid bits.
+                archive.extractall(dest, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            tar_path = state.directory / UNTRACKED_FILE if state and state.directory else "?"
+            raise FuruStoreError(
+                f"the recorded untracked files in {tar_path} cannot be written into {dest} "
+                f"({type(exc).__name__}: {exc}); it was damaged or edited. The working tree "
+                f"in {dest} has the commit and the diff; restore the untracked files by hand.",
+                path=dest,
+            ) from None
     return Checkout(dest, commit, how, state, tuple(notes))
