@@ -219,3 +219,16 @@ def test_an_unwritable_store_records_the_commit_and_goes_on(repo: Path, tmp_path
     meta = json.loads(meta_path.read_text())
     assert meta["git_commit"]
     assert meta["code_state"]["id"] is None
+
+
+def test_a_damaged_code_state_directory_is_written_again(repo: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    (repo / "notes.txt").write_text("dirty\n")
+    _python(repo, store, "import pipeline; pipeline.Square(x=11).load_or_create()")
+    (state_dir,) = (store / "code").iterdir()
+    good = {p.name: p.read_bytes() for p in state_dir.iterdir()}
+    (state_dir / "manifest.json").unlink()
+    (state_dir / "diff.patch").write_bytes(b"half a diff")
+    _python(repo, store, "import pipeline; pipeline.Square(x=12).load_or_create()")
+    assert [p.name for p in (store / "code").iterdir()] == [state_dir.name]
+    assert {p.name: p.read_bytes() for p in state_dir.iterdir()} == good

@@ -22,6 +22,7 @@ Limits keep a huge working tree from filling the store: a file's diff that does 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
@@ -38,7 +39,7 @@ from typing import Any
 
 from furu._errors import FuruStoreError
 from furu._logging import get_logger
-from furu._store import MIB, SMALL_FILE_MAX_BYTES, read_json, temp_name, write_bytes_atomic
+from furu._store import SMALL_FILE_MAX_BYTES, read_json, temp_name, write_bytes_atomic
 
 CODE_DIR = "code"
 MANIFEST_FILE = "manifest.json"
@@ -167,14 +168,19 @@ class CodeState:
             "left_out_count": self.left_out_count,
         }
 
-    def read_diff(self, max_bytes: int = 64 * MIB) -> bytes:
-        """The recorded diff, byte for byte (empty when the tracked files were unchanged)."""
+    def read_diff(self) -> bytes:
+        """The recorded diff, byte for byte (empty when the tracked files were unchanged).
+
+        Raises:
+            FuruStoreError: `diff.patch` is not a regular file, or larger than the manifest
+                says (it was edited).
+        """
         from furu._store import read_regular_file
 
         if self.directory is None or not self.diff_bytes:
             return b""
         found = read_regular_file(
-            self.directory / DIFF_FILE, what="recorded git diff", max_bytes=max_bytes
+            self.directory / DIFF_FILE, what="recorded git diff", max_bytes=self.diff_bytes
         )
         return found or b""
 
@@ -436,6 +442,15 @@ def ensure_written(store_root: Path, captured: Captured) -> CodeState:
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
+            if not (final / MANIFEST_FILE).is_file():
+                # Not a state furu wrote (no manifest, which is written first into place):
+                # set it aside and take the name; a concurrent writer's copy is as good.
+                aside = temp_name(final.with_name(f"{state.id}.damaged"))
+                with contextlib.suppress(OSError):
+                    os.rename(final, aside)
+                    shutil.rmtree(aside, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    os.rename(tmp, final)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
