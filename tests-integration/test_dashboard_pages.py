@@ -132,6 +132,8 @@ def test_open_an_experiment_and_follow_its_nested_steps(dashboard: Dashboard, pa
     expect(page.get_by_test_id("relationships")).to_contain_text("TrainModel")
     expect(page.get_by_test_id("metadata")).to_contain_text("examples/pipeline.py")
     expect(page.get_by_test_id("metadata")).to_contain_text("not version-controlled")
+    expect(page.get_by_test_id("checkout-command")).to_contain_text(f"furu checkout {ns}/{digest} ")
+    expect(page.get_by_role("button", name="Copy checkout command")).to_be_visible()
     expect(page.get_by_role("button", name="Copy hash")).to_be_visible()
     expect(page.get_by_role("button", name="Copy Python snippet")).to_be_visible()
     expect(page.get_by_role("button", name="Copy directory path")).to_be_visible()

@@ -11,6 +11,7 @@ import type { components, paths } from "./schema";
 type S = components["schemas"];
 export type ExperimentSummary = S["ExperimentSummary"];
 export type ExperimentDetail = S["ExperimentDetail"];
+export type CodeStateInfo = S["CodeStateInfo"];
 export type ExperimentList = S["ExperimentList"];
 export type ResultStatus = S["ResultStatus"];
 export type AttemptStatus = S["AttemptStatus"];

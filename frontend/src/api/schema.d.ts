@@ -581,6 +581,47 @@ export interface components {
             /** B */
             b?: unknown;
         };
+        /**
+         * CodeSource
+         * @description Where an experiment's recorded code comes from.
+         * @enum {string}
+         */
+        CodeSource: "store" | "inline" | "commit";
+        /**
+         * CodeStateInfo
+         * @description The code an experiment was created from, and the command that recreates it.
+         */
+        CodeStateInfo: {
+            source: components["schemas"]["CodeSource"];
+            /** Id */
+            id: string | null;
+            /** Commit */
+            commit: string;
+            /** Branch */
+            branch: string | null;
+            /** Remote */
+            remote: string | null;
+            /** Dirty */
+            dirty: boolean | null;
+            /** Changed Files */
+            changed_files: number | null;
+            /** Diff */
+            diff: string | null;
+            /** Diff Bytes */
+            diff_bytes: number;
+            /** Diff Truncated */
+            diff_truncated: boolean;
+            /** Untracked */
+            untracked: components["schemas"]["UntrackedFile"][];
+            /** Left Out */
+            left_out: components["schemas"]["LeftOut"][];
+            /** Left Out Count */
+            left_out_count: number;
+            /** Problem */
+            problem: string | null;
+            /** Checkout Command */
+            checkout_command: string;
+        };
         /** Column */
         Column: {
             /** Name */
@@ -780,6 +821,7 @@ export interface components {
             }[];
             /** Problems */
             problems: string[];
+            code_state?: components["schemas"]["CodeStateInfo"] | null;
             /**
              * Truncated
              * @default false
@@ -924,6 +966,20 @@ export interface components {
             tags: string[];
             /** Name */
             name: string | null;
+        };
+        /**
+         * LeftOut
+         * @description A file whose diff or content a code state did not record (a size limit), and why.
+         */
+        LeftOut: {
+            /** Path */
+            path: string;
+            /** What */
+            what: string;
+            /** Bytes */
+            bytes: number;
+            /** Why */
+            why: string;
         };
         /** Lineage */
         Lineage: {
@@ -1307,6 +1363,18 @@ export interface components {
             size: number;
             /** Kept */
             kept: number;
+        };
+        /**
+         * UntrackedFile
+         * @description An untracked file a code state recorded.
+         */
+        UntrackedFile: {
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+            /** Mode */
+            mode: string;
         };
         /** Version */
         Version: {

@@ -16,7 +16,7 @@ import { useExperiment, useLineage, useRelationships, useSnippet } from "@/api/q
 import { CopyButton } from "@/components/CopyButton";
 import { ActionsTab } from "@/components/experiment/Actions";
 import { ConfigTree, stepRefs } from "@/components/experiment/ConfigTree";
-import { AttemptCard, MetadataCard, RelationshipsCard } from "@/components/experiment/Details";
+import { AttemptCard, CodeCard, MetadataCard, RelationshipsCard } from "@/components/experiment/Details";
 import { FilesTab } from "@/components/experiment/Files";
 import { Labels } from "@/components/experiment/Labels";
 import { LogsTab } from "@/components/experiment/Logs";
@@ -113,9 +113,8 @@ export function ExperimentPage() {
               <RelationshipsCard rel={rel.data} />
               <AttemptCard e={e} />
             </div>
-            <div className="xl:col-span-2">
-              <MetadataCard e={e} />
-            </div>
+            <CodeCard e={e} />
+            <MetadataCard e={e} />
           </div>
         </TabsContent>
         <TabsContent value="files">

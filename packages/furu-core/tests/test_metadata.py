@@ -13,7 +13,7 @@ import core_test_steps as steps
 import pytest
 
 import furu
-from furu import FuruStoreError, Metadata, MetadataManager
+from furu import FuruStoreError, Metadata, MetadataManager, _code_state, _metadata
 from furu._metadata import git_info
 from furu._store import HOSTNAME
 
@@ -27,8 +27,8 @@ SEED_FIELDS = {
     "git_commit",
     "git_branch",
     "git_remote",
-    "git_patch",
     "git_submodules",
+    "code_state",
     # environment
     "timestamp",
     "command",
@@ -44,9 +44,16 @@ SEED_FIELDS = {
 @pytest.fixture
 def fresh_git_info() -> Iterator[None]:
     """git_info is cached per process; these tests change the working directory."""
-    git_info.cache_clear()
+    _clear_git_caches()
     yield
-    git_info.cache_clear()
+    _clear_git_caches()
+
+
+def _clear_git_caches() -> None:
+    _code_state.repo_info.cache_clear()
+    _code_state.capture.cache_clear()
+    _code_state._written.clear()
+    _metadata._submodules.cache_clear()
 
 
 @pytest.fixture
@@ -81,15 +88,31 @@ def repo(tmp_path: Path, git_env: None, fresh_git_info: None) -> Path:
     return path
 
 
+def _info(ignore_diff: bool = False, max_diff: int = 1_000_000) -> dict:
+    return git_info(furu.FURU_CONFIG.base_root, ignore_diff, max_diff, 10_000_000, 1000)
+
+
 def test_git_info_of_a_clean_checkout(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(repo)
-    info = git_info(False, 1_000_000)
+    info = _info()
+    state = furu.Store(furu.FURU_CONFIG.base_root).code_state(info["code_state"]["id"])
+    assert state is not None
+    assert not state.dirty
     assert info == {
         "git_commit": _git(repo, "rev-parse", "HEAD"),
         "git_branch": "main",
         "git_remote": None,
-        "git_patch": "",
         "git_submodules": {},
+        "code_state": state.summary(),
+    }
+    assert info["code_state"] == {
+        "id": state.id,
+        "dirty": False,
+        "changed_files": 0,
+        "diff_bytes": 0,
+        "untracked_files": 0,
+        "untracked_bytes": 0,
+        "left_out": 0,
     }
 
 
@@ -97,39 +120,57 @@ def test_git_info_records_remote_and_dirty_diff(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _git(repo, "remote", "add", "origin", "https://example.com/team/project.git")
-    (repo / "code.py").write_text("x = 2\n")
+    (repo / "code.py").write_text("x = 2")  # no newline at the end of the file
     monkeypatch.chdir(repo)
-    info = git_info(False, 1_000_000)
+    info = _info()
     assert info["git_remote"] == "https://example.com/team/project.git"
-    assert info["git_patch"] is not None
-    assert "-x = 1" in info["git_patch"]
-    assert "+x = 2" in info["git_patch"]
-    assert "diff --git a/code.py b/code.py" in info["git_patch"]
-
-
-def test_huge_diff_is_truncated_with_a_note(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (repo / "code.py").write_text("y = 'é'\n" * 5000)
-    monkeypatch.chdir(repo)
-    full = git_info(False, 10_000_000)["git_patch"]
-    patch = git_info(False, 1000)["git_patch"]
-    assert len(full.encode()) > 1000
-    assert patch.startswith(full[:900])
-    kept, note = patch.rstrip("\n").rsplit("\n", 1)
-    assert len(kept.encode()) <= 1000
-    assert note == (
-        f"[furu: diff truncated to 1000 of {len(full.encode())} bytes; set "
-        "FURU_MAX_GIT_PATCH_BYTES to keep more, or FURU_IGNORE_DIFF=1 to skip it]"
+    state = furu.Store(furu.FURU_CONFIG.base_root).code_state(info["code_state"]["id"])
+    assert state is not None
+    patch = state.read_diff()
+    # Exactly git's diff: the last line and its "\ No newline at end of file" marker intact
+    # (furu 0.1 stripped the final newline, and `git apply` called the patch corrupt).
+    assert (
+        patch
+        == subprocess.run(
+            ["git", "diff", "HEAD", "--binary"], cwd=repo, capture_output=True, check=True
+        ).stdout
     )
+    assert patch.endswith(b"\\ No newline at end of file\n")
+    assert b"diff --git a/code.py b/code.py" in patch
+    check = subprocess.run(["git", "apply", "--check", "-R", "-"], cwd=repo, input=patch)
+    assert check.returncode == 0
+
+
+def test_a_diff_past_the_limit_leaves_whole_files_out_with_a_note(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "code.py").write_text("y = 'é'\n" * 5000)
+    (repo / "small.py").write_text("s = 1\n")
+    _git(repo, "add", "small.py")
+    monkeypatch.chdir(repo)
+    state = furu.Store(furu.FURU_CONFIG.base_root).code_state(
+        _info(max_diff=1000)["code_state"]["id"]
+    )
+    assert state is not None
+    assert state.read_diff().startswith(b"diff --git a/small.py b/small.py")
+    assert state.changed_files == 1
+    assert state.left_out_count == 1
+    (item,) = state.left_out
+    assert item["path"] == "code.py"
+    assert item["what"] == "diff"
+    assert "FURU_MAX_GIT_PATCH_BYTES=1000; raise it" in item["why"]
 
 
 def test_ignore_diff(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (repo / "code.py").write_text("x = 2\n")
     monkeypatch.chdir(repo)
-    assert git_info(True, 1_000_000)["git_patch"] is None
+    assert _info(ignore_diff=True)["code_state"] is None
     furu.FURU_CONFIG.ignore_git_diff = True
     metadata = MetadataManager.build(steps.Counted()._furu_record())
+    assert metadata.code_state is None
     assert metadata.git_patch is None
     assert metadata.git_commit == _git(repo, "rev-parse", "HEAD")
+    assert not (furu.FURU_CONFIG.base_root / "code").exists()
 
 
 def test_max_patch_bytes_setting_is_used(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,8 +178,9 @@ def test_max_patch_bytes_setting_is_used(repo: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.chdir(repo)
     furu.FURU_CONFIG.max_git_patch_bytes = 50
     metadata = MetadataManager.build(steps.Counted()._furu_record())
-    assert metadata.git_patch is not None
-    assert "FURU_MAX_GIT_PATCH_BYTES" in metadata.git_patch
+    assert metadata.code_state is not None
+    assert metadata.code_state["left_out"] == 1
+    assert metadata.code_state["diff_bytes"] == 0
 
 
 def test_no_git_repository(
@@ -147,11 +189,11 @@ def test_no_git_repository(
     plain = tmp_path / "plain"
     plain.mkdir()
     monkeypatch.chdir(plain)
-    assert git_info(False, 1_000_000) == {
+    assert _info() == {
         "git_commit": None,
         "git_branch": None,
         "git_remote": None,
-        "git_patch": None,
+        "code_state": None,
         "git_submodules": {},
     }
 
@@ -160,9 +202,9 @@ def test_no_git_executable(
     tmp_path: Path, fresh_git_info: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing called git in there
-    info = git_info(False, 1_000_000)
+    info = _info()
     assert info["git_commit"] is None
-    assert info["git_patch"] is None
+    assert info["code_state"] is None
 
 
 def test_metadata_of_a_real_create(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,12 +301,12 @@ def test_metadata_round_trips_through_json(tmp_path: Path) -> None:
 def test_metadata_from_a_newer_furu_keeps_its_new_keys_in_extra(tmp_path: Path) -> None:
     metadata = MetadataManager.build(steps.Counted()._furu_record())
     (tmp_path / ".furu").mkdir()
-    data = {**metadata.to_json(), "code_state": "sha256:abc", "extra": {"mine": 1}}
+    data = {**metadata.to_json(), "resources": "sha256:abc", "extra": {"mine": 1}}
     (tmp_path / ".furu" / "metadata.json").write_text(json.dumps(data))
     read = MetadataManager.read(tmp_path)
     assert read is not None
     assert read.furu_hash == metadata.furu_hash
-    assert read.extra == {"mine": 1, "code_state": "sha256:abc"}
+    assert read.extra == {"mine": 1, "resources": "sha256:abc"}
 
 
 def test_metadata_of_another_format(tmp_path: Path) -> None:
@@ -297,10 +339,24 @@ def test_adopted_git_state_is_recorded_instead_of_asking_git(
         "git_commit": "f" * 40,
         "git_branch": "submitted",
         "git_remote": None,
-        "git_patch": None,
         "git_submodules": {},
+        "code_state": {"id": "a" * 64, "dirty": True},
     }
     _metadata.adopt_git_info(adopted)
-    monkeypatch.setattr(_metadata, "_git", lambda *args: pytest.fail("asked git"))
+    monkeypatch.setattr(_code_state, "_git", lambda *args: pytest.fail("asked git"))
     metadata = _metadata.MetadataManager.build(steps.Counted(value=77)._furu_record())
     assert (metadata.git_commit, metadata.git_branch) == ("f" * 40, "submitted")
+    assert metadata.code_state == {"id": "a" * 64, "dirty": True}
+
+
+def test_a_record_that_inlined_its_git_patch_still_reads(tmp_path: Path) -> None:
+    metadata = MetadataManager.build(steps.Counted()._furu_record())
+    old = {k: v for k, v in metadata.to_json().items() if k != "code_state"}
+    old |= {"schema": 1, "git_patch": "diff --git a/x b/x\n-1\n+2"}  # as furu 0.1 wrote it
+    (tmp_path / ".furu").mkdir()
+    (tmp_path / ".furu" / "metadata.json").write_text(json.dumps(old))
+    read = MetadataManager.read(tmp_path)
+    assert read is not None
+    assert read.code_state is None
+    assert read.git_patch == "diff --git a/x b/x\n-1\n+2"
+    assert read.schema == 1

@@ -1,9 +1,10 @@
 import { ChevronRightIcon } from "lucide-react";
 import type { ReactNode } from "react";
 
-import type { ExperimentDetail, Related, Relationships } from "@/api/client";
+import type { CodeStateInfo, ExperimentDetail, Related, Relationships } from "@/api/client";
 import { formatDuration, formatTime } from "@/lib/format";
 
+import { CopyButton } from "../CopyButton";
 import { ExperimentLink } from "../ExperimentLink";
 import { ExperimentStatus, StatusBadge } from "../StatusBadge";
 import { Card, CardContent, CardHeader, CardTitle } from "../ui/card";
@@ -70,7 +71,6 @@ export function AttemptCard({ e }: { e: ExperimentDetail }) {
 /** How the experiment was made: git state, machine, command, Python. */
 export function MetadataCard({ e }: { e: ExperimentDetail }) {
   const m = (e.metadata ?? {}) as Record<string, unknown>;
-  const patch = str(m.git_patch);
   return (
     <Card data-testid="metadata">
       <CardHeader>
@@ -79,10 +79,6 @@ export function MetadataCard({ e }: { e: ExperimentDetail }) {
       <CardContent>
         {e.metadata ? (
           <dl className="grid grid-cols-[8rem_1fr] gap-x-3 gap-y-1 text-sm">
-            <Field label="git commit">{str(m.git_commit) ? <span className="font-mono text-xs">{str(m.git_commit)}</span> : "–"}</Field>
-            <Field label="git branch">{str(m.git_branch)}</Field>
-            <Field label="git remote">{str(m.git_remote)}</Field>
-            <Field label="uncommitted">{patch ? `${patch.split("\n").length} lines of diff` : "none"}</Field>
             <Field label="host">{str(m.hostname)}</Field>
             <Field label="user">{str(m.user)}</Field>
             <Field label="command">{str(m.command) && <code className="font-mono text-xs">{str(m.command)}</code>}</Field>
@@ -95,12 +91,6 @@ export function MetadataCard({ e }: { e: ExperimentDetail }) {
         ) : (
           <div className="text-sm text-muted-foreground">No readable metadata.json.</div>
         )}
-        {patch && (
-          <details className="mt-3">
-            <summary className="cursor-pointer text-xs text-muted-foreground">Uncommitted diff</summary>
-            <pre className="mt-1 max-h-80 overflow-auto rounded-md bg-muted p-2 font-mono text-xs">{patch}</pre>
-          </details>
-        )}
         <Truncations items={e.truncations} what="This experiment's detail" />
         {e.problems.length > 0 && (
           <ul className="mt-3 list-disc pl-5 text-sm text-amber-700 dark:text-amber-300">
@@ -108,6 +98,104 @@ export function MetadataCard({ e }: { e: ExperimentDetail }) {
               <li key={p}>{p}</li>
             ))}
           </ul>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function uncommitted(c: CodeStateInfo): string {
+  if (c.source === "commit") return "not recorded (only the commit)";
+  if (!c.dirty) return "none (a clean checkout)";
+  const parts = [];
+  if (c.changed_files) parts.push(`${c.changed_files} changed file(s), ${formatBytes(c.diff_bytes)} of diff`);
+  else if (c.source === "inline") parts.push(`${formatBytes(c.diff_bytes)} of diff`);
+  if (c.untracked.length) parts.push(`${c.untracked.length} untracked file(s)`);
+  return parts.join(", ") || "changes left out (see below)";
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The code the experiment was made from (commit, uncommitted diff, untracked files) and the
+ * `furu checkout` command that recreates it. */
+export function CodeCard({ e }: { e: ExperimentDetail }) {
+  const c = e.code_state ?? null;
+  return (
+    <Card data-testid="code-state">
+      <CardHeader>
+        <CardTitle>Code</CardTitle>
+      </CardHeader>
+      <CardContent className="grid gap-3">
+        {c ? (
+          <>
+            <dl className="grid grid-cols-[8rem_1fr] gap-x-3 gap-y-1 text-sm">
+              <Field label="git commit">
+                <span className="font-mono text-xs">{c.commit}</span>
+              </Field>
+              <Field label="git branch">{c.branch}</Field>
+              <Field label="git remote">{c.remote}</Field>
+              <Field label="uncommitted">{uncommitted(c)}</Field>
+              {c.id && (
+                <Field label="code state">
+                  <span className="font-mono text-xs" title={c.id}>
+                    {c.id.slice(0, 16)}
+                  </span>
+                </Field>
+              )}
+            </dl>
+            <div className="grid gap-1">
+              <div className="text-xs text-muted-foreground">Recreate this code (run in a clone of the repository):</div>
+              <div className="flex items-center gap-2">
+                <code className="min-w-0 flex-1 truncate rounded-md bg-muted px-2 py-1 font-mono text-xs" data-testid="checkout-command">
+                  {c.checkout_command}
+                </code>
+                <CopyButton text={c.checkout_command} what="checkout command" />
+              </div>
+            </div>
+            {c.problem && <div className="text-sm text-amber-700 dark:text-amber-300">{c.problem}</div>}
+            {c.left_out_count > 0 && (
+              <details>
+                <summary className="cursor-pointer text-xs text-amber-700 dark:text-amber-300">
+                  {c.left_out_count} file(s) left out by a size limit
+                </summary>
+                <ul className="mt-1 list-disc pl-5 text-xs">
+                  {c.left_out.map((l) => (
+                    <li key={`${l.what}-${l.path}`}>
+                      <span className="font-mono">{l.path}</span> ({l.what}, {formatBytes(l.bytes)}): {l.why}
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            )}
+            {c.untracked.length > 0 && (
+              <details>
+                <summary className="cursor-pointer text-xs text-muted-foreground">Untracked files</summary>
+                <ul className="mt-1 list-disc pl-5 font-mono text-xs">
+                  {c.untracked.map((u) => (
+                    <li key={u.path}>
+                      {u.path} <span className="text-muted-foreground">({u.mode}, {formatBytes(u.size)})</span>
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            )}
+            {c.diff && (
+              <details>
+                <summary className="cursor-pointer text-xs text-muted-foreground">
+                  Uncommitted diff{c.diff_truncated ? ` (first ${formatBytes(c.diff.length)} of ${formatBytes(c.diff_bytes)})` : ""}
+                </summary>
+                <pre className="mt-1 max-h-80 overflow-auto rounded-md bg-muted p-2 font-mono text-xs" data-testid="code-diff">
+                  {c.diff}
+                </pre>
+              </details>
+            )}
+          </>
+        ) : (
+          <div className="text-sm text-muted-foreground">No code state: it was made outside a git repository (or without git).</div>
         )}
       </CardContent>
     </Card>

@@ -72,6 +72,16 @@ class Change(BaseModel):
     b: Annotated[Any | None, Field(title="B")] = None
 
 
+class CodeSource(StrEnum):
+    """
+    Where an experiment's recorded code comes from.
+    """
+
+    store = "store"
+    inline = "inline"
+    commit = "commit"
+
+
 class Column(BaseModel):
     name: Annotated[str, Field(title="Name")]
     type: Annotated[str, Field(title="Type")]
@@ -230,6 +240,17 @@ class Labels(BaseModel):
 
     tags: Annotated[list[str], Field(title="Tags")]
     name: Annotated[str | None, Field(title="Name")]
+
+
+class LeftOut(BaseModel):
+    """
+    A file whose diff or content a code state did not record (a size limit), and why.
+    """
+
+    path: Annotated[str, Field(title="Path")]
+    what: Annotated[str, Field(title="What")]
+    bytes: Annotated[int, Field(title="Bytes")]
+    why: Annotated[str, Field(title="Why")]
 
 
 class LineageEdge(BaseModel):
@@ -435,11 +456,43 @@ class Truncation(BaseModel):
     kept: Annotated[int, Field(title="Kept")]
 
 
+class UntrackedFile(BaseModel):
+    """
+    An untracked file a code state recorded.
+    """
+
+    path: Annotated[str, Field(title="Path")]
+    size: Annotated[int, Field(title="Size")]
+    mode: Annotated[str, Field(title="Mode")]
+
+
 class Version(BaseModel):
     server: Annotated[str, Field(title="Server")]
     furu: Annotated[str, Field(title="Furu")]
     api: Annotated[str, Field(title="Api")]
     python: Annotated[str, Field(title="Python")]
+
+
+class CodeStateInfo(BaseModel):
+    """
+    The code an experiment was created from, and the command that recreates it.
+    """
+
+    source: CodeSource
+    id: Annotated[str | None, Field(title="Id")]
+    commit: Annotated[str, Field(title="Commit")]
+    branch: Annotated[str | None, Field(title="Branch")]
+    remote: Annotated[str | None, Field(title="Remote")]
+    dirty: Annotated[bool | None, Field(title="Dirty")]
+    changed_files: Annotated[int | None, Field(title="Changed Files")]
+    diff: Annotated[str | None, Field(title="Diff")]
+    diff_bytes: Annotated[int, Field(title="Diff Bytes")]
+    diff_truncated: Annotated[bool, Field(title="Diff Truncated")]
+    untracked: Annotated[list[UntrackedFile], Field(title="Untracked")]
+    left_out: Annotated[list[LeftOut], Field(title="Left Out")]
+    left_out_count: Annotated[int, Field(title="Left Out Count")]
+    problem: Annotated[str | None, Field(title="Problem")]
+    checkout_command: Annotated[str, Field(title="Checkout Command")]
 
 
 class Dag(BaseModel):
@@ -506,6 +559,7 @@ class ExperimentDetail(BaseModel):
     class_bases: Annotated[list[str], Field(title="Class Bases")]
     config_schema: Annotated[list[dict[str, Any]], Field(title="Config Schema")]
     problems: Annotated[list[str], Field(title="Problems")]
+    code_state: CodeStateInfo | None = None
     truncated: Annotated[bool, Field(title="Truncated")] = False
     truncations: Annotated[list[Truncation] | None, Field(title="Truncations")] = None
 

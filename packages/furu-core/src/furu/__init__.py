@@ -46,6 +46,7 @@ from furu._store import read_regular_file
 if _typing.TYPE_CHECKING:
     from furu._attempt_context import AttemptContext, attempt_context, current_attempt_context
     from furu._batch import load_or_create_many
+    from furu._code_state import CodeState
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
     from furu._lock import LockInfo
     from furu._metadata import Metadata, MetadataManager
@@ -71,6 +72,7 @@ _LAZY = {
     "attempt_context": "furu._attempt_context",
     "current_attempt_context": "furu._attempt_context",
     "load_or_create_many": "furu._batch",
+    "CodeState": "furu._code_state",
     "Executor": "furu._executor",
     "InlineExecutor": "furu._executor",
     "Job": "furu._executor",
@@ -129,6 +131,7 @@ __all__ = [
     "AttemptContext",
     "AttemptStatus",
     "ClassRef",
+    "CodeState",
     "Executor",
     "Furu",
     "FuruBatchError",

@@ -4,6 +4,7 @@
 furu ls [--namespace PREFIX] [--status STATUS] [--json]   every step, with its status
 furu status                                               counts per class and status
 furu show NAMESPACE HASH | furu show REF | furu show DIR  state and metadata of one step
+furu checkout REF DIR                                     recreate the code that made a step
 ```
 REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
 """
@@ -83,20 +84,24 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _find(args: argparse.Namespace, target: str) -> StepDir:
+    """The step `target` names: a reference `Store.find` accepts, or its directory."""
+    store = _store(args)
+    if not Path(target).is_dir():
+        return store.find(target)
+    found = store.locate(target)
+    if found is None:
+        raise FuruStoreError(
+            f"{target} is not a step directory of the store {store.root}; give the store with "
+            "--root (or FURU_PATH)",
+            path=Path(target),
+        )
+    return found
+
+
 def _show(args: argparse.Namespace) -> int:
     if len(args.target) == 1:
-        store, target = _store(args), args.target[0]
-        if not Path(target).is_dir():
-            step_dir = store.find(target)
-        elif (found := store.locate(target)) is not None:
-            step_dir = found
-        else:
-            print(
-                f"furu: {target} is not a step directory of the store {store.root}; give the "
-                "store with --root (or FURU_PATH)",
-                file=sys.stderr,
-            )
-            return 1
+        step_dir = _find(args, args.target[0])
     else:
         namespace, digest = args.target
         matches = [e for e in _entries(args) if (e.namespace, e.hash) == (namespace, digest)]
@@ -112,6 +117,56 @@ def _show(args: argparse.Namespace) -> int:
     }
     print(json.dumps(out, indent=2, default=str))
     return 0
+
+
+def _checkout(args: argparse.Namespace) -> int:
+    from furu._code_state import checkout
+    from furu._tagged import render_config
+
+    step_dir = _find(args, args.step)
+    metadata = step_dir.read_metadata()
+    if metadata is None:
+        raise FuruStoreError(
+            f"{step_dir.id} has no metadata.json, so no code state is recorded for it; it was "
+            "never attempted, or its .furu/ directory was emptied.",
+            path=step_dir.metadata_path,
+        )
+    done = checkout(metadata, step_dir.store.root, Path(args.dir))
+    state = done.state
+    what = [f"commit {done.commit[:12]}"]
+    if state is not None and state.changed_files:
+        what.append(f"the diff of {state.changed_files} file(s)")
+    if state is not None and state.untracked:
+        what.append(f"{len(state.untracked)} untracked file(s)")
+    print(f"Recreated the code of {step_dir.id} in {done.directory} ({', '.join(what)}).")
+    if done.how == "worktree":
+        print(
+            f"It is a git worktree of this repository: `git worktree remove --force {args.dir}` "
+            "removes it."
+        )
+    for note in done.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print("\nTo rerun the step there (FURU_PATH chooses the store it writes to):")
+    print(f"  cd {done.directory}")
+    config = metadata.get("furu_obj")
+    if isinstance(config, dict):
+        try:
+            rendered = render_config(config)
+        except FuruError:
+            rendered = None
+        if rendered is not None:
+            code = "; ".join([*rendered.imports, f"{rendered.expression}.load_or_create()"])
+            print(f"  python -c {_quote(code)}")
+    command = metadata.get("command")
+    if isinstance(command, str) and command:
+        print(f"or run what created it:\n  {command}")
+    return 0
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
         "target", nargs="+", help="NAMESPACE HASH, a hash prefix, or the step's directory"
     )
     show.set_defaults(run=_show, namespace=None)
+    checkout = sub.add_parser(
+        "checkout",
+        help="recreate the code that made a step: a git worktree at its commit with its "
+        "uncommitted diff and untracked files",
+    )
+    checkout.add_argument(
+        "step", help="namespace/hash, a hash prefix, Class/hash-prefix, or the step's directory"
+    )
+    checkout.add_argument("dir", help="a new (or empty) directory for the working tree")
+    checkout.set_defaults(run=_checkout)
     return parser
 
 

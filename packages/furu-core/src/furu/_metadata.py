@@ -1,8 +1,9 @@
 """What a step records about how it was made: its config, the code's git state, the machine.
 
-Git is asked once per process (five quick `git` calls), so every create after the first pays
-nothing for it. A diff larger than `FURU_MAX_GIT_PATCH_BYTES` is truncated with a note, and a
-directory that is not a git checkout (or a machine without git) records `None`.
+Git is asked once per process, so every create after the first pays nothing for it. The code
+state (commit, exact diff, untracked files) is stored once per store in `<root>/code/<id>/`
+(`furu._code_state`) and only referenced here, with the commit and a short summary; a directory
+that is not a git checkout (or a machine without git) records `None`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from furu import _code_state
 from furu._errors import FuruStoreError
+from furu._logging import get_logger
 from furu._settings import FURU_CONFIG
 from furu._state import current_user, now_iso
 from furu._store import (
@@ -27,79 +30,92 @@ from furu._store import (
     write_json_atomic,
 )
 
-METADATA_SCHEMA = 1
-_GIT_TIMEOUT_SEC = 10.0
-
-
-def _git(*args: str) -> str | None:
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["git", *args],
-            capture_output=True,
-            timeout=_GIT_TIMEOUT_SEC,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.decode(errors="replace").strip()
-
-
-def _truncate_patch(patch: str, limit: int) -> str:
-    data = patch.encode()
-    if len(data) <= limit:
-        return patch
-    kept = data[:limit].decode(errors="ignore")
-    return (
-        f"{kept}\n[furu: diff truncated to {limit} of {len(data)} bytes; set "
-        "FURU_MAX_GIT_PATCH_BYTES to keep more, or FURU_IGNORE_DIFF=1 to skip it]\n"
-    )
-
-
+METADATA_SCHEMA = 2
+"""2: the code state is referenced (`code_state`), no longer inlined (`git_patch`)."""
+_GIT_FIELDS = ("git_commit", "git_branch", "git_remote", "git_submodules", "code_state")
+_log = get_logger()
 _adopted_git: dict[str, Any] | None = None
 
 
 def adopt_git_info(info: dict[str, Any]) -> None:
-    """Record `info` (another process's `git_info`) as this process's git state.
+    """Record `info` (another process's `current_git_info()`) as this process's git state.
 
     A job started by a scheduler runs the code its submitter had: it records the submitter's
-    git state instead of asking git again (five subprocesses per job).
+    git state (a few short fields: the code state itself is in the store already) instead of
+    asking git again.
     """
     global _adopted_git
     _adopted_git = dict(info)
 
 
 def current_git_info() -> dict[str, Any]:
-    """The git state to record: adopted from a submitter, else asked of git once."""
+    """The git fields to record: adopted from a submitter, else asked of git once.
+
+    Asking git also writes the code state into the store (once per process and store).
+    """
     if _adopted_git is not None:
         return _adopted_git
-    return git_info(FURU_CONFIG.ignore_git_diff, FURU_CONFIG.max_git_patch_bytes)
+    config = FURU_CONFIG
+    return git_info(
+        config.base_root,
+        config.ignore_git_diff,
+        config.max_git_patch_bytes,
+        config.max_untracked_bytes,
+        config.max_untracked_files,
+    )
+
+
+def git_info(
+    store_root: Path,
+    ignore_diff: bool,
+    max_diff: int,
+    max_untracked_bytes: int,
+    max_untracked_files: int,
+) -> dict[str, Any]:
+    """The git fields of `metadata.json` for the working directory's repository.
+
+    The code state (the diff and untracked files) is captured once per process and limits,
+    and written into `<store_root>/code/` once per store; `code_state` names it. With
+    `ignore_diff` (`FURU_IGNORE_DIFF`), only the commit is recorded.
+    """
+    repo = _code_state.repo_info()
+    if repo is None:
+        return dict.fromkeys(("git_commit", "git_branch", "git_remote", "code_state"), None) | {
+            "git_submodules": {}
+        }
+    info: dict[str, Any] = {
+        "git_commit": repo.commit,
+        "git_branch": repo.branch,
+        "git_remote": repo.remote,
+        "git_submodules": _submodules(repo.top),
+        "code_state": None,
+    }
+    if ignore_diff:
+        return info
+    captured = _code_state.capture(max_diff, max_untracked_bytes, max_untracked_files)
+    if captured is None:  # the repository changed under us (e.g. HEAD removed)
+        return info
+    try:
+        state = _code_state.ensure_written(store_root, captured)
+    except OSError as exc:
+        _log.warning(
+            "could not record the code state in %s (%s); steps record the commit only",
+            _code_state.code_root(store_root),
+            exc,
+        )
+        return info | {"code_state": captured.state.summary() | {"id": None}}
+    return info | {"code_state": state.summary()}
 
 
 @functools.cache
-def git_info(ignore_diff: bool, patch_limit: int) -> dict[str, Any]:
-    """The git state of the working directory, once per process and setting."""
-    commit = _git("rev-parse", "HEAD")
-    if commit is None:
-        return dict.fromkeys(("git_commit", "git_branch", "git_remote", "git_patch"), None) | {
-            "git_submodules": {}
-        }
-    patch = None if ignore_diff else _git("diff", "HEAD", "--no-color", "--no-ext-diff")
+def _submodules(top: str) -> dict[str, str]:
     submodules: dict[str, str] = {}
-    for line in (_git("submodule", "status") or "").splitlines():
+    out = _code_state.git_text(top, "submodule", "status")
+    for line in (out or "").splitlines():
         parts = line.strip().lstrip("+-U").split()
         if len(parts) >= 2:
             submodules[parts[1]] = parts[0]
-    return {
-        "git_commit": commit,
-        "git_branch": _git("rev-parse", "--abbrev-ref", "HEAD"),
-        "git_remote": _git("remote", "get-url", "origin"),
-        "git_patch": _truncate_patch(patch, patch_limit) if patch else patch,
-        "git_submodules": submodules,
-    }
+    return submodules
 
 
 @functools.cache
@@ -131,7 +147,6 @@ class Metadata:
     git_commit: str | None
     git_branch: str | None
     git_remote: str | None
-    git_patch: str | None
     git_submodules: dict[str, str]
     timestamp: str
     command: str
@@ -141,11 +156,19 @@ class Metadata:
     hostname: str
     user: str
     pid: int
+    code_state: dict[str, Any] | None = field(default=None, kw_only=True)
+    """The recorded code state's summary (`id`, `dirty`, counts; see `furu.CodeState`)."""
     schema: int = METADATA_SCHEMA
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def git_patch(self) -> str | None:
+        """The diff a record written before code states inlined (None for newer records)."""
+        patch = self.extra.get("git_patch")
+        return patch if isinstance(patch, str) else None
 
 
 _METADATA_FIELDS = frozenset(Metadata.__dataclass_fields__)
@@ -158,9 +181,13 @@ class MetadataManager:
     def build(step_record: dict[str, Any]) -> Metadata:
         """Combine what the step knows about itself with git and the machine."""
         git = current_git_info()
+        # Only the fields this furu records (a submitter may have sent more).
+        fields: dict[str, Any] = {
+            k: git.get(k, {} if k == "git_submodules" else None) for k in _GIT_FIELDS
+        }
         return Metadata(
             **step_record,
-            **git,
+            **fields,
             **_environment(),
             timestamp=now_iso(),
             command=" ".join(sys.argv) or sys.executable,

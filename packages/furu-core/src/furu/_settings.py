@@ -29,6 +29,13 @@ renewing more often would turn the heartbeat into a busy loop against the store 
 NFS)."""
 MIN_LEASE_SECS = 0.3
 """The shortest lease (and `FURU_STALE_AFTER_SECS`): room for three renewals."""
+DEFAULT_MAX_DIFF_BYTES = 1_000_000
+DEFAULT_MAX_UNTRACKED_BYTES = 10_000_000
+DEFAULT_MAX_UNTRACKED_FILES = 1_000
+MAX_CODE_STATE_BYTES = 1 << 30
+"""The most a code state's diff, or its untracked files, may hold (1 GiB): each is held in
+memory once per process, and written into the store."""
+MAX_UNTRACKED_FILES = 1_000_000
 
 
 def _env(name: str) -> str | None:
@@ -89,8 +96,15 @@ def env_float(
     return value
 
 
-def env_int(name: str, default: int, *, error: type[FuruConfigError] = FuruConfigError) -> int:
-    """The non-negative whole number in variable `name`; `error` names it if not."""
+def env_int(
+    name: str,
+    default: int,
+    *,
+    maximum: int | None = None,
+    error: type[FuruConfigError] = FuruConfigError,
+) -> int:
+    """The non-negative whole number (at most `maximum`) in variable `name`; `error` names it
+    if not."""
     raw = _env(name)
     if raw is None or raw == "":
         return default
@@ -102,6 +116,11 @@ def env_int(name: str, default: int, *, error: type[FuruConfigError] = FuruConfi
         ) from None
     if value < 0:
         raise error(f"{name}={raw!r} must not be negative. Set {name} to e.g. {default}.")
+    if maximum is not None and value > maximum:
+        raise error(
+            f"{name}={raw!r} is more than the most furu allows, {maximum}. Set {name} to at most "
+            f"{maximum} (e.g. {default}), or unset it for the default."
+        )
     return value
 
 
@@ -162,8 +181,14 @@ class FuruConfig:
             (`FURU_VERSION_CONTROLLED_PATH`; default `furu-data/artifacts/` beside the
             project's `pyproject.toml`, whatever `FURU_PATH` says).
         log_level: console verbosity (`FURU_LOG_LEVEL`).
-        ignore_git_diff: skip the uncommitted diff in metadata (`FURU_IGNORE_DIFF`).
-        max_git_patch_bytes: a longer diff is truncated with a note (`FURU_MAX_GIT_PATCH_BYTES`).
+        ignore_git_diff: record only the commit, not the uncommitted diff and untracked files
+            (`FURU_IGNORE_DIFF`).
+        max_git_patch_bytes: the most bytes of uncommitted diff a code state records; files
+            whose diff does not fit are left out, and named (`FURU_MAX_GIT_PATCH_BYTES`).
+        max_untracked_bytes: the most bytes of untracked files a code state records
+            (`FURU_MAX_UNTRACKED_BYTES`).
+        max_untracked_files: the most untracked files a code state records
+            (`FURU_MAX_UNTRACKED_FILES`).
         wait_log_every: seconds between "still waiting" messages (`FURU_WAIT_LOG_EVERY_SECS`).
         stale_after: a holder on another host with no heartbeat for this long counts as dead,
             whatever lease its lock claims (`FURU_STALE_AFTER_SECS`).
@@ -184,7 +209,9 @@ class FuruConfig:
     version_controlled_root: Path | None = None
     log_level: str = "INFO"
     ignore_git_diff: bool = False
-    max_git_patch_bytes: int = 1_000_000
+    max_git_patch_bytes: int = DEFAULT_MAX_DIFF_BYTES
+    max_untracked_bytes: int = DEFAULT_MAX_UNTRACKED_BYTES
+    max_untracked_files: int = DEFAULT_MAX_UNTRACKED_FILES
     wait_log_every: float = 10.0
     stale_after: float = 1800.0
     lease_secs: float = 120.0
@@ -206,7 +233,19 @@ class FuruConfig:
             version_controlled_root=Path(vc_path).expanduser().resolve() if vc_path else None,
             log_level=_env_level("FURU_LOG_LEVEL"),
             ignore_git_diff=env_bool("FURU_IGNORE_DIFF", False),
-            max_git_patch_bytes=env_int("FURU_MAX_GIT_PATCH_BYTES", 1_000_000),
+            max_git_patch_bytes=env_int(
+                "FURU_MAX_GIT_PATCH_BYTES", DEFAULT_MAX_DIFF_BYTES, maximum=MAX_CODE_STATE_BYTES
+            ),
+            max_untracked_bytes=env_int(
+                "FURU_MAX_UNTRACKED_BYTES",
+                DEFAULT_MAX_UNTRACKED_BYTES,
+                maximum=MAX_CODE_STATE_BYTES,
+            ),
+            max_untracked_files=env_int(
+                "FURU_MAX_UNTRACKED_FILES",
+                DEFAULT_MAX_UNTRACKED_FILES,
+                maximum=MAX_UNTRACKED_FILES,
+            ),
             wait_log_every=env_float("FURU_WAIT_LOG_EVERY_SECS", 10.0, minimum=0.01),
             stale_after=env_float(
                 "FURU_STALE_AFTER_SECS", 1800.0, minimum=MIN_LEASE_SECS, why=_LEASE_WHY

@@ -35,6 +35,7 @@ from furu._store import (
 )
 
 if TYPE_CHECKING:
+    from furu._code_state import CodeState
     from furu._lock import LockInfo
     from furu._policy import RunPolicy
     from furu._state import AttemptStatus, StepState
@@ -210,6 +211,19 @@ class StepDir:
             FuruStoreError: the file is damaged.
         """
         return read_json(self.metadata_path, what=METADATA_WHAT, max_bytes=METADATA_MAX_BYTES)
+
+    def read_code_state(self) -> CodeState | None:
+        """The code state the step was created from (`metadata.json`'s `code_state`), read
+        from the store's `code/` directory; None when it records none (made outside a git
+        repository, with `FURU_IGNORE_DIFF`, or by a furu that inlined `git_patch`).
+
+        Raises:
+            FuruStoreError: the metadata is damaged, or names a code state the store lacks.
+        """
+        from furu._code_state import recorded_code_state
+
+        metadata = self.read_metadata()
+        return None if metadata is None else recorded_code_state(metadata, self.store.root)
 
     def attempt_dir(self) -> Path | None:
         """Where the latest unpublished attempt writes its files (its staging directory).

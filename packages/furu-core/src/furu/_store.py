@@ -98,7 +98,8 @@ KIB = 1024
 MIB = 1024 * KIB
 METADATA_MAX_BYTES = 64 * MIB
 METADATA_WHAT = "metadata (config, git and environment)"
-"""`metadata.json` (config, git patch, environment) larger than this is refused when read."""
+"""`metadata.json` (config, git fields, environment; a record of furu 0.1 may inline a diff)
+larger than this is refused when read."""
 STATE_MAX_BYTES = 16 * MIB
 """`state.json` (the latest attempt, with its error and traceback)."""
 SMALL_FILE_MAX_BYTES = 1 * MIB

@@ -3,6 +3,7 @@
 ```
 <root>/data/<module path>/<Class>/<hash>/   steps (StepDir)
 <root>/journal/<host>-<pid>-<nonce>.jsonl   which step directories changed (Journal)
+<root>/code/<sha256>/                       recorded code states (commit, diff, untracked files)
 <root>/raw/                                 large files shared by steps
 <version-controlled root>/<module path>/<Class>/<hash>/
 ```
@@ -25,6 +26,7 @@ from furu._journal import JOURNAL_DIR
 from furu._store import FURU_DIR
 
 if TYPE_CHECKING:
+    from furu._code_state import CodeState
     from furu._furu import Furu
     from furu._step_dir import StepDir, StepId
 
@@ -85,6 +87,23 @@ class Store:
     @property
     def data_root(self) -> Path:
         return self.root / DATA
+
+    @property
+    def code_root(self) -> Path:
+        """`<root>/code`: one directory per recorded code state (see `furu.CodeState`)."""
+        from furu._code_state import code_root
+
+        return code_root(self.root)
+
+    def code_state(self, state_id: str) -> CodeState | None:
+        """The recorded code state `state_id` (a sha256 digest); None when the store lacks it.
+
+        Raises:
+            FuruStoreError: `state_id` is not a digest, or its manifest is damaged.
+        """
+        from furu._code_state import read_code_state
+
+        return read_code_state(self.root, state_id)
 
     def root_of(self, kind: str) -> Path:
         """The directory step directories of `kind` (`data` or `vc`) are relative to."""

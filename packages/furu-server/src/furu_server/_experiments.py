@@ -14,7 +14,17 @@ from typing import Any
 from furu import AttemptStatus, FuruStoreError, StepDir
 from furu_server._clip import DETAIL_CHARS, DETAIL_DEPTH, DETAIL_ITEMS, Clipper
 from furu_server._errors import ErrorCode, ServerError, not_found
-from furu_server._models import Change, Diff, ErrorInfo, ExperimentDetail, Sizes
+from furu_server._models import (
+    Change,
+    CodeSource,
+    CodeStateInfo,
+    Diff,
+    ErrorInfo,
+    ExperimentDetail,
+    LeftOut,
+    Sizes,
+    UntrackedFile,
+)
 from furu_server._reading import regular_size
 from furu_server.index._columns import summary_of_record
 from furu_server.index._index import Index, Located
@@ -106,10 +116,120 @@ def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
         class_bases=clipper.clip_each(rec.class_bases, "class_bases"),
         config_schema=clipper.clip_each(rec.config_schema, "config_schema"),
         problems=clipper.clip_each(rec.problems, "problems"),
+        code_state=code_state_info(step_dir, metadata, clipper),
     )
     found.truncations = clipper.report()
     found.truncated = bool(found.truncations)
     return found
+
+
+# ---------------------------------------------------------------- code state
+
+_LISTED_FILES = 1000
+"""Untracked and left-out files a detail lists (a manifest may name more)."""
+
+
+def code_state_info(
+    step_dir: StepDir, metadata: dict[str, Any] | None, clipper: Clipper
+) -> CodeStateInfo | None:
+    """The code the experiment was made from: its code state in the store (`code/<id>/`), or
+    what an older record inlined (`git_patch`), or only its commit; None outside git."""
+    meta = metadata or {}
+    commit = meta.get("git_commit")
+    if not isinstance(commit, str) or not commit:
+        return None
+    ns, digest = step_dir.id.namespace, step_dir.id.hash
+    command = f"furu checkout {ns}/{digest} ../{ns.rsplit('.', 1)[-1]}-{digest[:8]}"
+    info = CodeStateInfo(
+        source=CodeSource.commit,
+        id=None,
+        commit=commit,
+        branch=_text(meta.get("git_branch")),
+        remote=_text(meta.get("git_remote")),
+        dirty=None,
+        changed_files=None,
+        diff=None,
+        diff_bytes=0,
+        diff_truncated=False,
+        untracked=[],
+        left_out=[],
+        left_out_count=0,
+        problem=None,
+        checkout_command=command,
+    )
+    summary = meta.get("code_state")
+    state_id = summary.get("id") if isinstance(summary, dict) else None
+    patch = meta.get("git_patch")
+    if isinstance(state_id, str):
+        try:
+            state = step_dir.store.code_state(state_id)
+        except FuruStoreError as exc:
+            return info.model_copy(update={"problem": str(exc)})
+        if state is None:
+            return info.model_copy(
+                update={
+                    "id": state_id,
+                    "problem": f"the code state {state_id} is not in {step_dir.store.code_root} "
+                    "(deleted, or the store was copied without its code/ directory)",
+                }
+            )
+        problem = None
+        try:
+            head, size = state.read_diff_head(DETAIL_CHARS)
+        except FuruStoreError as exc:
+            head, size, problem = b"", state.diff_bytes, str(exc)
+        diff = head.decode(errors="replace")
+        if size > len(head):
+            clipper.note("code_state.diff", "bytes", size, len(head))
+        return info.model_copy(
+            update={
+                "source": CodeSource.store,
+                "id": state.id,
+                "dirty": state.dirty,
+                "changed_files": state.changed_files,
+                "diff": diff,
+                "diff_bytes": size,
+                "diff_truncated": size > len(head),
+                "untracked": [_untracked(u) for u in state.untracked[:_LISTED_FILES]],
+                "left_out": [_left_out(u) for u in state.left_out[:_LISTED_FILES]],
+                "left_out_count": state.left_out_count,
+                "problem": problem,
+            }
+        )
+    if isinstance(patch, str) and patch:
+        return info.model_copy(
+            update={
+                "source": CodeSource.inline,
+                "dirty": True,
+                "diff": clipper.text(patch, "code_state.diff"),
+                "diff_bytes": len(patch.encode()),
+                "diff_truncated": len(patch) > DETAIL_CHARS,
+            }
+        )
+    return info
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _untracked(item: dict[str, Any]) -> UntrackedFile:
+    return UntrackedFile(
+        path=str(item.get("path"))[:4096], size=_int(item.get("size")), mode=str(item.get("mode"))
+    )
+
+
+def _left_out(item: dict[str, Any]) -> LeftOut:
+    return LeftOut(
+        path=str(item.get("path"))[:4096],
+        what=str(item.get("what")),
+        bytes=_int(item.get("bytes")),
+        why=str(item.get("why"))[:1000],
+    )
 
 
 # ---------------------------------------------------------------- diff

@@ -165,6 +165,59 @@ class Sizes(_Model):
     truncated: bool
 
 
+class UntrackedFile(_Model):
+    """An untracked file a code state recorded."""
+
+    path: str
+    size: int
+    mode: str
+    """`file`, `executable` or `symlink`."""
+
+
+class LeftOut(_Model):
+    """A file whose diff or content a code state did not record (a size limit), and why."""
+
+    path: str
+    what: str
+    """`diff` (its changes) or `untracked` (the file)."""
+    bytes: int
+    why: str
+
+
+class CodeSource(StrEnum):
+    """Where an experiment's recorded code comes from."""
+
+    store = "store"
+    inline = "inline"
+    commit = "commit"
+
+
+class CodeStateInfo(_Model):
+    """The code an experiment was created from, and the command that recreates it."""
+
+    source: CodeSource
+    """`store`: a code state in the store's `code/` (commit, diff, untracked files); `inline`:
+    a record of an older furu, its diff in `metadata.json`; `commit`: only the commit."""
+    id: str | None
+    commit: str
+    branch: str | None
+    remote: str | None
+    dirty: bool | None
+    """Whether the working tree differed from the commit (None: not recorded)."""
+    changed_files: int | None
+    diff: str | None
+    """The recorded diff (`git diff --binary HEAD`), its first characters when long."""
+    diff_bytes: int
+    diff_truncated: bool
+    untracked: list[UntrackedFile]
+    left_out: list[LeftOut]
+    left_out_count: int
+    problem: str | None
+    """Why part of the code state cannot be shown (e.g. the store lacks it)."""
+    checkout_command: str
+    """`furu checkout <namespace>/<hash> <dir>`: run in a clone of the repository."""
+
+
 class ExperimentDetail(ExperimentSummary):
     """Everything recorded about one experiment, read from its files."""
 
@@ -177,6 +230,8 @@ class ExperimentDetail(ExperimentSummary):
     class_bases: list[str]
     config_schema: list[dict[str, Any]]
     problems: list[str]
+    code_state: CodeStateInfo | None = None
+    """The code it was created from (None: made outside a git repository)."""
     truncated: bool = False
     """Whether a value was cut to keep the response within the limits (see `truncations`)."""
     truncations: list[Truncation] = Field(default_factory=list)
