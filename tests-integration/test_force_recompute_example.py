@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_examples import PIPELINE, created_and_loaded, run, run_pipeline
 
 import furu
+from test_examples import PIPELINE, created_and_loaded, run, run_pipeline
 
 TRAIN = "ml_pipeline.steps.TrainModel"
 EVALUATE = "ml_pipeline.steps.Evaluate"
@@ -149,7 +149,9 @@ def test_dry_run_shows_the_forced_inner_steps_and_changes_nothing(
 
     lines = dry.stdout.splitlines()
     assert lines[0] == counts
-    forced = [line for line in lines if re.match(r"  create TrainModel [0-9a-f]{9} \(forced\)", line)]
+    forced = [
+        line for line in lines if re.match(r"  create TrainModel [0-9a-f]{9} \(forced\)", line)
+    ]
     assert len(forced) == 7
     rescored = [line for line in lines if evaluate_line and re.match(evaluate_line, line)]
     assert len(rescored) == (7 if evaluate_line else 0)
