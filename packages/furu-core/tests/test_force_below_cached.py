@@ -110,6 +110,19 @@ def test_always_rerun_below_a_cached_dependent_reruns_on_every_call(
     assert CALLS == {"TrainTextModel": 2}
 
 
+def test_dependents_do_not_apply_to_always_rerun_classes(cached: steps.Evaluate) -> None:
+    furu.FURU_CONFIG.always_rerun = frozenset({TRAIN})
+    furu.FURU_CONFIG.force_recompute = frozenset({"core_test_steps.Counted"})
+    furu.FURU_CONFIG.force_recompute_dependents = True
+
+    assert _summary(plan([cached]))[1:] == [
+        ("TrainTextModel", "create", "forced"),
+        ("Evaluate", "load", ""),
+    ]
+    cached.load_or_create()
+    assert CALLS == {"TrainTextModel": 1}
+
+
 def test_plan_finds_the_forced_step_below_cached_dependents(cached: steps.Evaluate) -> None:
     other = steps.Evaluate(model=steps.TrainTextModel(dataset=steps.Dataset(name="other")))
     _cached_by_an_earlier_run(other)
