@@ -128,11 +128,14 @@ def load_or_create_many(
         _run(jobs, as_executor(executor) if executor else LocalExecutor(max_workers), progress)
     _log.debug("batch of %d steps took %.2fs", len(steps), time.monotonic() - started)
     # Steps this batch just created are loaded as they are: asking load_or_create again would
-    # recompute them a second time under FURU_FORCE_RECOMPUTE or FURU_ALWAYS_RERUN.
+    # recompute them a second time under FURU_FORCE_RECOMPUTE or FURU_ALWAYS_RERUN. So are
+    # the cached ones: the batch already created the forced steps below them.
     created = {job.step._furu_identity() for job in jobs}
     mark_recomputed(created)
     return [
-        step._load() if step._furu_identity() in created else step.load_or_create()
+        step._load()
+        if step._furu_identity() in created or step._furu_done()
+        else step.load_or_create()
         for step in steps
     ]
 

@@ -56,16 +56,39 @@ class _Terminated(BaseException):
 
 
 def create(step: Furu[T]) -> T:
-    """Compute `step` under its lock, or load what another process computed meanwhile."""
+    """Compute `step` under its lock, or load what another process computed meanwhile.
+
+    A cached step comes here only when the run policy forces it or a step below it: the forced
+    steps of its graph are then created first, in dependency order (`furu.plan`), and the step
+    itself is loaded, or recomputed when it is forced too.
+    """
+    if FURU_CONFIG.dry_run:
+        _check_not_active(step)
+        return _dry_run(step)
+    if _policy.Forcing.active() and step._furu_done(policy=False):
+        from furu._planning import plan
+
+        the_plan = plan([step])
+        for planned in the_plan.to_create:
+            if planned.step is not step:
+                _create_one(planned.step)
+        if the_plan.steps[the_plan.roots[0]].action == "load":
+            return step._load()
+    return _create_one(step)
+
+
+def _check_not_active(step: Furu[Any]) -> None:
     loc = step._furu_location
     if loc.furu_dir in _active.get():
         raise FuruIdentityError(
             f"{step._furu_short()} depends on itself: its _create() (or a step it creates) "
             f"called load_or_create() on the same config. Break the cycle in {loc.furu_dir}."
         )
-    if FURU_CONFIG.dry_run:
-        _dry_run(step)
-        return None  # type: ignore[return-value]  # documented: a dry run returns None
+
+
+def _create_one(step: Furu[T]) -> T:
+    _check_not_active(step)
+    loc = step._furu_location
     with _store_errors(step):
         loc.meta_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -439,7 +462,12 @@ def _die_of_sigterm() -> None:
 # ---------------------------------------------------------------- dry run
 
 
-def _dry_run(step: Furu[Any]) -> None:
+def _dry_run(step: Furu[T]) -> T:
+    """Log the plan; a step it would create returns None, a step it would load its result."""
     from furu._planning import plan
 
-    _log.info("FURU_DRY_RUN is set: computing nothing.\n%s", plan([step]).describe())
+    the_plan = plan([step])
+    _log.info("FURU_DRY_RUN is set: computing nothing.\n%s", the_plan.describe())
+    if the_plan.steps[the_plan.roots[0]].action == "load":
+        return step._load()
+    return None  # type: ignore[return-value]  # documented: a dry run returns None

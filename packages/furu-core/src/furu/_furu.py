@@ -269,7 +269,7 @@ class Furu(Generic[T]):
             return as_executor(executor).submit_step(self)
         if _stubbing and (stubbed := _stub_of(self)) is not _NO_STUB:
             return stubbed  # type: ignore[no-any-return]
-        if self._furu_done():
+        if self._furu_done(below=True):
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("load_or_create %s (success->load)", self._furu_short())
             return self._load()
@@ -349,15 +349,17 @@ class Furu(Generic[T]):
     def _furu_short(self) -> str:
         return f"{type(self).__qualname__} {self._furu_hash[:9]}"
 
-    def _furu_done(self, policy: bool = True) -> bool:
+    def _furu_done(self, policy: bool = True, below: bool = False) -> bool:
         """The one answer to "is this step done?": the marker, `_validate()`, the run policy.
 
+        With `below`, a forced step anywhere below this one also makes it "not done", so
+        that `load_or_create()` takes the slow path, which recomputes the forced steps first.
         Files alone (no `_validate()`, which is code) answer it as `StepDir.is_done`.
         """
         return (
             os.path.exists(self._furu_location.success)
             and self._validate()
-            and not (policy and self._furu_forced())
+            and not (policy and self._furu_forced(below))
         )
 
     def _furu_not_found(self) -> FuruNotFoundError:
@@ -385,17 +387,20 @@ class Furu(Generic[T]):
             furu_dir=loc.furu_dir,
         )
 
-    def _furu_forced(self) -> bool:
+    def _furu_forced(self, below: bool = False) -> bool:
         """Whether FURU_ALWAYS_RERUN or (once per process) FURU_FORCE_RECOMPUTE applies.
 
+        It applies to this step's class, or with FURU_FORCE_RECOMPUTE_DEPENDENTS to a class
+        below it; with `below`, also to any step below it (see `furu._policy.Forcing`).
         Without either setting (the common case) this is one check: no import, no lock.
         """
         config = FURU_CONFIG
         if not (config.force_recompute or config.always_rerun):
             return False
-        from furu._policy import forced
+        from furu._policy import Forcing
 
-        return forced(self._furu_identity())
+        forcing = Forcing()
+        return forcing.reason(self) is not None or (below and forcing.forced_below(self))
 
     def _furu_record(self) -> dict[str, Any]:
         """What the metadata says about the step itself (read by the server, never imported)."""

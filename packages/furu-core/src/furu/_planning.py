@@ -2,6 +2,9 @@
 
 Only what is missing is explored: a cached step's dependencies are not needed to load it, so
 planning 10,000 cached steps costs 10,000 identity computations and `stat` calls, no more.
+Under FURU_FORCE_RECOMPUTE or FURU_ALWAYS_RERUN, cached steps are explored too: a forced step
+is found wherever it is below the steps asked for, and created, while the cached steps above
+it are loaded (or, with FURU_FORCE_RECOMPUTE_DEPENDENTS, created after it).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from furu import _furu
 from furu._dependencies import direct_dependencies
 from furu._errors import FuruIdentityError
 from furu._furu import Furu
+from furu._policy import Forcing
 
 Key = tuple[str, str]
 
@@ -26,7 +30,8 @@ class PlannedStep:
     Attributes:
         step: the step itself.
         action: `load` (cached) or `create`.
-        reason: why it is created (`missing`, `failed`, `incomplete`, `forced`, `invalid`).
+        reason: why it is created (`missing`, `failed`, `incomplete`, `invalid`, `forced`, or
+            `dependent`: a step above a forced one, under FURU_FORCE_RECOMPUTE_DEPENDENTS).
         deps: indices (into `Plan.steps`) of the steps to create before this one.
     """
 
@@ -46,6 +51,9 @@ class PlannedStep:
 @dataclass
 class Plan:
     """Every step reachable from the requested ones through missing steps, in dependency order.
+
+    Under a force setting, also every step reachable through cached ones (loaded, or created
+    when forced), so that forced steps below cached dependents are found.
 
     Attributes:
         steps: dependencies always come before their dependents.
@@ -72,15 +80,19 @@ class Plan:
         return "\n".join(lines)
 
 
-def _reason(step: Furu[Any]) -> str | None:
-    """None when the step is cached; otherwise why it must be created."""
+def _reason(step: Furu[Any], forced: str | None) -> str | None:
+    """None when the step is cached; otherwise why it must be created.
+
+    `forced` is what the run policy says of the step (`Forcing.reason`): it decides for a
+    cached step, before `_validate()`.
+    """
     from furu._state import StateManager
 
     if _furu._stubbing and _furu._stub_of(step) is not _furu._NO_STUB:
         return None  # a furu.testing.stub context stands in for it
     if os.path.exists(step._furu_location.success):
-        if step._furu_forced():
-            return "forced"
+        if forced is not None:
+            return forced
         return None if step._validate() else "invalid"
     try:
         state = StateManager(step._furu_location.furu_dir).read()
@@ -90,12 +102,22 @@ def _reason(step: Furu[Any]) -> str | None:
 
 
 def plan(objs: Iterable[Furu[Any]]) -> Plan:
-    """Plan `objs` and every missing step they need, deduplicated by identity."""
+    """Plan `objs` and every missing step they need, deduplicated by identity.
+
+    Without FURU_FORCE_RECOMPUTE or FURU_ALWAYS_RERUN, a cached step is a leaf: loading it
+    needs nothing below it. With either, the graph below cached steps is explored too, and
+    every forced step found there is created (with what it needs), while the cached steps above
+    it are loaded, unless FURU_FORCE_RECOMPUTE_DEPENDENTS makes them `dependent` ones to create
+    after it. A step below a cached one that is missing but not forced is not created: nothing
+    needs it.
+    """
+    forcing = Forcing() if Forcing.active() else None
     steps: list[PlannedStep] = []
     index: dict[Key, int] = {}
     visiting: set[Key] = set()
+    unneeded: set[Key] = set()  # missing steps below cached ones: explored, not created
 
-    def visit(step: Furu[Any], chain: Sequence[str]) -> int:
+    def visit(step: Furu[Any], chain: Sequence[str], needed: bool) -> int | None:
         key = step._furu_identity()
         found = index.get(key)
         if found is not None:
@@ -103,17 +125,33 @@ def plan(objs: Iterable[Furu[Any]]) -> Plan:
         if key in visiting:
             cycle = " -> ".join([*chain, step._furu_short()])
             raise FuruIdentityError(f"dependency cycle: {cycle}. A step cannot need itself.")
-        reason = _reason(step)
-        planned = PlannedStep(step, "load" if reason is None else "create", reason or "")
-        if reason is not None:
+        if not needed and key in unneeded:
+            return None
+        forced = forcing.reason(step) if forcing is not None else None
+        reason = _reason(step, forced)
+        # What nothing needs (a step below a cached one) is created only when it is forced.
+        create = reason is not None and (needed or forced is not None)
+        deps: list[int | None] = []
+        if create or forcing is not None:
             visiting.add(key)
             here = [*chain, step._furu_short()]
-            deps = [visit(dep, here) for _, dep in direct_dependencies(step)]
+            deps = [visit(dep, here, create) for _, dep in direct_dependencies(step)]
             visiting.discard(key)
-            planned.deps = sorted({d for d in deps if steps[d].action == "create"})
+        if reason is not None and not create:
+            unneeded.add(key)
+            return None
+        planned = PlannedStep(step, "create" if create else "load", reason or "")
+        if create:  # loading a cached step waits for nothing
+            planned.deps = sorted(
+                {d for d in deps if d is not None and steps[d].action == "create"}
+            )
         index[key] = len(steps)
         steps.append(planned)
         return index[key]
 
-    roots = [visit(obj, ()) for obj in objs]
+    roots: list[int] = []
+    for obj in objs:
+        root = visit(obj, (), True)
+        assert root is not None  # a requested step is always planned
+        roots.append(root)
     return Plan(steps, roots)

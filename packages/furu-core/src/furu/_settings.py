@@ -198,7 +198,11 @@ class FuruConfig:
         rich_uncaught_tracebacks: format uncaught exceptions with rich
             (`FURU_RICH_UNCAUGHT_TRACEBACKS`).
         force_recompute: classes recomputed once per process even when cached
-            (`FURU_FORCE_RECOMPUTE`, qualified names or `ALL`).
+            (`FURU_FORCE_RECOMPUTE`, qualified names or `ALL`), wherever they are in the graph
+            below the steps asked for, even below cached dependents.
+        force_recompute_dependents: recompute, once per process too, every step that depends
+            (directly or not) on a `force_recompute` class; by default those keep their cached
+            results (`FURU_FORCE_RECOMPUTE_DEPENDENTS`).
         always_rerun: classes recomputed on every call (`FURU_ALWAYS_RERUN`).
         dry_run: report what would be computed, compute nothing (`FURU_DRY_RUN`).
         allow_main: allow steps defined in `__main__` (`FURU_ALLOW_MAIN`).
@@ -218,6 +222,7 @@ class FuruConfig:
     heartbeat_secs: float | None = None
     rich_uncaught_tracebacks: bool = True
     force_recompute: frozenset[str] = frozenset()
+    force_recompute_dependents: bool = False
     always_rerun: frozenset[str] = frozenset()
     dry_run: bool = False
     allow_main: bool = False
@@ -265,6 +270,7 @@ class FuruConfig:
             or None,
             rich_uncaught_tracebacks=env_bool("FURU_RICH_UNCAUGHT_TRACEBACKS", True),
             force_recompute=_env_names("FURU_FORCE_RECOMPUTE"),
+            force_recompute_dependents=env_bool("FURU_FORCE_RECOMPUTE_DEPENDENTS", False),
             always_rerun=_env_names("FURU_ALWAYS_RERUN"),
             dry_run=env_bool("FURU_DRY_RUN", False),
             allow_main=env_bool("FURU_ALLOW_MAIN", False),
