@@ -51,6 +51,7 @@ if _typing.TYPE_CHECKING:
     from furu._state import (
         Attempt,
         AttemptStatus,
+        Resources,
         ResultStatus,
         StateManager,
         StepState,
@@ -84,6 +85,7 @@ _LAZY = {
     "FuruSerializer": "furu._serialization",
     "Attempt": "furu._state",
     "AttemptStatus": "furu._state",
+    "Resources": "furu._state",
     "ResultStatus": "furu._state",
     "StateManager": "furu._state",
     "StepState": "furu._state",
@@ -152,6 +154,7 @@ __all__ = [
     "PlannedStep",
     "RenderedConfig",
     "Reporter",
+    "Resources",
     "ResultStatus",
     "RunContext",
     "RunPolicy",
