@@ -369,3 +369,24 @@ def test_an_in_process_attempt_records_resources_and_furu_show_prints_them(
     assert "attempt 1 (success) used: wall " in out.err
     assert "peak RSS " in out.err
     assert " MiB" in out.err
+
+
+def test_the_sample_interval_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FURU_RESOURCE_SAMPLE_SECS", "0.5")
+    assert furu.FuruConfig.from_env().resource_sample_secs == 0.5
+    monkeypatch.setenv("FURU_RESOURCE_SAMPLE_SECS", "0")
+    assert furu.FuruConfig.from_env().resource_sample_secs == 0
+    monkeypatch.setenv("FURU_RESOURCE_SAMPLE_SECS", "0.001")
+    with pytest.raises(furu.FuruConfigError) as caught:
+        furu.FuruConfig.from_env()
+    message = str(caught.value)
+    assert "FURU_RESOURCE_SAMPLE_SECS='0.001' must be 0 (no sampling" in message
+    assert "at least 0.01" in message
+
+
+def test_with_sampling_off_the_process_s_own_peak_is_still_exact(tmp_path: Path) -> None:
+    used = run_step(tmp_path, "res_steps.Alloc(mb=100)", env={"FURU_RESOURCE_SAMPLE_SECS": "0"})[
+        "resources"
+    ]
+    grew = used["peak_rss_bytes"] - used["start_rss_bytes"]
+    assert abs(grew - 100 * MiB) <= 10 * MiB, (grew / MiB, used)

@@ -326,7 +326,7 @@ class _Gpu:
         if importlib.util.find_spec("pynvml") is None:
             return None
         try:
-            import pynvml  # type: ignore[import-not-found]  # optional: nvidia-ml-py
+            import pynvml  # optional: nvidia-ml-py (the `gpu` extra)
 
             pynvml.nvmlInit()
             handles = [
