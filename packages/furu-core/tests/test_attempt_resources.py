@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -359,6 +360,8 @@ def test_an_in_process_attempt_records_resources_and_furu_show_prints_them(
     assert used is not None
     assert used.wall_sec is not None
     assert used.peak_rss_bytes
+    # The sampling thread ends with the attempt: nothing outlives load_or_create().
+    assert [t.name for t in threading.enumerate() if t.name == "furu-resources"] == []
     success = json.loads(furu.step_dir(step).success_path.read_text())
     assert success["duration_sec"] == used.wall_sec
     capsys.readouterr()

@@ -17,12 +17,13 @@ Peak resident memory is the largest of three measurements (docs/concepts.md, "Re
   grew during the attempt.
 - **child processes that ended** (and were waited for): `ru_maxrss` of `RUSAGE_CHILDREN` is the
   largest peak of any of them over the process's life, so it counts when it grew.
-- **the process tree**: one daemon thread per process sums the resident size of the process
-  and all its live descendants every `FURU_RESOURCE_SAMPLE_SECS` (children running side by
-  side, or while the parent holds its own memory), and asks NVIDIA's management library, when
-  `nvidia-ml-py` is installed, what GPU memory those processes hold. Its first sample comes one
-  interval after an attempt started, so a short step costs it nothing; stopping a meter never
-  waits for it.
+- **the process tree**: while attempts run, one daemon thread sums the resident size of the
+  process and all its live descendants every `FURU_RESOURCE_SAMPLE_SECS` (children running
+  side by side, or while the parent holds its own memory), and asks NVIDIA's management
+  library, when `nvidia-ml-py` is installed, what GPU memory those processes hold. Its first
+  sample comes one interval after an attempt started, so a short step shares nothing with it;
+  when the last attempt stops, the thread is woken at once and ends (stopping waits for at most
+  a sample in progress, never an interval), so no thread outlives the attempts.
 """
 
 from __future__ import annotations
@@ -44,10 +45,15 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 # ru_maxrss is in KiB on Linux, in bytes on macOS.
 _MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024
 
+_JOIN_SECS = 1.0
+"""How long stopping the last meter waits for the sampling thread to end (a sample in progress;
+the first one in a process may be opening NVIDIA's library)."""
 _lock = threading.Lock()
 _wake = threading.Condition(_lock)
 _active: list[Meter] = []
-_sampler_pid: int | None = None
+_sampler: threading.Thread | None = None  # the sampling thread, while an attempt runs
+_gpu: _Gpu | None = None
+_gpu_tried = False
 _hwm_resettable: bool | None = None  # None: not tried yet in this process
 
 
@@ -87,7 +93,6 @@ class Meter:
             _reset_high_water_mark()
             _active.append(meter)
             _ensure_sampler()
-            _wake.notify()
         return meter
 
     def stop(self) -> Resources:
@@ -99,6 +104,9 @@ class Meter:
             with contextlib.suppress(ValueError):
                 _active.remove(self)
             own_peak = _own_high_water_mark()
+            sampler = _release_sampler()
+        if sampler is not None:  # it wakes at once, and ends (at most a sample in progress)
+            sampler.join(_JOIN_SECS)
         self_now = resource.getrusage(resource.RUSAGE_SELF)
         children_now = resource.getrusage(resource.RUSAGE_CHILDREN)
         peaks = [self._peak] if self._peak else []
@@ -223,40 +231,53 @@ class _Sample:
 
 
 def _ensure_sampler() -> None:
-    """One daemon thread per process (`_lock` held); a forked child starts its own."""
-    global _sampler_pid
-    if _sampler_pid == os.getpid() or not os.path.isdir("/proc/self"):
+    """Start the sampling thread unless it runs (`_lock` held); none when sampling is off."""
+    global _sampler
+    if _sampler is not None or not FURU_CONFIG.resource_sample_secs:
         return
-    _sampler_pid = os.getpid()
-    threading.Thread(target=_sample_forever, name="furu-resources", daemon=True).start()
+    if not os.path.isdir("/proc/self"):
+        return
+    _sampler = threading.Thread(target=_sample_until_released, name="furu-resources", daemon=True)
+    _sampler.start()
 
 
-def _sample_forever() -> None:
-    gpu: _Gpu | None = None
-    gpu_tried = False
+def _release_sampler() -> threading.Thread | None:
+    """When no attempt runs any more, tell the sampling thread to end (`_lock` held); it."""
+    global _sampler
+    if _active or _sampler is None:
+        return None
+    sampler, _sampler = _sampler, None
+    _wake.notify_all()
+    return None if sampler is threading.current_thread() else sampler
+
+
+def _sample_until_released() -> None:
+    """Sample every interval while this thread is the sampler; the first one after an interval,
+    so a short step never shares the interpreter with it."""
+    me = threading.current_thread()
     while True:
         with _lock:
-            while not _active:
-                _wake.wait()
-        interval = FURU_CONFIG.resource_sample_secs
-        if not interval:  # sampling is off: look again later (the setting may change)
-            time.sleep(1.0)
-            continue
-        # The first sample comes one interval after an attempt started: a short step never
-        # shares the interpreter with the sampler.
-        time.sleep(interval)
-        if not _active:
-            continue
-        if not gpu_tried:
-            gpu_tried, gpu = True, _Gpu.open()
+            if _sampler is not me:
+                return
+            _wake.wait(FURU_CONFIG.resource_sample_secs or 1.0)
+            if _sampler is not me:
+                return
         try:
-            sample = _sample(gpu)
+            sample = _sample(_open_gpu())
         except Exception as exc:  # a sampler must never take the process down
             _log.debug("resource sample failed: %s", exc)
             continue
         with _lock:
             for meter in _active:
                 meter._absorb(sample)
+
+
+def _open_gpu() -> _Gpu | None:
+    """NVIDIA's library, opened once per process (in the sampling thread, never at import)."""
+    global _gpu, _gpu_tried
+    if not _gpu_tried:
+        _gpu_tried, _gpu = True, _Gpu.open()
+    return _gpu
 
 
 def _sample(gpu: _Gpu | None) -> _Sample:
@@ -367,11 +388,11 @@ class _Gpu:
 
 
 def _after_fork_in_child() -> None:
-    global _lock, _wake, _sampler_pid
+    global _lock, _wake, _sampler, _gpu, _gpu_tried
     _lock = threading.Lock()
     _wake = threading.Condition(_lock)
     _active.clear()
-    _sampler_pid = None
+    _sampler, _gpu, _gpu_tried = None, None, False
 
 
 if hasattr(os, "register_at_fork"):
