@@ -158,6 +158,37 @@ def test_open_an_experiment_and_follow_its_nested_steps(dashboard: Dashboard, pa
     _both_themes(page, "06-experiment-lineage")
 
 
+def test_what_an_attempt_used_on_the_experiment_page_and_in_the_table(
+    dashboard: Dashboard, page: Any
+) -> None:
+    ns, digest = dashboard.ref(f"namespace = {TRAIN} and config.lr = 0.3 and config.l2 = 0")
+    recorded = dashboard.api(f"/api/experiments/{ns}/{digest}").json()
+    assert recorded["peak_rss_bytes"] > 0
+    page.goto(dashboard.url + f"/experiments/{ns}/{digest}")
+    used = page.get_by_test_id("resources")
+    expect(used).to_contain_text("peak memory")
+    expect(used).to_contain_text(re.compile(r"peak memory\d+(\.\d)? MB"))
+    expect(used).to_contain_text("not measured (no nvidia-ml-py)")
+    _both_themes(page, "07-experiment-resources")
+
+    page.goto(
+        dashboard.url
+        + f"/experiments?q=namespace = {TRAIN}&cols=status,class,hash,peak_rss,cpu_user,wall"
+    )
+    expect(_rows(page)).to_have_count(7)
+    page.get_by_role("button", name="Sort by peak memory").click()
+    assert _query(page)["sort"] == "peak_rss"
+    expected = dashboard.api(
+        "/api/experiments/search",
+        "POST",
+        json={"query": f"namespace = {TRAIN}", "sort": "peak_rss", "order": "desc"},
+    ).json()["items"]
+    want = [f"{e['namespace']}/{e['hash']}" for e in expected]
+    expect(_rows(page).first).to_have_attribute("data-ref", want[0])
+    assert [r.get_attribute("data-ref") for r in _rows(page).all()] == want
+    _both_themes(page, "07-experiments-sorted-by-peak-memory")
+
+
 def test_a_failed_experiment_shows_its_error_and_traceback(dashboard: Dashboard, page: Any) -> None:
     ns, digest = dashboard.ref("class = Diverges")
     page.goto(dashboard.url + f"/experiments/{ns}/{digest}")

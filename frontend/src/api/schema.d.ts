@@ -785,6 +785,18 @@ export interface components {
             created_at: string | null;
             /** Runtime Sec */
             runtime_sec: number | null;
+            /** Wall Sec */
+            wall_sec: number | null;
+            /** Cpu User Sec */
+            cpu_user_sec: number | null;
+            /** Cpu System Sec */
+            cpu_system_sec: number | null;
+            /** Peak Rss Bytes */
+            peak_rss_bytes: number | null;
+            /** Gpu Peak Memory Bytes */
+            gpu_peak_memory_bytes: number | null;
+            /** Gpu Utilization Pct */
+            gpu_utilization_pct: number | null;
             /** N Dependencies */
             n_dependencies: number;
             /** Name */
@@ -875,6 +887,18 @@ export interface components {
             created_at: string | null;
             /** Runtime Sec */
             runtime_sec: number | null;
+            /** Wall Sec */
+            wall_sec: number | null;
+            /** Cpu User Sec */
+            cpu_user_sec: number | null;
+            /** Cpu System Sec */
+            cpu_system_sec: number | null;
+            /** Peak Rss Bytes */
+            peak_rss_bytes: number | null;
+            /** Gpu Peak Memory Bytes */
+            gpu_peak_memory_bytes: number | null;
+            /** Gpu Utilization Pct */
+            gpu_utilization_pct: number | null;
             /** N Dependencies */
             n_dependencies: number;
             /** Name */
@@ -1293,7 +1317,7 @@ export interface components {
          * @description What a listing can be sorted by.
          * @enum {string}
          */
-        SortKey: "updated" | "created" | "started" | "runtime" | "status" | "dependencies" | "class" | "namespace" | "name" | "size" | "hash";
+        SortKey: "updated" | "created" | "started" | "runtime" | "status" | "dependencies" | "class" | "namespace" | "name" | "size" | "hash" | "wall" | "cpu_user" | "cpu_system" | "peak_rss" | "gpu_memory" | "gpu_utilization";
         /** Stats */
         Stats: {
             /** Total */

@@ -22,6 +22,12 @@ function summary(i: number): ExperimentSummary {
     updated_at: null,
     created_at: null,
     runtime_sec: i,
+    wall_sec: i / 2,
+    cpu_user_sec: i / 4,
+    cpu_system_sec: 0.01,
+    peak_rss_bytes: 200 * 1024 * 1024 + i,
+    gpu_peak_memory_bytes: null,
+    gpu_utilization_pct: null,
     n_dependencies: 1,
     name: null,
     tags: [],
@@ -68,6 +74,18 @@ describe("ExperimentsTable", () => {
     expect(onSort).toHaveBeenCalledWith("runtime", "asc");
     fireEvent.click(screen.getByRole("button", { name: "Sort by status" }));
     expect(onSort).toHaveBeenLastCalledWith("status", "desc");
+  });
+
+  it("shows what each attempt used, sortable by peak memory", async () => {
+    const onSort = vi.fn();
+    renderWithProviders(<ExperimentsTable {...props({ onSort, columns: ["hash", "peak_rss", "cpu_user", "gpu_memory"] })} />);
+    await screen.findByText("hash000003");
+    expect(screen.getAllByText("200 MB").length).toBeGreaterThan(5);
+    expect(screen.getByText("750 ms")).toBeInTheDocument(); // cpu_user of row 3
+    fireEvent.click(screen.getByRole("button", { name: "Sort by peak memory" }));
+    expect(onSort).toHaveBeenCalledWith("peak_rss", "desc");
+    fireEvent.click(screen.getByRole("button", { name: "Sort by cpu user" }));
+    expect(onSort).toHaveBeenLastCalledWith("cpu_user", "desc");
   });
 
   it("opens a row on click and selects it with its checkbox", async () => {

@@ -13,7 +13,7 @@ import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { refOf, type ExperimentSummary, type Order, type SortKey } from "@/api/client";
 import { experimentQuery } from "@/api/queries";
 import { valueAt } from "@/lib/config";
-import { formatAgo, formatBytes, formatDuration, formatTime, formatValue } from "@/lib/format";
+import { formatAgo, formatBytes, formatDuration, formatPercent, formatTime, formatValue } from "@/lib/format";
 import { cn } from "@/lib/utils";
 
 import { ExperimentStatus } from "./StatusBadge";
@@ -51,6 +51,12 @@ export const BUILTIN_COLUMNS: { id: string; meta: Meta; render: (e: ExperimentSu
   { id: "updated", meta: { label: "Updated", width: 110, sort: "updated" }, render: (e) => <span title={formatTime(e.updated_at)}>{formatAgo(e.updated_at)}</span> },
   { id: "started", meta: { label: "Started", width: 110, sort: "started" }, render: (e) => <span title={formatTime(e.started_at)}>{formatAgo(e.started_at)}</span> },
   { id: "runtime", meta: { label: "Runtime", width: 90, sort: "runtime", align: "right" }, render: (e) => formatDuration(e.runtime_sec) },
+  { id: "wall", meta: { label: "Wall", width: 84, sort: "wall", align: "right" }, render: (e) => formatDuration(e.wall_sec) },
+  { id: "cpu_user", meta: { label: "CPU user", width: 90, sort: "cpu_user", align: "right" }, render: (e) => formatDuration(e.cpu_user_sec) },
+  { id: "cpu_system", meta: { label: "CPU system", width: 108, sort: "cpu_system", align: "right" }, render: (e) => formatDuration(e.cpu_system_sec) },
+  { id: "peak_rss", meta: { label: "Peak memory", width: 124, sort: "peak_rss", align: "right" }, render: (e) => formatBytes(e.peak_rss_bytes) },
+  { id: "gpu_memory", meta: { label: "GPU memory", width: 116, sort: "gpu_memory", align: "right" }, render: (e) => formatBytes(e.gpu_peak_memory_bytes) },
+  { id: "gpu_utilization", meta: { label: "GPU util", width: 84, sort: "gpu_utilization", align: "right" }, render: (e) => formatPercent(e.gpu_utilization_pct) },
   { id: "dependencies", meta: { label: "Deps", width: 64, sort: "dependencies", align: "right" }, render: (e) => e.n_dependencies },
   { id: "size", meta: { label: "Size", width: 84, sort: "size", align: "right" }, render: (e) => formatBytes(e.size_bytes) },
   { id: "tags", meta: { label: "Tags", width: 150 }, render: (e) => <span className="truncate text-xs">{e.tags.join(", ")}</span> },

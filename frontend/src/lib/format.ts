@@ -51,6 +51,10 @@ export function formatTime(iso: string | null | undefined): string {
   });
 }
 
+export function formatPercent(pct: number | null | undefined): string {
+  return pct == null ? "–" : `${Math.round(pct)}%`;
+}
+
 export function formatNumber(n: number | null | undefined): string {
   return n == null ? "–" : n.toLocaleString("en-US");
 }

@@ -2,7 +2,7 @@ import { ChevronRightIcon } from "lucide-react";
 import type { ReactNode } from "react";
 
 import type { CodeStateInfo, ExperimentDetail, Related, Relationships } from "@/api/client";
-import { formatDuration, formatTime } from "@/lib/format";
+import { formatBytes, formatDuration, formatPercent, formatTime } from "@/lib/format";
 
 import { CopyButton } from "../CopyButton";
 import { ExperimentLink } from "../ExperimentLink";
@@ -47,6 +47,7 @@ export function AttemptCard({ e }: { e: ExperimentDetail }) {
         ) : (
           <div className="text-sm text-muted-foreground">No attempt recorded.</div>
         )}
+        {attempt && <ResourcesList e={e} />}
         {e.error && (e.error.type || e.error.message) && (
           <div className="grid gap-2" data-testid="error">
             <div className="rounded-md border border-destructive/40 bg-destructive/5 p-2 text-sm">
@@ -65,6 +66,31 @@ export function AttemptCard({ e }: { e: ExperimentDetail }) {
         )}
       </CardContent>
     </Card>
+  );
+}
+
+/** What the latest attempt's `_create()` used (recorded when it ended; docs/concepts.md). */
+export function ResourcesList({ e }: { e: ExperimentDetail }) {
+  if (e.wall_sec == null && e.peak_rss_bytes == null) {
+    return (
+      <div className="text-sm text-muted-foreground" data-testid="resources">
+        No resources recorded (the attempt is still running, or an older furu ran it).
+      </div>
+    );
+  }
+  const gpu = e.gpu_peak_memory_bytes != null;
+  return (
+    <div data-testid="resources">
+      <div className="text-xs font-medium text-muted-foreground">Resources used by _create()</div>
+      <dl className="grid grid-cols-[8rem_1fr] gap-x-3 gap-y-1 text-sm">
+        <Field label="wall time">{formatDuration(e.wall_sec)}</Field>
+        <Field label="CPU user">{formatDuration(e.cpu_user_sec)}</Field>
+        <Field label="CPU system">{formatDuration(e.cpu_system_sec)}</Field>
+        <Field label="peak memory">{formatBytes(e.peak_rss_bytes)}</Field>
+        <Field label="GPU memory">{gpu ? formatBytes(e.gpu_peak_memory_bytes) : "not measured (no nvidia-ml-py)"}</Field>
+        {gpu && <Field label="GPU utilisation">{formatPercent(e.gpu_utilization_pct)}</Field>}
+      </dl>
+    </div>
   );
 }
 
@@ -112,12 +138,6 @@ function uncommitted(c: CodeStateInfo): string {
   else if (c.source === "inline") parts.push(`${formatBytes(c.diff_bytes)} of diff`);
   if (c.untracked.length) parts.push(`${c.untracked.length} untracked file(s)`);
   return parts.join(", ") || "changes left out (see below)";
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** The code the experiment was made from (commit, uncommitted diff, untracked files) and the

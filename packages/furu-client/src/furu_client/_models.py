@@ -397,6 +397,12 @@ class SortKey(StrEnum):
     name = "name"
     size = "size"
     hash = "hash"
+    wall = "wall"
+    cpu_user = "cpu_user"
+    cpu_system = "cpu_system"
+    peak_rss = "peak_rss"
+    gpu_memory = "gpu_memory"
+    gpu_utilization = "gpu_utilization"
 
 
 class Stats(BaseModel):
@@ -544,6 +550,12 @@ class ExperimentDetail(BaseModel):
     updated_at: Annotated[str | None, Field(title="Updated At")]
     created_at: Annotated[str | None, Field(title="Created At")]
     runtime_sec: Annotated[float | None, Field(title="Runtime Sec")]
+    wall_sec: Annotated[float | None, Field(title="Wall Sec")]
+    cpu_user_sec: Annotated[float | None, Field(title="Cpu User Sec")]
+    cpu_system_sec: Annotated[float | None, Field(title="Cpu System Sec")]
+    peak_rss_bytes: Annotated[int | None, Field(title="Peak Rss Bytes")]
+    gpu_peak_memory_bytes: Annotated[int | None, Field(title="Gpu Peak Memory Bytes")]
+    gpu_utilization_pct: Annotated[float | None, Field(title="Gpu Utilization Pct")]
     n_dependencies: Annotated[int, Field(title="N Dependencies")]
     name: Annotated[str | None, Field(title="Name")]
     tags: Annotated[list[str], Field(title="Tags")]
@@ -583,6 +595,12 @@ class ExperimentSummary(BaseModel):
     updated_at: Annotated[str | None, Field(title="Updated At")]
     created_at: Annotated[str | None, Field(title="Created At")]
     runtime_sec: Annotated[float | None, Field(title="Runtime Sec")]
+    wall_sec: Annotated[float | None, Field(title="Wall Sec")]
+    cpu_user_sec: Annotated[float | None, Field(title="Cpu User Sec")]
+    cpu_system_sec: Annotated[float | None, Field(title="Cpu System Sec")]
+    peak_rss_bytes: Annotated[int | None, Field(title="Peak Rss Bytes")]
+    gpu_peak_memory_bytes: Annotated[int | None, Field(title="Gpu Peak Memory Bytes")]
+    gpu_utilization_pct: Annotated[float | None, Field(title="Gpu Utilization Pct")]
     n_dependencies: Annotated[int, Field(title="N Dependencies")]
     name: Annotated[str | None, Field(title="Name")]
     tags: Annotated[list[str], Field(title="Tags")]

@@ -56,6 +56,7 @@ if _typing.TYPE_CHECKING:
     from furu._state import (
         Attempt,
         AttemptStatus,
+        Resources,
         ResultStatus,
         StateManager,
         StepState,
@@ -90,6 +91,7 @@ _LAZY = {
     "FuruSerializer": "furu._serialization",
     "Attempt": "furu._state",
     "AttemptStatus": "furu._state",
+    "Resources": "furu._state",
     "ResultStatus": "furu._state",
     "StateManager": "furu._state",
     "StepState": "furu._state",
@@ -160,6 +162,7 @@ __all__ = [
     "PlannedStep",
     "RenderedConfig",
     "Reporter",
+    "Resources",
     "ResultStatus",
     "RunContext",
     "RunPolicy",

@@ -6,6 +6,7 @@ furu status                                               counts per class and s
 furu show NAMESPACE HASH | furu show REF | furu show DIR  state and metadata of one step
 furu checkout REF DIR                                     recreate the code that made a step
 ```
+`show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
 """
 
@@ -110,12 +111,20 @@ def _show(args: argparse.Namespace) -> int:
             print(f"furu: no step {namespace} {digest} in {root}", file=sys.stderr)
             return 1
         step_dir = matches[0]
+    state = step_dir.read_state()
     out = {
         "furu_dir": str(step_dir.path),
-        "state": step_dir.read_state().to_json(),
+        "state": state.to_json(),
         "metadata": step_dir.read_metadata(),
     }
     print(json.dumps(out, indent=2, default=str))
+    attempt = state.attempt
+    if attempt is not None and attempt.resources is not None:
+        print(
+            f"attempt {attempt.number} ({attempt.status.value}) used: "
+            f"{attempt.resources.describe()}",
+            file=sys.stderr,
+        )
     return 0
 
 

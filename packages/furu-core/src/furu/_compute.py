@@ -38,8 +38,16 @@ from furu._furu import Furu
 from furu._lock import ComputeLock, LockInfo, break_if_dead, read_lock
 from furu._logging import append_to_log, get_logger, step_log
 from furu._metadata import MetadataManager
+from furu._resources import Meter
 from furu._settings import FURU_CONFIG
-from furu._state import Attempt, AttemptStatus, ResultStatus, StateManager, StepState
+from furu._state import (
+    Attempt,
+    AttemptStatus,
+    Resources,
+    ResultStatus,
+    StateManager,
+    StepState,
+)
 from furu._store import ATTEMPTS_DIR, HOSTNAME, LOCK_FILE, LOG_FILE, dump_json
 
 T = TypeVar("T")
@@ -236,28 +244,30 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
         except BaseException as exc:  # the attempt is over: record it as such, not running
             _record_failure(step, states, attempt, number, exc, log_path)
             raise
-    started = time.monotonic()
     with step_log(log_path), _marked_active(loc.furu_dir):
         _log.info("load_or_create %s (%s)", step._furu_short(), transition)
+        meter = Meter.start()
         try:
             with _staged(step, staging), _signals_raise(step):
                 step._create()
         except BaseException as exc:
+            used = meter.stop()
             if not _still_holds(lock):
                 raise _lost_lock(step, lock) from exc
-            _record_failure(step, states, attempt, number, exc, log_path)
+            _record_failure(step, states, attempt, number, exc, log_path, used)
             # A cycle or a dependency without identity is a bug in the pipeline, not a failed
             # computation: let it surface as the FuruIdentityError that names the fix.
             if isinstance(exc, Exception) and not isinstance(exc, FuruIdentityError):
                 raise _as_compute_error(step, exc, states.path) from exc
             raise
+    used = meter.stop()
     try:
         with _store_errors(step):
-            _publish(step, lock, states, attempt, number, staging, time.monotonic() - started)
+            _publish(step, lock, states, attempt, number, staging, used)
     except FuruLockNotAcquired:
         raise
     except FuruStoreError as exc:
-        _record_failure(step, states, attempt, number, exc, log_path)
+        _record_failure(step, states, attempt, number, exc, log_path, used)
         raise
     # What `_create` returned may point into its staging directory, now moved: every call
     # returns what `_load()` gives, the first one included.
@@ -318,7 +328,7 @@ def _publish(
     attempt: Attempt,
     number: int,
     staging: Path,
-    duration: float,
+    used: Resources,
 ) -> None:
     if not _still_holds(lock):
         raise _lost_lock(step, lock)
@@ -327,7 +337,7 @@ def _publish(
         "hash": step._furu_hash,
         "attempt_id": attempt.id,
         "created_at": attempt.started_at,
-        "duration_sec": round(duration, 6),
+        "duration_sec": used.wall_sec,
     }
     loc = step._furu_location
     try:
@@ -343,7 +353,9 @@ def _publish(
             f"in {staging}.",
             path=loc.furu_dir,
         ) from exc
-    states.write(ResultStatus.SUCCESS, attempt.finish(AttemptStatus.SUCCESS), number)
+    states.write(
+        ResultStatus.SUCCESS, attempt.finish(AttemptStatus.SUCCESS, resources=used), number
+    )
     _policy.mark_recomputed([step._furu_identity()])
 
 
@@ -354,13 +366,15 @@ def _record_failure(
     number: int,
     exc: BaseException,
     log_path: Path,
+    used: Resources | None = None,
 ) -> None:
     status = _status_for(exc)
     text = "".join(traceback.format_exception(exc))
     error = {"type": _type_name(exc), "message": str(exc), "traceback": text}
     result = ResultStatus.FAILED if status is AttemptStatus.FAILED else ResultStatus.INCOMPLETE
     try:
-        states.write(result, attempt.finish(status, error=error, reason=_reason(exc)), number)
+        ended = attempt.finish(status, error=error, reason=_reason(exc), resources=used)
+        states.write(result, ended, number)
         append_to_log(log_path, f"load_or_create {step._furu_short()} {status.value}:\n{text}")
     except OSError as write_error:  # e.g. disk full: the original error matters more
         _log.error("could not record the failure of %s: %s", step._furu_short(), write_error)

@@ -124,6 +124,9 @@ def env_int(
     return value
 
 
+MIN_SAMPLE_SECS = 0.01
+"""The shortest interval between two samples of a running step's resident memory."""
+
 _LEASE_WHY = f" (room for three lease renewals, which come at most every {MIN_HEARTBEAT_SECS:g} s)"
 
 
@@ -207,6 +210,9 @@ class FuruConfig:
         dry_run: report what would be computed, compute nothing (`FURU_DRY_RUN`).
         allow_main: allow steps defined in `__main__` (`FURU_ALLOW_MAIN`).
         allow_locals: allow steps defined inside functions (`FURU_ALLOW_LOCALS`).
+        resource_sample_secs: how often the resident memory of a running step's process tree
+            (and its GPU memory) is sampled (`FURU_RESOURCE_SAMPLE_SECS`, default 0.1; 0 turns
+            sampling off, leaving the process's own exact peak; at least 0.01 s).
     """
 
     base_root: Path = field(default_factory=_default_root)
@@ -227,6 +233,7 @@ class FuruConfig:
     dry_run: bool = False
     allow_main: bool = False
     allow_locals: bool = False
+    resource_sample_secs: float = 0.1
 
     @classmethod
     def from_env(cls) -> FuruConfig:
@@ -275,6 +282,13 @@ class FuruConfig:
             dry_run=env_bool("FURU_DRY_RUN", False),
             allow_main=env_bool("FURU_ALLOW_MAIN", False),
             allow_locals=env_bool("FURU_ALLOW_LOCALS", False),
+            resource_sample_secs=env_float(
+                "FURU_RESOURCE_SAMPLE_SECS",
+                0.1,
+                minimum=MIN_SAMPLE_SECS,
+                why=" (each sample reads /proc for every process of the step's tree)",
+                zero_means="no sampling: only the process's own exact peak",
+            ),
         )
 
     def reload(self) -> None:

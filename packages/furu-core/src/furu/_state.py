@@ -7,6 +7,7 @@ step copied by hand, an old store) still reads as success.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -101,6 +102,94 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _number(value: Any, kind: type[int] | type[float]) -> Any:
+    """`value` as `kind` when it is a finite number (not a boolean); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return kind(value)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one attempt's `_create()` used (docs/concepts.md, "Resources").
+
+    Attributes:
+        wall_sec: seconds `_create()` ran.
+        cpu_user_sec: CPU seconds in user mode, of the process (all its threads) and of the
+            child processes that ended and were waited for during the attempt.
+        cpu_system_sec: the same in the kernel.
+        peak_rss_bytes: the peak resident memory of the process and its child processes
+            during the attempt; None where it cannot be measured (no `/proc`, and the
+            process's lifetime peak did not grow).
+        start_rss_bytes: the process's resident memory when `_create()` started (what the
+            peak is measured against); None without `/proc`.
+        gpu_peak_memory_bytes: the most GPU memory the process and its children held at once
+            (sampled); None when NVIDIA's management library (`nvidia-ml-py`) is not
+            installed, cannot start, or the attempt ended before the first sample.
+        gpu_utilization_pct: the mean utilisation (0-100) of the GPUs the attempt used, over
+            the samples; None as for `gpu_peak_memory_bytes`, or when it used no GPU.
+    """
+
+    wall_sec: float | None = None
+    cpu_user_sec: float | None = None
+    cpu_system_sec: float | None = None
+    peak_rss_bytes: int | None = None
+    start_rss_bytes: int | None = None
+    gpu_peak_memory_bytes: int | None = None
+    gpu_utilization_pct: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, data: Any) -> Resources | None:
+        """What a `state.json` recorded; None when absent or not an object (an older furu
+        wrote none). A field of the wrong type, or one a newer furu added, reads as absent."""
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            wall_sec=_number(data.get("wall_sec"), float),
+            cpu_user_sec=_number(data.get("cpu_user_sec"), float),
+            cpu_system_sec=_number(data.get("cpu_system_sec"), float),
+            peak_rss_bytes=_number(data.get("peak_rss_bytes"), int),
+            start_rss_bytes=_number(data.get("start_rss_bytes"), int),
+            gpu_peak_memory_bytes=_number(data.get("gpu_peak_memory_bytes"), int),
+            gpu_utilization_pct=_number(data.get("gpu_utilization_pct"), float),
+        )
+
+    def describe(self) -> str:
+        """One line for people: `wall 3.2 s, CPU 2.9 s user + 0.1 s system, peak RSS 212 MB`."""
+        parts = [
+            f"wall {_seconds(self.wall_sec)}",
+            f"CPU {_seconds(self.cpu_user_sec)} user + {_seconds(self.cpu_system_sec)} system",
+            f"peak RSS {_size(self.peak_rss_bytes)}",
+        ]
+        if self.gpu_peak_memory_bytes is not None:
+            util = self.gpu_utilization_pct
+            parts.append(
+                f"GPU memory {_size(self.gpu_peak_memory_bytes)}"
+                + (f", GPU utilisation {util:.0f}%" if util is not None else "")
+            )
+        return ", ".join(parts)
+
+
+def _seconds(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.3g} s"
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "unknown"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One try at computing a step."""
@@ -119,6 +208,9 @@ class Attempt:
     scheduler: dict[str, Any] = field(default_factory=dict)
     error: dict[str, str] | None = None
     reason: str | None = None
+    resources: Resources | None = None
+    """What `_create()` used; None while it runs, for attempts a scheduler records, and in
+    state files written before furu measured it."""
 
     @classmethod
     def start(cls, attempt_id: str, number: int) -> Attempt:
@@ -196,6 +288,8 @@ class StepState:
         if self.attempt is not None:
             attempt = dict(vars(self.attempt))
             attempt["status"] = self.attempt.status.value
+            if self.attempt.resources is not None:
+                attempt["resources"] = self.attempt.resources.to_json()
         return {
             "result_status": self.result_status.value,
             "attempt": attempt,
@@ -215,6 +309,7 @@ def _attempt_from_json(data: dict[str, Any], path: Path) -> Attempt:
             raise TypeError(f"expected an object, got {type(data).__name__}")
         fields = {k: v for k, v in data.items() if k in _ATTEMPT_FIELDS}
         fields["status"] = AttemptStatus(fields["status"])
+        fields["resources"] = Resources.from_json(fields.get("resources"))
         return Attempt(**fields)
     except (KeyError, TypeError, ValueError) as exc:
         raise FuruStoreError(

@@ -30,6 +30,12 @@ class SortKey(StrEnum):
     name = "name"
     size = "size"
     hash = "hash"
+    wall = "wall"
+    cpu_user = "cpu_user"
+    cpu_system = "cpu_system"
+    peak_rss = "peak_rss"
+    gpu_memory = "gpu_memory"
+    gpu_utilization = "gpu_utilization"
 
 
 class Order(StrEnum):
@@ -76,6 +82,18 @@ class ExperimentSummary(_Model):
     updated_at: str | None
     created_at: str | None
     runtime_sec: float | None
+    wall_sec: float | None
+    """Seconds the latest attempt's `_create()` ran (null while it runs, and for attempts
+    recorded before furu measured resources); the fields below likewise."""
+    cpu_user_sec: float | None
+    """CPU seconds in user mode, of the process and its waited-for child processes."""
+    cpu_system_sec: float | None
+    peak_rss_bytes: int | None
+    """Peak resident memory of the process and its child processes."""
+    gpu_peak_memory_bytes: int | None
+    """Peak GPU memory of the step's processes; null without NVIDIA's management library."""
+    gpu_utilization_pct: float | None
+    """Mean utilisation (0-100) of the GPUs the attempt used."""
     n_dependencies: int
     name: str | None
     tags: list[str]

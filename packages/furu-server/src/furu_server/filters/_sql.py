@@ -4,8 +4,8 @@ Where a path points decides how it is compiled:
 
 - `config.<path>`: the leaves of every config are rows of `config_kv` (path, kind, number,
   text), indexed by `(path, num)` and `(path, str)`, so `config.lr < 1e-3` is an index range;
-- top-level fields (`status`, `namespace`, `runtime`, ...) are columns of `experiments`, by the
-  names the index's column declaration gives them (`index/_columns.py`);
+- top-level fields (`status`, `namespace`, `runtime`, ...) and `resources.*` are columns of
+  `experiments`, by the names the index's column declaration gives them (`index/_columns.py`);
 - `tags` is the `tags` table; `state.*` and `meta.*` are read with `json_extract`.
 
 A value compares only with values of its own kind: `config.lr < 0.1` never matches a text
@@ -164,6 +164,9 @@ class _Compiler:
             if len(parts) < 2:
                 raise FilterInvalidError("name a config field, e.g. config.lr", path=expr.path)
             return self.config_leaf(expr, ".".join(parts[1:]))
+        whole = FIELDS.get(expr.path)  # a dotted column name (`resources.peak_rss_bytes`)
+        if "." in expr.path and whole is not None and whole.filter_kind not in (None, "json"):
+            return self.column_leaf(expr, whole.name, whole.filter_kind)
         column = FIELDS.get(head)
         if column is not None and column.filter_kind == "json":
             return self.json_leaf(expr, column.name, parts[1:])

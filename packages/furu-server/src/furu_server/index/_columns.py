@@ -79,6 +79,23 @@ def _listed(name: str, sql: str, kind: FilterKind, *aliases: str, **options: Any
     return Column(name, sql, field=name, filter_names=(name, *aliases), filter_kind=kind, **options)
 
 
+RESOURCES = (
+    ("wall_sec", "REAL"),
+    ("cpu_user_sec", "REAL"),
+    ("cpu_system_sec", "REAL"),
+    ("peak_rss_bytes", "INTEGER"),
+    ("gpu_peak_memory_bytes", "INTEGER"),
+    ("gpu_utilization_pct", "REAL"),
+)
+"""What the latest attempt's `_create()` used (`furu.Resources`): null while it runs, when an
+older furu wrote the state, and (GPU) without NVIDIA's management library."""
+
+
+def _resource(name: str, sql: str) -> Column:
+    """A field of `furu.Resources`: listed by its name, filtered as `resources.<name>` (or it)."""
+    return _listed(name, sql, "num", f"resources.{name}")
+
+
 # fmt: off
 COLUMNS: tuple[Column, ...] = (
     _listed("namespace", "TEXT NOT NULL", "str"),
@@ -100,6 +117,7 @@ COLUMNS: tuple[Column, ...] = (
     _listed("updated_at", "TEXT", "date"),
     _listed("created_at", "TEXT", "date"),
     _listed("runtime_sec", "REAL", "num", "runtime"),
+    *(_resource(name, sql) for name, sql in RESOURCES),
     Column("error_type", "TEXT", filter_names=("error_type",), filter_kind="str"),
     Column("error_message", "TEXT", filter_names=("error_message",), filter_kind="str"),
     _listed("name", "TEXT", "str"),

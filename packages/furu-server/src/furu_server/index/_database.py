@@ -21,7 +21,7 @@ from furu_server._regex import regexp
 from furu_server.index._columns import TABLE_SQL
 
 _log = logging.getLogger("furu_server")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT);
@@ -33,6 +33,9 @@ CREATE INDEX IF NOT EXISTS exp_runtime ON experiments (runtime_sec);
 CREATE INDEX IF NOT EXISTS exp_rank ON experiments (status_rank);
 CREATE INDEX IF NOT EXISTS exp_class ON experiments (class_name, namespace);
 CREATE INDEX IF NOT EXISTS exp_ndeps ON experiments (n_deps);
+CREATE INDEX IF NOT EXISTS exp_wall ON experiments (wall_sec);
+CREATE INDEX IF NOT EXISTS exp_cpu_user ON experiments (cpu_user_sec);
+CREATE INDEX IF NOT EXISTS exp_peak_rss ON experiments (peak_rss_bytes);
 CREATE INDEX IF NOT EXISTS exp_ns_status ON experiments (namespace, result_status, size_bytes);
 CREATE INDEX IF NOT EXISTS exp_result ON experiments (result_status);
 CREATE INDEX IF NOT EXISTS exp_attempt ON experiments (attempt_status);

@@ -46,6 +46,12 @@ SORT_COLUMNS: dict[SortKey, str] = {
     SortKey.name: "e.name",
     SortKey.size: "e.size_bytes",
     SortKey.hash: "e.hash",
+    SortKey.wall: "e.wall_sec",
+    SortKey.cpu_user: "e.cpu_user_sec",
+    SortKey.cpu_system: "e.cpu_system_sec",
+    SortKey.peak_rss: "e.peak_rss_bytes",
+    SortKey.gpu_memory: "e.gpu_peak_memory_bytes",
+    SortKey.gpu_utilization: "e.gpu_utilization_pct",
 }
 SORT_INDEXES: dict[SortKey, str] = {
     SortKey.updated: "exp_updated",
@@ -55,6 +61,9 @@ SORT_INDEXES: dict[SortKey, str] = {
     SortKey.status: "exp_rank",
     SortKey.dependencies: "exp_ndeps",
     SortKey.class_: "exp_class",
+    SortKey.wall: "exp_wall",
+    SortKey.cpu_user: "exp_cpu_user",
+    SortKey.peak_rss: "exp_peak_rss",
 }
 
 

@@ -46,6 +46,12 @@ class StepRecord:
     updated_at: str | None = None
     created_at: str | None = None
     runtime_sec: float | None = None
+    wall_sec: float | None = None
+    cpu_user_sec: float | None = None
+    cpu_system_sec: float | None = None
+    peak_rss_bytes: int | None = None
+    gpu_peak_memory_bytes: int | None = None
+    gpu_utilization_pct: float | None = None
     error_type: str | None = None
     error_message: str | None = None
     name: str | None = None
@@ -155,6 +161,14 @@ def _read_state(rec: StepRecord, step_dir: StepDir) -> None:
     rec.ended_at = attempt.ended_at
     rec.updated_at = rec.updated_at or attempt.updated_at
     rec.runtime_sec = runtime_of(attempt.started_at, attempt.ended_at)
+    used = attempt.resources  # None for an attempt still running, and in older state files
+    if used is not None:
+        rec.wall_sec = used.wall_sec
+        rec.cpu_user_sec = used.cpu_user_sec
+        rec.cpu_system_sec = used.cpu_system_sec
+        rec.peak_rss_bytes = used.peak_rss_bytes
+        rec.gpu_peak_memory_bytes = used.gpu_peak_memory_bytes
+        rec.gpu_utilization_pct = used.gpu_utilization_pct
     if attempt.error:
         rec.error_type = attempt.error.get("type")
         rec.error_message = attempt.error.get("message")
