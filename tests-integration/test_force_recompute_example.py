@@ -108,7 +108,7 @@ def test_forcing_train_model_with_dependents_also_rescores_every_model(
     }
     assert table(forced.stdout) == table(first.stdout)
     trained, evaluated = created_at(store, TRAIN), created_at(store, EVALUATE)
-    assert min(evaluated.values()) > max(trained.values())  # every model first, then scoring
+    assert min(evaluated.values()) >= max(trained.values())  # models first (ms stamps may tie)
 
 
 @pytest.mark.timeout(180)
