@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from furu import StepDir, Store
+from furu_server._errors import ServerError
+from furu_server._reading import open_inside
 
 FURU_DIR = StepDir.META_DIR
 
@@ -139,20 +140,13 @@ def read_journal(
     changed: set[tuple[str, str]] = set()
     if file.size <= offset:
         return changed, offset
-    path = Store(base_root).journal.directory / file.name
+    journal = str(Store(base_root).journal.directory)
     try:
-        # Never a symlink, never waiting on a FIFO planted there; a bounded read per refresh.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+        # The server's one opener: a regular file inside journal/, never a FIFO planted there.
+        with open_inside(journal, file.name) as opened:
+            data = os.pread(opened.file.fileno(), min(file.size - offset, JOURNAL_READ_MAX), offset)
+    except (ServerError, OSError):
         return changed, offset
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return changed, offset
-        data = os.pread(fd, min(file.size - offset, JOURNAL_READ_MAX), offset)
-    except OSError:
-        return changed, offset
-    finally:
-        os.close(fd)
     end = data.rfind(b"\n")
     if end < 0:
         # A whole read without a line end is no journal line (the journal's are short): skip it.
