@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -177,3 +178,27 @@ def test_a_path_that_becomes_unusable_while_running_answers_503(
         path.rmdir()
         assert client.post("/api/index/refresh").status_code == 200
         assert_heals(client, fresh_store, until=lambda: damage_seen(client) is not None)
+
+
+def test_a_request_keeps_its_connection_while_the_file_is_replaced(
+    fresh_store: BuiltStore,
+) -> None:
+    """The index file replaced between two queries of one request: the request finishes on
+    the connection it started with (its deadline still set), and the next one reopens."""
+    from furu_server.index._index import Index
+
+    index = Index(fresh_store.settings())
+    index.refresh()
+    cancelled = threading.Event()
+    with index.deadline(30.0, cancelled):
+        first = index.conn()
+        index.indexer.report_damage("replaced by the test")
+        index.refresh()  # builds a new file: a new incarnation
+        with index.read() as conn:
+            assert conn is first
+            assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        assert index.conn() is first
+    fresh = index.conn()
+    assert fresh is not first
+    assert fresh.execute("SELECT count(*) FROM experiments").fetchone()[0] == len(fresh_store.steps)
+    index.stop()

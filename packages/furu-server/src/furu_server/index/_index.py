@@ -181,24 +181,35 @@ class Index:
 
     def conn(self) -> sqlite3.Connection:
         """This thread's read connection (opened again after `stop()` closed it, or after a
-        damaged index file was replaced by a new one)."""
+        damaged index file was replaced by a new one).
+
+        Inside `read()` or `deadline()` the thread keeps the connection it started with, so
+        one request never switches files halfway (nor loses its deadline). A replaced
+        connection is dropped, not closed: a caller may still hold it, and it closes itself
+        once the last reference goes.
+        """
         key = (self._epoch, self.indexer.incarnation)
         found: tuple[tuple[int, int], sqlite3.Connection] | None = getattr(
             self._local, "conn", None
         )
-        if found is not None and found[0] == key:
+        if found is not None and (found[0] == key or getattr(self._local, "pins", 0)):
             return found[1]
-        if found is not None:  # a connection to a file that was replaced
-            with self._conns_lock:
-                if found[1] in self._conns:
-                    self._conns.remove(found[1])
-            with contextlib.suppress(sqlite3.Error):
-                found[1].close()
         conn = connect(self.settings.index_path())
         with self._conns_lock:
+            if found is not None and found[1] in self._conns:
+                self._conns.remove(found[1])
             self._local.conn = (key, conn)
             self._conns.append(conn)
         return conn
+
+    @contextlib.contextmanager
+    def _pinned(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn()
+        self._local.pins = getattr(self._local, "pins", 0) + 1
+        try:
+            yield conn
+        finally:
+            self._local.pins -= 1
 
     def unavailable(self, exc: Exception) -> ServerError | None:
         """The error to answer with when a request failed because the index file is damaged
@@ -221,12 +232,12 @@ class Index:
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for several queries."""
-        conn = self.conn()
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            conn.execute("COMMIT")
+        with self._pinned() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
 
     @contextlib.contextmanager
     def deadline(self, seconds: float, cancelled: threading.Event) -> Iterator[None]:
@@ -238,7 +249,6 @@ class Index:
         Raises:
             QueryInterrupted: a query inside the block was stopped.
         """
-        conn = self.conn()
         end = time.monotonic() + seconds
         timed_out = False
 
@@ -251,15 +261,16 @@ class Index:
                 return 1
             return 0
 
-        conn.set_progress_handler(progress, PROGRESS_STEPS)
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            if str(exc) != "interrupted":
-                raise
-            raise QueryInterrupted(timed_out=timed_out, seconds=seconds) from None
-        finally:
-            conn.set_progress_handler(None, PROGRESS_STEPS)
+        with self._pinned() as conn:
+            conn.set_progress_handler(progress, PROGRESS_STEPS)
+            try:
+                yield
+            except sqlite3.OperationalError as exc:
+                if str(exc) != "interrupted":
+                    raise
+                raise QueryInterrupted(timed_out=timed_out, seconds=seconds) from None
+            finally:
+                conn.set_progress_handler(None, PROGRESS_STEPS)
 
     @property
     def generation(self) -> int:
