@@ -193,6 +193,12 @@ def run_planning(tmp: Path, total: int, cached: int) -> tuple[float, int, int, i
     return first_return, len(calls), jobs, settings.stat().st_size, written
 
 
+def _scratch() -> tempfile.TemporaryDirectory[str]:
+    """A scratch directory; a job that is still closing its submitit log when the round ends
+    may refill it while it is removed, so what cannot be removed is left behind."""
+    return tempfile.TemporaryDirectory(prefix="bench-slurm-", ignore_cleanup_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
@@ -217,16 +223,18 @@ def main() -> None:
     for r in range(args.repeats):
         runs = [lambda d: plain.append(run_plain(d, args.steps)), furu_round]
         for run in runs if r % 2 == 0 else runs[::-1]:
-            with tempfile.TemporaryDirectory(prefix="bench-slurm-") as d:
+            with tempfile.TemporaryDirectory(
+                prefix="bench-slurm-", ignore_cleanup_errors=True
+            ) as d:
                 run(Path(d))
         print(
             f"round {r + 1}: plain {plain[-1]:.2f}s, furu {ours[-1]:.2f}s "
             f"({ours[-1] / plain[-1]:.2f}x)",
             flush=True,
         )
-    with tempfile.TemporaryDirectory(prefix="bench-slurm-") as d:
+    with _scratch() as d:
         node_plain, node_furu = node_task_cpu(Path(d), args.node_tasks)
-    with tempfile.TemporaryDirectory(prefix="bench-slurm-") as d:
+    with _scratch() as d:
         first, calls, jobs, patch, written = run_planning(
             Path(d), args.plan_steps, args.plan_cached
         )
