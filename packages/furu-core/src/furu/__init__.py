@@ -49,10 +49,22 @@ if _typing.TYPE_CHECKING:
     from furu._code_state import CodeState
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
     from furu._lock import LockInfo
+    from furu._manifest import (
+        STALE_KINDS,
+        Manifest,
+        ManifestClass,
+        ManifestDependency,
+        ManifestExperiment,
+        ManifestField,
+        ManifestList,
+        StaleCause,
+    )
+    from furu._manifest_scan import build_manifest
     from furu._metadata import Metadata, MetadataManager
     from furu._planning import Plan, PlannedStep, plan
     from furu._policy import RunContext, RunPolicy
     from furu._serialization import FuruSerializer
+    from furu._stale import StaleResult, find_stale
     from furu._state import (
         Attempt,
         AttemptStatus,
@@ -81,6 +93,17 @@ _LAZY = {
     "Reporter": "furu._executor",
     "Submitted": "furu._executor",
     "LockInfo": "furu._lock",
+    "STALE_KINDS": "furu._manifest",
+    "Manifest": "furu._manifest",
+    "ManifestClass": "furu._manifest",
+    "ManifestDependency": "furu._manifest",
+    "ManifestExperiment": "furu._manifest",
+    "ManifestField": "furu._manifest",
+    "ManifestList": "furu._manifest",
+    "StaleCause": "furu._manifest",
+    "build_manifest": "furu._manifest_scan",
+    "StaleResult": "furu._stale",
+    "find_stale": "furu._stale",
     "Metadata": "furu._metadata",
     "MetadataManager": "furu._metadata",
     "Plan": "furu._planning",
@@ -129,6 +152,7 @@ __version__ = "0.1.0"
 __all__ = [
     "FURU_CONFIG",
     "MISSING",
+    "STALE_KINDS",
     "Attempt",
     "AttemptContext",
     "AttemptStatus",
@@ -156,6 +180,12 @@ __all__ = [
     "Labels",
     "LocalExecutor",
     "LockInfo",
+    "Manifest",
+    "ManifestClass",
+    "ManifestDependency",
+    "ManifestExperiment",
+    "ManifestField",
+    "ManifestList",
     "Metadata",
     "MetadataManager",
     "Plan",
@@ -166,6 +196,8 @@ __all__ = [
     "ResultStatus",
     "RunContext",
     "RunPolicy",
+    "StaleCause",
+    "StaleResult",
     "StateManager",
     "StepDir",
     "StepId",
@@ -174,6 +206,7 @@ __all__ = [
     "Submitted",
     "__version__",
     "attempt_context",
+    "build_manifest",
     "chz",
     "config_leaves",
     "configure_logging",
@@ -181,6 +214,7 @@ __all__ = [
     "env_bool",
     "env_float",
     "env_int",
+    "find_stale",
     "get_furu_root",
     "get_logger",
     "load_env",

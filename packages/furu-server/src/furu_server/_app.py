@@ -22,6 +22,7 @@ from furu_server._models import ErrorResponse
 from furu_server._runs import Runs
 from furu_server._security import GuardMiddleware, HostPolicy, new_token
 from furu_server._settings import ServerSettings
+from furu_server._tasks import Tasks
 from furu_server.index._database import IndexPathError
 from furu_server.index._index import Index
 from furu_server.routes import Services, api_router
@@ -105,7 +106,10 @@ def create_app(settings: ServerSettings, *, start_refresher: bool = True) -> Fas
 
     index = Index(settings)
     token = settings.token or new_token()
-    state = Services(settings=settings, index=index, runs=Runs(index), token=token)
+    runs = Runs(index)
+    state = Services(
+        settings=settings, index=index, runs=runs, token=token, tasks=Tasks(runs)
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,6 +119,7 @@ def create_app(settings: ServerSettings, *, start_refresher: bool = True) -> Fas
             yield
         finally:
             state.runs.stop_all()
+            state.tasks.stop_all()
             index.stop()
 
     app = FastAPI(

@@ -15,9 +15,11 @@ ServerError
 ├── Unauthorized          401 unauthorized
 ├── Forbidden             403 host_not_allowed / origin_not_allowed / path_outside_artifact
 ├── NotFound              404 experiment_not_found / file_not_found / run_not_found / route_not_found
+│                             manifest_not_found / task_not_found
 ├── Conflict              409 experiment_running / rerun_unavailable / store_not_writable
 ├── UnsupportedPreview    415 preview_unsupported
-├── Unprocessable         422 invalid_request / file_unreadable
+├── Unprocessable         422 invalid_request / file_unreadable / manifest_unreadable
+│                             migration_failed
 ├── TooManyRuns           429 too_many_runs
 └── IndexUnavailable      503 index_unavailable
 ```
@@ -54,6 +56,10 @@ class ErrorCode(StrEnum):
     """No such file in the experiment's directory."""
     RUN_NOT_FOUND = "run_not_found"
     """No rerun with that id was started by this server."""
+    MANIFEST_NOT_FOUND = "manifest_not_found"
+    """The store has no `manifest.json`: run `furu manifest` (or POST /api/manifest/refresh)."""
+    TASK_NOT_FOUND = "task_not_found"
+    """No task (manifest refresh, migration) with that id was started by this server."""
     ROUTE_NOT_FOUND = "route_not_found"
     """No API route has that path."""
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -70,6 +76,10 @@ class ErrorCode(StrEnum):
     """A parameter or the body does not match the API schema; `detail.errors` lists each."""
     FILE_UNREADABLE = "file_unreadable"
     """The file exists but could not be read as its type (e.g. a malformed CSV)."""
+    MANIFEST_UNREADABLE = "manifest_unreadable"
+    """`manifest.json` is damaged or of another format; `furu manifest` writes it again."""
+    MIGRATION_FAILED = "migration_failed"
+    """`furu migrate` refused the migration (its message says why) or did not finish."""
     TOO_MANY_RUNS = "too_many_runs"
     """The server already runs as many reruns as it allows; wait for one to finish."""
     INDEX_UNAVAILABLE = "index_unavailable"
@@ -90,6 +100,8 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.EXPERIMENT_NOT_FOUND: 404,
     ErrorCode.FILE_NOT_FOUND: 404,
     ErrorCode.RUN_NOT_FOUND: 404,
+    ErrorCode.MANIFEST_NOT_FOUND: 404,
+    ErrorCode.TASK_NOT_FOUND: 404,
     ErrorCode.ROUTE_NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.EXPERIMENT_RUNNING: 409,
@@ -98,6 +110,8 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.PREVIEW_UNSUPPORTED: 415,
     ErrorCode.INVALID_REQUEST: 422,
     ErrorCode.FILE_UNREADABLE: 422,
+    ErrorCode.MANIFEST_UNREADABLE: 422,
+    ErrorCode.MIGRATION_FAILED: 422,
     ErrorCode.TOO_MANY_RUNS: 429,
     ErrorCode.INDEX_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,

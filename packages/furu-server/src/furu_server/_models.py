@@ -100,6 +100,16 @@ class ExperimentSummary(_Model):
     version_controlled: bool
     size_bytes: int
     furu_dir: str
+    stale: bool | None = None
+    """Whether the current code would no longer produce this directory (its class is gone or
+    its fields changed, or a dependency is stale); null when unknown (no `manifest.json`:
+    run `furu manifest`, or POST /api/manifest/refresh). ADR 0005 section 4."""
+    stale_reason: str | None = None
+    """Why it is stale: `class-removed: ...`, `fields-changed: ...` or `dependency-stale:
+    <namespace>/<hash> ...` (the first word is the stable kind)."""
+    display_name: str | None = None
+    """Its name in the code: the name a module-level `FuruList` gives this config (from the
+    manifest), else its own name (`name`)."""
 
 
 class IndexInfo(_Model):
@@ -236,6 +246,25 @@ class CodeStateInfo(_Model):
     """`furu checkout <namespace>/<hash> <dir>`: run in a clone of the repository."""
 
 
+class MigrationInfo(_Model):
+    """One migration as its directories record it (ADR 0005 section 5)."""
+
+    migrated_from: str
+    """`<namespace>/<hash>` of the stored result that is reused."""
+    migrated_to: str
+    """`<namespace>/<hash>` of the alias directory (the config of the current code)."""
+    at: str | None
+    by: str | None
+    how: str | None
+    """How it was decided: `default`, `value`, `only`, a declared migration, ..."""
+    undone: bool = False
+    """Whether this line records the undo of the migration (`migrations.jsonl`)."""
+    broken: bool = False
+    """Whether the directory it links to is gone (the alias's files dangle): recompute it."""
+    record: dict[str, Any] = Field(default_factory=dict)
+    """The record as written (clipped to the detail limits)."""
+
+
 class ExperimentDetail(ExperimentSummary):
     """Everything recorded about one experiment, read from its files."""
 
@@ -250,6 +279,12 @@ class ExperimentDetail(ExperimentSummary):
     problems: list[str]
     code_state: CodeStateInfo | None = None
     """The code it was created from (None: made outside a git repository)."""
+    migration: MigrationInfo | None = None
+    """Set when this directory is an alias a migration made (`.furu/migration.json`): its
+    files are links into the directory it was migrated from."""
+    migrations: list[MigrationInfo] = Field(default_factory=list)
+    """Migrations made from this directory to others, and their undos
+    (`.furu/migrations.jsonl`), oldest first."""
     truncated: bool = False
     """Whether a value was cut to keep the response within the limits (see `truncations`)."""
     truncations: list[Truncation] = Field(default_factory=list)
@@ -326,6 +361,12 @@ class DagNode(_Model):
     counts: dict[str, int]
     bases: list[str]
     has_experiments: bool
+    stale: int = 0
+    """Its experiments that are stale (0 when unknown: no manifest)."""
+    in_code: bool | None = None
+    """Whether the manifest (the current code) defines the class; null without a manifest."""
+    defined_only: bool = False
+    """A class of the code without any experiment yet (`source=code`)."""
 
 
 class DagEdge(_Model):
@@ -342,10 +383,22 @@ class SubclassEdge(_Model):
     parent: str
 
 
+class DagSource(StrEnum):
+    """Where `GET /api/dag` takes the graph from."""
+
+    experiments = "experiments"
+    """The classes and dependencies of the stored experiments (the index)."""
+    code = "code"
+    """The classes and dependencies of the current code (`manifest.json`), with counts."""
+
+
 class Dag(_Model):
     nodes: list[DagNode]
     edges: list[DagEdge]
     subclass_edges: list[SubclassEdge]
+    source: DagSource = DagSource.experiments
+    manifest_written_at: str | None = None
+    """When the manifest the code graph (and the stale counts) come from was written."""
 
 
 class Change(_Model):

@@ -72,22 +72,23 @@ class _Run:
             ended_at=self.ended_at if code is not None else None,
             returncode=code,
             command=[*self.command[:2], "<runner>", "<spec>"],
-            output_tail=_tail(self.output),
+            output_tail=tail_of(self.output),
             result_hash=_result_hash(self.output),
         )
 
 
-def _tail(path: Path) -> str:
+def tail_of(path: Path, size: int = TAIL_BYTES) -> str:
+    """The last `size` bytes of a command's output file, as text ("" when unreadable)."""
     try:
         with open(path, "rb") as f:
-            f.seek(max(0, os.fstat(f.fileno()).st_size - TAIL_BYTES))
+            f.seek(max(0, os.fstat(f.fileno()).st_size - size))
             return f.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
 
 
 def _result_hash(path: Path) -> str | None:
-    for line in reversed(_tail(path).splitlines()):
+    for line in reversed(tail_of(path).splitlines()):
         if line.startswith("furu-rerun-result "):
             try:
                 value = json.loads(line.split(" ", 1)[1]).get("hash")
@@ -149,7 +150,9 @@ class Runs:
             return "belongs to another user (or others may change it)"
         return None
 
-    def _env(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
+        """The environment of a child process: the server's, without its FURU_* settings but
+        the store's paths."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("FURU_")}
         env["FURU_PATH"] = str(self.settings.resolved_root)
         vc = self.settings.resolved_vc_root
@@ -184,7 +187,7 @@ class Runs:
                 popen = subprocess.Popen(
                     command,
                     cwd=cwd,
-                    env=self._env(),
+                    env=self.env(),
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,

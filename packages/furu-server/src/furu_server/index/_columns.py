@@ -44,6 +44,24 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _flag(value: Any) -> Any:
+    return None if value is None else int(value)
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def types_key(schema: list[dict[str, Any]] | None) -> str | None:
+    """The `schema_types` column: the field names and types a record's metadata recorded, as
+    compact JSON `[[name, type], ...]` (None when it recorded none); what staleness is
+    decided from (`_stale`)."""
+    if not schema:
+        return None
+    pairs = [[str(s.get("name")), str(s.get("type"))] for s in schema if isinstance(s, dict)]
+    return json.dumps(pairs, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of the `experiments` table.
@@ -133,6 +151,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("meta", "TEXT", to_sql=_json, filter_names=("meta",), filter_kind="json"),
     Column("problems", "TEXT", get=lambda r: r.problems or None, to_sql=_json),
     Column("mtime_ns", "INTEGER NOT NULL"),
+    # Set by `_stale` after the row is written (null until then, and without a manifest).
+    _listed("stale", "INTEGER", "bool", get=lambda r: None, to_sql=_flag, from_sql=_bool_or_none),
+    _listed("stale_reason", "TEXT", "str", get=lambda r: None),
+    Column("schema_types", "TEXT", get=lambda r: types_key(r.config_schema)),
 )
 # fmt: on
 KEY = ("namespace", "hash")

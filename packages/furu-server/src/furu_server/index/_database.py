@@ -21,7 +21,7 @@ from furu_server._regex import regexp
 from furu_server.index._columns import TABLE_SQL
 
 _log = logging.getLogger("furu_server")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT);
@@ -41,6 +41,8 @@ CREATE INDEX IF NOT EXISTS exp_result ON experiments (result_status);
 CREATE INDEX IF NOT EXISTS exp_attempt ON experiments (attempt_status);
 CREATE INDEX IF NOT EXISTS exp_parent ON experiments (root_kind, parent_rel);
 CREATE INDEX IF NOT EXISTS exp_rel ON experiments (root_kind, rel_dir);
+CREATE INDEX IF NOT EXISTS exp_stale ON experiments (stale, namespace);
+CREATE INDEX IF NOT EXISTS exp_schema ON experiments (namespace, schema_types);
 CREATE INDEX IF NOT EXISTS exp_problems ON experiments (id) WHERE problems IS NOT NULL;
 CREATE TABLE IF NOT EXISTS config_kv (
     exp_id INTEGER NOT NULL,

@@ -8,6 +8,10 @@ rescan       walk every root and stat each `.furu/`: catches what no journal rec
              (a store written by an older furu, a hand-edited file); run every few minutes
 ```
 
+Every write also sets the `stale` flag (`_stale`) of the experiments it wrote and of their
+dependents, before it commits; when `manifest.json` changes, every experiment's flag is set
+again.
+
 One writer at a time (a lock); readers use their own connections and never wait (WAL).
 """
 
@@ -39,6 +43,7 @@ from furu_server.index._database import (
 )
 from furu_server.index._readers import read_in_workers
 from furu_server.index._rows import RecordRows, read_rows
+from furu_server.index._stale import ManifestFile, update_stale
 from furu_server.index._scanner import (
     Root,
     WalkResult,
@@ -72,9 +77,18 @@ class RefreshStats:
 class Indexer:
     """The only writer of one index file."""
 
-    def __init__(self, db_path: Path, base_root: Path, roots: list[Root]) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        base_root: Path,
+        roots: list[Root],
+        manifest: ManifestFile | None = None,
+    ) -> None:
         self.db_path = db_path
         self.base_root = base_root
+        self.manifest = manifest if manifest is not None else ManifestFile(base_root)
+        self._touched: list[int] = []  # experiments written (or whose dependency went) since
+        # the last `_update_stale`
         self.roots = {r.kind: r for r in roots}
         self.lock = threading.Lock()
         self.generation = 0
@@ -192,6 +206,9 @@ class Indexer:
             kind, (changed, removed) = "rescan", self._rescan()
         else:
             kind, (changed, removed) = "refresh", self._incremental()
+        if self._manifest_changed():
+            self._update_stale(None)
+            changed = max(changed, 1)  # the flags changed: a new generation
         if changed or removed:
             self.generation += 1
             set_info(self.conn, "generation", str(self.generation))
@@ -238,6 +255,7 @@ class Indexer:
             self.conn.execute(f"DROP INDEX {name}")
         self._write_records(self._read_all(found), fresh=True)
         self.conn.executescript(SCHEMA)  # creates the indexes again
+        self._update_stale(None)
         self.conn.execute("DELETE FROM journal")
         self.conn.executemany(
             "INSERT INTO journal VALUES (?, ?, ?)", [(f.name, f.size, f.ino) for f in snapshot]
@@ -404,6 +422,7 @@ class Indexer:
             else:
                 removed += self._delete(kind, rel)
         self._write_records(self._read_all(present), fresh=False)
+        self._update_stale(self._touched)
         self.conn.commit()
         return len(present), removed
 
@@ -418,13 +437,20 @@ class Indexer:
         yield from read_in_workers(chunks, workers)
 
     def _delete(self, kind: str, rel: str) -> int:
-        ids = [
-            i
-            for (i,) in self.conn.execute(
-                "DELETE FROM experiments WHERE root_kind = ? AND rel_dir = ? RETURNING id",
-                (kind, rel),
-            )
-        ]
+        gone = self.conn.execute(
+            "DELETE FROM experiments WHERE root_kind = ? AND rel_dir = ? "
+            "RETURNING id, namespace, hash",
+            (kind, rel),
+        ).fetchall()
+        for _, namespace, digest in gone:  # their dependents' flags may change
+            self._touched += [
+                i
+                for (i,) in self.conn.execute(
+                    "SELECT exp_id FROM deps WHERE dep_namespace = ? AND dep_hash = ?",
+                    (namespace, digest),
+                )
+            ]
+        ids = [i for i, _, _ in gone]
         self._delete_children(ids)
         return len(ids)
 
@@ -484,6 +510,7 @@ class Indexer:
         else:
             ids = [conn.execute(UPSERT_SQL, rows[0]).fetchone()[0] for rows in batch]
             self._delete_children(ids)
+        self._touched += ids
         kv: list[tuple[Any, ...]] = []
         deps: list[tuple[Any, ...]] = []
         tags: list[tuple[Any, ...]] = []
@@ -498,6 +525,24 @@ class Indexer:
         conn.executemany("INSERT INTO deps VALUES (?, ?, ?, ?, ?)", deps)
         conn.executemany("INSERT INTO tags VALUES (?, ?)", tags)
         conn.executemany("INSERT OR REPLACE INTO classes VALUES (?, ?, ?)", classes.values())
+
+    # ------------------------------------------------------------ staleness
+
+    def _manifest_changed(self) -> bool:
+        """Whether `manifest.json` changed since the flags were last set from it."""
+        stamp = json.dumps(self.manifest.stamp())
+        return get_info(self.conn, "manifest_stamp") != stamp
+
+    def _update_stale(self, scope: list[int] | None) -> None:
+        """Set the `stale` flags of `scope` and its dependents (None: of every experiment),
+        from the manifest as it is now (not committed: the caller commits)."""
+        self._touched = []
+        if scope is not None and not scope:
+            return
+        loaded = self.manifest.load()
+        update_stale(self.conn, loaded.manifest, scope)
+        if scope is None:
+            set_info(self.conn, "manifest_stamp", json.dumps(loaded.stamp))
 
     def _report(self, batch: list[RecordRows]) -> None:
         """Log the experiments indexed with problems (a few per refresh)."""

@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request
 from furu_server._runs import Runs
 from furu_server._security import check_token
 from furu_server._settings import ServerSettings
+from furu_server._tasks import Tasks
 from furu_server.index._index import Index
 
 
@@ -26,6 +27,7 @@ class Services:
     index: Index
     runs: Runs
     token: str
+    tasks: Tasks
 
 
 def services(request: Request) -> Services:

@@ -1,0 +1,231 @@
+"""Stale results: stored experiments the current code would no longer produce (ADR 0005 §4).
+
+The first two causes come from comparing a stored record with the code manifest
+(`Manifest.stale_cause`): the class is gone, or its fields changed. The third follows the
+stored `dependencies` of `metadata.json`: an experiment hanging below a stale one is stale too
+(`dependency-stale`, naming the dependency). A migrated alias whose target directory is gone
+is `broken-alias`. Reading is files only, so the server can call `find_stale` as well.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from furu._errors import FuruStoreError
+from furu._manifest import (
+    BROKEN_ALIAS,
+    DEPENDENCY_STALE,
+    STALE_KINDS,
+    Manifest,
+    StaleCause,
+)
+from furu._step_dir import StepDir, StepId
+from furu._store import SMALL_FILE_MAX_BYTES, read_regular_file
+
+if TYPE_CHECKING:
+    from furu._workspace import Store
+
+MIGRATION_FILE = "migration.json"
+"""Written by a migration into the alias directory it creates (ADR 0005 §5)."""
+
+
+@dataclass(frozen=True)
+class StaleResult:
+    """A stale stored experiment: which, why (`kind` of `furu.STALE_KINDS`, a sentence), and
+    for `dependency-stale` the stale dependency it hangs below (`via`)."""
+
+    id: StepId
+    kind: str
+    reason: str
+    via: StepId | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "namespace": self.id.namespace,
+            "hash": self.id.hash,
+            "kind": self.kind,
+            "reason": self.reason,
+            "via": None if self.via is None else str(self.via),
+        }
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """What staleness needs of one stored experiment (from its `metadata.json`)."""
+
+    id: StepId
+    types: Mapping[str, str] | None
+    """Its fields' types (`config_schema`); None when the record has none."""
+    dependencies: tuple[tuple[str, StepId], ...] = ()
+    """`(field, dependency)` pairs."""
+    alias_problem: str | None = None
+    """Set when it is a migrated alias whose target is gone."""
+
+
+def find_stale(
+    store: Store, manifest: Manifest, records: Iterable[StoredRecord] | None = None
+) -> list[StaleResult]:
+    """Every stale experiment of `store` by `manifest`, ordered by kind then id.
+
+    Args:
+        store: the store to walk (`Store.step_dirs()` and each `metadata.json`).
+        manifest: the code manifest (`Manifest.read(store)`).
+        records: the stored records, if the caller has read them already (else read here).
+    """
+    known = {r.id: r for r in (read_records(store) if records is None else records)}
+    own: dict[StepId, StaleCause] = {}
+    for record in known.values():
+        cause = _own_cause(manifest, record)
+        if cause is not None:
+            own[record.id] = cause
+    found = [StaleResult(i, c.kind, c.reason) for i, c in own.items()]
+    found.extend(_below(known, own))
+    order = {kind: n for n, kind in enumerate(STALE_KINDS)}
+    return sorted(found, key=lambda r: (order.get(r.kind, len(order)), str(r.id)))
+
+
+def _own_cause(manifest: Manifest, record: StoredRecord) -> StaleCause | None:
+    if record.alias_problem is not None:
+        return StaleCause(BROKEN_ALIAS, record.alias_problem)
+    if record.types is None:  # an old record: only a gone class can be told
+        if record.id.namespace in manifest.classes:
+            return None
+        return manifest.stale_cause(record.id.namespace, {})
+    return manifest.stale_cause(record.id.namespace, record.types)
+
+
+def _below(
+    known: Mapping[StepId, StoredRecord], own: Mapping[StepId, StaleCause]
+) -> Iterator[StaleResult]:
+    """`dependency-stale` results: experiments (not stale themselves) below a stale one."""
+    verdict: dict[StepId, tuple[StepId, str] | None] = {}
+
+    def stale_via(step: StepId, path: frozenset[StepId]) -> tuple[StepId, str] | None:
+        if step in verdict:
+            return verdict[step]
+        result: tuple[StepId, str] | None = None
+        record = known.get(step)
+        for field, dep in record.dependencies if record else ():
+            if dep in path:
+                continue  # a cycle in damaged records: not followed
+            if dep in own or stale_via(dep, path | {step}) is not None:
+                result = (dep, field)
+                break
+        verdict[step] = result
+        return result
+
+    for step in known:
+        if step in own:
+            continue
+        hit = stale_via(step, frozenset())
+        if hit is not None:
+            dep, field = hit
+            why = own[dep].kind if dep in own else DEPENDENCY_STALE
+            yield StaleResult(
+                step,
+                DEPENDENCY_STALE,
+                f"its `{field}` ({dep.short}) is stale ({why})",
+                via=dep,
+            )
+
+
+def read_records(store: Store) -> Iterator[StoredRecord]:
+    """The `StoredRecord` of every step directory of `store` that has a `metadata.json`.
+
+    A damaged `metadata.json` is skipped (it has nothing to compare; `furu ls` shows it).
+    """
+    for step_dir in store.step_dirs():
+        try:
+            record = record_of(step_dir)
+        except FuruStoreError:
+            continue
+        if record is not None:
+            yield record
+
+
+def record_of(step_dir: StepDir) -> StoredRecord | None:
+    """The `StoredRecord` of one step directory; None without `metadata.json`.
+
+    Raises:
+        FuruStoreError: `metadata.json` (or a `migration.json`) is damaged.
+    """
+    metadata = step_dir.read_metadata()
+    if metadata is None:
+        return None
+    schema = metadata.get("config_schema")
+    types: dict[str, str] | None = None
+    if isinstance(schema, list):
+        types = {
+            str(f["name"]): str(f.get("type"))
+            for f in schema
+            if isinstance(f, dict) and "name" in f
+        }
+    return StoredRecord(
+        id=step_dir.id,
+        types=types,
+        dependencies=tuple(_dependencies(metadata.get("dependencies"))),
+        alias_problem=_alias_problem(step_dir),
+    )
+
+
+def _dependencies(value: Any) -> Iterator[tuple[str, StepId]]:
+    for dep in value if isinstance(value, list) else ():
+        if (
+            isinstance(dep, dict)
+            and isinstance(dep.get("namespace"), str)
+            and isinstance(dep.get("hash"), str)
+        ):
+            yield str(dep.get("field", "?")), StepId(dep["namespace"], dep["hash"])
+
+
+def _alias_problem(step_dir: StepDir) -> str | None:
+    """Why `step_dir`, if it is a migrated alias, no longer reaches its result; else None."""
+    path = step_dir.meta_dir / MIGRATION_FILE
+    raw = read_regular_file(path, what="migration record", max_bytes=SMALL_FILE_MAX_BYTES)
+    if raw is None:
+        return None
+    target = _target(raw, step_dir)
+    if target is not None and not target.meta_dir.is_dir():
+        return f"it is an alias of {target.id.short}, whose directory is gone"
+    dangling = [
+        e.name
+        for e in os.scandir(step_dir.path)
+        if e.name != StepDir.META_DIR and e.is_symlink() and not os.path.exists(e.path)
+    ]
+    if dangling:
+        shown = ", ".join(sorted(dangling)[:3])
+        return f"it is a migrated alias whose links ({shown}) point at a directory that is gone"
+    return None
+
+
+def _target(raw: bytes, step_dir: StepDir) -> StepDir | None:
+    """The directory the alias was migrated from, if `migration.json` names it."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    for key in ("from", "old", "source"):
+        ref = data.get(key)
+        if isinstance(ref, dict) and isinstance(ref.get("hash"), str):
+            namespace = ref.get("namespace", step_dir.namespace)
+            return _step_dir(step_dir, str(namespace), ref["hash"])
+    for key in ("from_hash", "old_hash", "source_hash"):
+        if isinstance(data.get(key), str):
+            namespace = data.get(key.replace("hash", "namespace"), step_dir.namespace)
+            return _step_dir(step_dir, str(namespace), data[key])
+    return None
+
+
+def _step_dir(step_dir: StepDir, namespace: str, digest: str) -> StepDir | None:
+    try:
+        return step_dir.store.step_dir(
+            namespace, digest, version_controlled=step_dir.version_controlled
+        )
+    except FuruStoreError:
+        return None
