@@ -21,6 +21,7 @@ const str = (v: unknown): string | undefined => (typeof v === "string" && v !== 
 export type ExperimentsSearch = { q?: string; sort?: SortKey; order?: Order; cols?: string };
 export type ExperimentSearch = { tab?: string; file?: string };
 export type CompareSearch = { ids?: string };
+export type MigrateSearch = { ns?: string };
 
 const rootRoute = createRootRoute({ component: Layout, notFoundComponent: NotFound });
 
@@ -55,10 +56,34 @@ const compareRoute = createRoute({
 const dagRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/dag",
+  validateSearch: (s: Raw): DagSearch => ({ source: s.source === "code" || s.source === "experiments" ? s.source : undefined }),
   component: lazyRouteComponent(() => import("@/pages/Dag"), "DagPage"),
 });
 
-const routeTree = rootRoute.addChildren([overviewRoute, experimentsRoute, experimentRoute, compareRoute, dagRoute]);
+export type DagSearch = { source?: "code" | "experiments" };
+
+const codeRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/code",
+  component: lazyRouteComponent(() => import("@/pages/Code"), "CodePage"),
+});
+
+const migrateRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/migrate",
+  validateSearch: (s: Raw): MigrateSearch => ({ ns: str(s.ns) }),
+  component: lazyRouteComponent(() => import("@/pages/Migrate"), "MigratePage"),
+});
+
+const routeTree = rootRoute.addChildren([
+  overviewRoute,
+  experimentsRoute,
+  experimentRoute,
+  compareRoute,
+  dagRoute,
+  codeRoute,
+  migrateRoute,
+]);
 
 function parseSearch(search: string): Raw {
   const out: Raw = {};

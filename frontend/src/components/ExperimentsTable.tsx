@@ -16,6 +16,7 @@ import { valueAt } from "@/lib/config";
 import { formatAgo, formatBytes, formatDuration, formatPercent, formatTime, formatValue } from "@/lib/format";
 import { cn } from "@/lib/utils";
 
+import { StaleBadge } from "./StaleBadge";
 import { ExperimentStatus } from "./StatusBadge";
 import { Checkbox } from "./ui/input";
 
@@ -42,10 +43,19 @@ function cell(render: (e: ExperimentSummary, r: Row) => ReactNode) {
 
 /** Every built-in column: id, header, width, the sort key it maps to, and how it renders. */
 export const BUILTIN_COLUMNS: { id: string; meta: Meta; render: (e: ExperimentSummary) => ReactNode }[] = [
-  { id: "status", meta: { label: "Status", width: 112, sort: "status" }, render: (e) => <ExperimentStatus result={e.result_status} attempt={e.attempt_status} /> },
+  {
+    id: "status",
+    meta: { label: "Status", width: 150, sort: "status" },
+    render: (e) => (
+      <span className="flex items-center gap-1">
+        <ExperimentStatus result={e.result_status} attempt={e.attempt_status} />
+        <StaleBadge stale={e.stale} reason={e.stale_reason} namespace={e.namespace} />
+      </span>
+    ),
+  },
   { id: "class", meta: { label: "Class", width: 150, sort: "class" }, render: (e) => <span className="font-medium" title={e.namespace}>{e.class_name}</span> },
   { id: "namespace", meta: { label: "Namespace", width: 220, sort: "namespace" }, render: (e) => <span className="font-mono text-xs text-muted-foreground">{e.namespace}</span> },
-  { id: "name", meta: { label: "Name", width: 150, sort: "name" }, render: (e) => e.name ?? <span className="text-muted-foreground">–</span> },
+  { id: "name", meta: { label: "Name", width: 150, sort: "name" }, render: (e) => (e.display_name ?? e.name) ? <span title={e.display_name && e.display_name !== e.name ? "its name in the code (a FuruList)" : undefined}>{e.display_name ?? e.name}</span> : <span className="text-muted-foreground">–</span> },
   { id: "hash", meta: { label: "Hash", width: 120, sort: "hash" }, render: (e) => <span className="font-mono text-xs">{e.hash.slice(0, 10)}</span> },
   { id: "created", meta: { label: "Created", width: 110, sort: "created" }, render: (e) => <span title={formatTime(e.created_at)}>{formatAgo(e.created_at)}</span> },
   { id: "updated", meta: { label: "Updated", width: 110, sort: "updated" }, render: (e) => <span title={formatTime(e.updated_at)}>{formatAgo(e.updated_at)}</span> },

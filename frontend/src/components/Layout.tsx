@@ -1,8 +1,10 @@
 import { Link, Outlet, useNavigate } from "@tanstack/react-router";
 import {
   CircleHelpIcon,
+  CodeXmlIcon,
   FlaskConicalIcon,
   GitCompareArrowsIcon,
+  HistoryIcon,
   LayoutDashboardIcon,
   MoonIcon,
   NetworkIcon,
@@ -26,6 +28,8 @@ const NAV = [
   { to: "/experiments", label: "Experiments", icon: FlaskConicalIcon, key: "e" },
   { to: "/dag", label: "DAG", icon: NetworkIcon, key: "d" },
   { to: "/compare", label: "Compare", icon: GitCompareArrowsIcon, key: "c" },
+  { to: "/code", label: "Code", icon: CodeXmlIcon, key: "l" },
+  { to: "/migrate", label: "Migrate", icon: HistoryIcon, key: "m" },
 ] as const;
 
 export function Layout() {

@@ -6,6 +6,7 @@ import {
   fieldValue,
   hasStaleFilter,
   migrationBody,
+  resultItems,
   staleKind,
   staleOfClass,
   staleText,
@@ -56,6 +57,9 @@ describe("field changes", () => {
     expect(changeText({ field: "lr", kind: "changed", old: 0.1, new: 0.03 })).toBe("lr: 0.1 → 0.03");
     expect(changeText({ field: "seed", kind: "removed", old: 3 })).toBe("seed was removed (was 3)");
     expect(changeText({ field: "rate", kind: "renamed", old: "lr" })).toBe("lr renamed to rate");
+    expect(changeText({ field: "model", kind: "dependency", old: "0123456789ab", new: "abcdef0123" })).toBe(
+      "model: its dependency 012345678… → abcdef012…",
+    );
   });
 
   it("collects the added fields of a plan once each", () => {
@@ -95,5 +99,16 @@ describe("migration requests", () => {
     expect(() => migrationBody({ ...base, mode: "only" })).toThrow(/Choose the experiments/);
     const only = migrationBody({ ...base, mode: "only", hashes: ["a", "b"], values: { average: "", epochs: "4" } });
     expect(only).toEqual({ namespace: "ml.Train", mode: "only", values: { epochs: 4 }, hashes: ["a", "b"] });
+  });
+});
+
+describe("a migration's result", () => {
+  it("reads the CLI's migrations and the server's items", () => {
+    const cli = { namespace: "ml.Train", migrations: [{ old_hash: "a", new_hash: "b", status: "migrated", reason: null }, { bad: 1 }] };
+    expect(resultItems(cli, "ml.Train")).toEqual([{ namespace: "ml.Train", old_hash: "a", new_hash: "b", status: "migrated", reason: null }]);
+    const server = { items: [{ namespace: "ml.Eval", old_hash: "c", new_hash: null, status: "skipped", reason: "exists" }] };
+    expect(resultItems(server, "ml.Train")[0]).toMatchObject({ namespace: "ml.Eval", status: "skipped", reason: "exists" });
+    expect(resultItems(null, "x")).toEqual([]);
+    expect(resultItems("text", "x")).toEqual([]);
   });
 });

@@ -64,6 +64,8 @@ export function changeText(c: FieldChange): string {
       return `${show(c.old).replace(/^"|"$/g, "")} renamed to ${c.field}`;
     case "changed":
       return `${c.field}: ${show(c.old)} → ${show(c.new)}`;
+    case "dependency":
+      return `${c.field}: its dependency ${String(c.old ?? "").slice(0, 9)}… → ${String(c.new ?? "").slice(0, 9)}…`;
     case "retyped":
       return `${c.field} changed type (${show(c.old)} → ${show(c.new)})`;
     default:
@@ -72,9 +74,9 @@ export function changeText(c: FieldChange): string {
 }
 
 /** The fields a migration adds (from the plan's changes), each once, in order. */
-export function addedFields(items: { changes: FieldChange[] }[]): string[] {
+export function addedFields(items: { changes?: FieldChange[] }[]): string[] {
   const out: string[] = [];
-  for (const it of items) for (const c of it.changes) if (c.kind === "added" && !out.includes(c.field)) out.push(c.field);
+  for (const it of items) for (const c of it.changes ?? []) if (c.kind === "added" && !out.includes(c.field)) out.push(c.field);
   return out;
 }
 
@@ -146,4 +148,32 @@ export function migrationBody(c: MigrationChoice): MigrationBody {
     throw new Error("Choose the experiments to migrate (tick them in the list).");
   }
   return { namespace: c.namespace, mode: c.mode, values, hashes: c.mode === "only" ? [...c.hashes] : [] };
+}
+
+/** Whether an API error says the store has no code manifest yet (`furu manifest` never ran). */
+export function dagIsMissingManifest(error: unknown): boolean {
+  if (!error || typeof error !== "object") return false;
+  const e = error as { code?: string; status?: number };
+  return e.code === "manifest_not_found" || (e.status === 404 && e.code !== "route_not_found");
+}
+
+export type ResultItem = { namespace: string; old_hash: string; new_hash: string | null; status: string; reason: string | null };
+
+/**
+ * The experiments a finished migration task reports (`furu migrate --json` prints
+ * `migrations`; the server's plan calls them `items`); [] when it reports none.
+ */
+export function resultItems(result: unknown, namespace: string): ResultItem[] {
+  if (!result || typeof result !== "object") return [];
+  const r = result as Record<string, unknown>;
+  const list = Array.isArray(r.items) ? r.items : Array.isArray(r.migrations) ? r.migrations : [];
+  return list
+    .filter((x): x is Record<string, unknown> => !!x && typeof x === "object" && typeof (x as Record<string, unknown>).old_hash === "string")
+    .map((x) => ({
+      namespace: typeof x.namespace === "string" ? x.namespace : namespace,
+      old_hash: x.old_hash as string,
+      new_hash: typeof x.new_hash === "string" ? x.new_hash : null,
+      status: typeof x.status === "string" ? x.status : "unknown",
+      reason: typeof x.reason === "string" ? x.reason : null,
+    }));
 }

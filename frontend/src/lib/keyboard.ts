@@ -45,6 +45,7 @@ export const SHORTCUTS: { keys: string; what: string }[] = [
   { keys: "x", what: "select / unselect the highlighted row" },
   { keys: "c", what: "compare the selected experiments" },
   { keys: "g o / g e / g d / g c", what: "go to overview / experiments / DAG / compare" },
+  { keys: "g l / g m", what: "go to the code's experiments / the migration helper" },
   { keys: "t", what: "switch light / dark theme" },
   { keys: "r", what: "turn auto-refresh on / off" },
   { keys: "Esc", what: "close a dialog, leave a text field" },

@@ -1,29 +1,42 @@
-/** The class-level DAG: which classes feed which, how many experiments each has, by status. */
+/**
+ * The class-level DAG, from the experiments (the store's index) or from the code (the manifest
+ * `furu manifest` wrote): which classes feed which, how many experiments each has, by status,
+ * and how many are stale. In code mode the classes without experiments are drawn apart.
+ */
 import "@xyflow/react/dist/style.css";
 
-import { Link } from "@tanstack/react-router";
+import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
 import { Background, Controls, Handle, MiniMap, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
-import { ListIcon } from "lucide-react";
+import { CodeXmlIcon, DatabaseIcon, HistoryIcon, ListIcon, XIcon } from "lucide-react";
 import { useMemo, useState } from "react";
 
 import type { Dag, DagNode } from "@/api/client";
-import { useDag } from "@/api/queries";
+import { useDagFrom, type DagSource } from "@/api/code";
+import { ClassExperiments } from "@/components/ClassExperiments";
+import { ManifestRefresh } from "@/components/ManifestRefresh";
 import { EmptyState, ErrorState, LoadingState } from "@/components/States";
 import { STATUS_COLORS } from "@/components/StatusBadge";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
+import { dagIsMissingManifest } from "@/lib/evolution";
+import { layoutApart } from "@/lib/dagApart";
 import { formatNumber } from "@/lib/format";
-import { connected, layout } from "@/lib/layout";
+import { connected } from "@/lib/layout";
 import { useTheme } from "@/lib/theme";
 import { cn } from "@/lib/utils";
 
+const route = getRouteApi("/dag");
+
 type ClassData = { node: DagNode; dim: boolean; active: boolean; parent: string | null };
-type GroupData = { label: string };
+type GroupData = { label: string; apart?: boolean };
 const W = 240;
-const H = 104;
+const H = 112;
 
 function ClassNode({ data }: NodeProps<Node<ClassData>>) {
   const n = data.node;
   const counts = Object.entries(n.counts).filter(([, c]) => c > 0);
+  const stale = n.stale ?? 0;
   return (
     <div
       className={cn(
@@ -31,16 +44,32 @@ function ClassNode({ data }: NodeProps<Node<ClassData>>) {
         data.dim && "opacity-25",
         data.active && "ring-2 ring-primary",
         !n.has_experiments && "border-dashed",
+        n.defined_only && !data.dim && "opacity-70",
+        n.in_code === false && "border-destructive/60",
       )}
       style={{ width: W }}
       data-testid="dag-node"
       data-namespace={n.namespace}
       data-dim={data.dim || undefined}
+      data-defined-only={n.defined_only || undefined}
+      data-stale={stale || undefined}
     >
       <Handle type="target" position={Position.Left} className="!bg-muted-foreground" />
       <div className="flex items-center gap-2">
         <span className="truncate text-sm font-semibold">{n.class_name}</span>
-        <span className="ml-auto font-semibold tabular-nums">{formatNumber(n.total)}</span>
+        {stale > 0 && (
+          <Link
+            to="/migrate"
+            search={{ ns: n.namespace }}
+            className="nodrag shrink-0 rounded-md bg-amber-100 px-1.5 py-0.5 text-[10px] font-medium text-amber-800 hover:underline dark:bg-amber-500/15 dark:text-amber-300"
+            onClick={(e) => e.stopPropagation()}
+            title={`${stale} of its experiments are stale: the current code would no longer produce them. Open the migration helper.`}
+            data-testid="dag-stale"
+          >
+            {formatNumber(stale)} stale
+          </Link>
+        )}
+        <span className="ml-auto font-semibold tabular-nums" title="experiments">{formatNumber(n.total)}</span>
       </div>
       <div className="truncate font-mono text-[10px] text-muted-foreground" title={n.namespace}>
         {n.namespace}
@@ -50,13 +79,16 @@ function ClassNode({ data }: NodeProps<Node<ClassData>>) {
           subclass of {data.parent.slice(data.parent.lastIndexOf(".") + 1)}
         </div>
       )}
+      {n.in_code === false && <div className="text-[10px] text-destructive">gone from the code</div>}
       <div className="mt-1.5 flex h-1.5 overflow-hidden rounded-full bg-muted">
         {counts.map(([s, c]) => (
           <div key={s} style={{ width: `${(100 * c) / Math.max(n.total, 1)}%`, background: STATUS_COLORS[s] ?? "#888" }} />
         ))}
       </div>
       <div className="mt-1 flex items-center gap-2">
-        <span className="truncate text-[10px] text-muted-foreground">{counts.map(([s, c]) => `${c} ${s}`).join(" · ") || "no experiments"}</span>
+        <span className="truncate text-[10px] text-muted-foreground">
+          {counts.map(([s, c]) => `${c} ${s}`).join(" · ") || (n.defined_only ? "defined in the code, no experiments yet" : "no experiments")}
+        </span>
         <Link
           to="/experiments"
           search={{ q: `namespace = ${n.namespace}` }}
@@ -74,8 +106,14 @@ function ClassNode({ data }: NodeProps<Node<ClassData>>) {
 
 function GroupNode({ data }: NodeProps<Node<GroupData>>) {
   return (
-    <div className="h-full w-full rounded-xl border border-dashed border-primary/50 bg-primary/5" data-testid="dag-group">
-      <div className="px-2 pt-1 text-[10px] font-medium text-primary">{data.label}</div>
+    <div
+      className={cn(
+        "h-full w-full rounded-xl border border-dashed",
+        data.apart ? "border-muted-foreground/50 bg-muted/30" : "border-primary/50 bg-primary/5",
+      )}
+      data-testid={data.apart ? "dag-defined-only" : "dag-group"}
+    >
+      <div className={cn("px-2 pt-1 text-[10px] font-medium", data.apart ? "text-muted-foreground" : "text-primary")}>{data.label}</div>
     </div>
   );
 }
@@ -98,16 +136,33 @@ export function subclassGroups(dag: Dag): Map<string, string> {
 }
 
 function buildGraph(dag: Dag, selected: string | null) {
-  const groups = subclassGroups(dag);
+  // Classes of the code without experiments are drawn apart (not in their base's group).
+  const main = dag.nodes.filter((n) => !n.defined_only);
+  const apart = dag.nodes.filter((n) => n.defined_only);
+  const mainIds = new Set(main.map((n) => n.namespace));
+  const groups = new Map([...subclassGroups({ ...dag, nodes: main })].filter(([child]) => mainIds.has(child)));
   const groupIds = [...new Set(groups.values())].map((root) => `group:${root}`);
   const boxes = [
     ...groupIds.map((id) => ({ id, width: 0, height: 0 })),
-    ...dag.nodes.map((n) => ({ id: n.namespace, width: W, height: H, parent: groups.has(n.namespace) ? `group:${groups.get(n.namespace)}` : undefined })),
+    ...main.map((n) => ({ id: n.namespace, width: W, height: H, parent: groups.has(n.namespace) ? `group:${groups.get(n.namespace)}` : undefined })),
   ];
-  const pos = layout(boxes, dag.edges);
+  const { pos, frame } = layoutApart(boxes, apart.map((n) => ({ id: n.namespace, width: W, height: H })), dag.edges);
   const lit = selected ? connected(selected, dag.edges) : null;
   const parentOf = new Map(dag.subclass_edges.map((e) => [e.child, e.parent]));
   const nodes: Node[] = [
+    ...(frame
+      ? [
+          {
+            id: "group:defined-only",
+            type: "family",
+            position: { x: frame.x, y: frame.y },
+            style: { width: frame.width, height: frame.height },
+            data: { label: `Defined in the code, no experiments yet (${apart.length})`, apart: true },
+            selectable: false,
+            zIndex: -1,
+          } satisfies Node<GroupData>,
+        ]
+      : []),
     ...groupIds.map((id) => {
       const p = pos.get(id) ?? { x: 0, y: 0, width: 0, height: 0 };
       const root = id.slice(6);
@@ -163,51 +218,154 @@ function buildGraph(dag: Dag, selected: string | null) {
   return { nodes, edges };
 }
 
+function SourceToggle({ source, onChange }: { source: DagSource; onChange: (s: DagSource) => void }) {
+  const options: { value: DagSource; label: string; icon: typeof CodeXmlIcon }[] = [
+    { value: "experiments", label: "from the experiments", icon: DatabaseIcon },
+    { value: "code", label: "from the code", icon: CodeXmlIcon },
+  ];
+  return (
+    <div className="inline-flex rounded-md border bg-card p-0.5" role="group" aria-label="Draw the graph">
+      {options.map((o) => (
+        <button
+          key={o.value}
+          type="button"
+          aria-pressed={source === o.value}
+          onClick={() => onChange(o.value)}
+          className={cn(
+            "flex h-7 cursor-pointer items-center gap-1.5 rounded px-2.5 text-xs",
+            source === o.value ? "bg-primary text-primary-foreground" : "text-muted-foreground hover:bg-accent",
+          )}
+        >
+          <o.icon className="size-3.5" /> {o.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function DagPage() {
-  const dag = useDag();
+  const search = route.useSearch();
+  const navigate = useNavigate({ from: "/dag" });
+  const source: DagSource = search.source ?? "experiments";
+  const dag = useDagFrom(source);
   const [theme] = useTheme();
   const [selected, setSelected] = useState<string | null>(null);
-  const graph = useMemo(() => (dag.data ? buildGraph(dag.data, selected) : null), [dag.data, selected]);
-  if (dag.error) return <ErrorState error={dag.error} retry={() => void dag.refetch()} />;
-  if (!dag.data || !graph) return <LoadingState rows={6} label="Loading the DAG" />;
+  const shown = dag.data && (dag.data.source ?? "experiments") === source ? dag.data : null;
+  const graph = useMemo(() => (shown ? buildGraph(shown, selected) : null), [shown, selected]);
+  const selectedNode = shown?.nodes.find((n) => n.namespace === selected) ?? null;
+  const setSource = (s: DagSource) => {
+    setSelected(null);
+    void navigate({ search: { source: s === "experiments" ? undefined : s } });
+  };
+  const noManifest = source === "code" && dagIsMissingManifest(dag.error);
+  const stale = shown ? shown.nodes.reduce((t, n) => t + (n.stale ?? 0), 0) : 0;
+  const definedOnly = shown ? shown.nodes.filter((n) => n.defined_only).length : 0;
+
+  const header = (
+    <div className="flex flex-wrap items-center gap-3">
+      <h1 className="text-lg font-semibold">DAG</h1>
+      <SourceToggle source={source} onChange={setSource} />
+      {shown && (
+        <span className="text-sm text-muted-foreground" data-testid="dag-summary">
+          {shown.nodes.length} classes · {shown.edges.length} dependencies · {shown.subclass_edges.length} subclass relations
+          {source === "code" && ` · ${definedOnly} without experiments`}
+          {stale > 0 && (
+            <>
+              {" · "}
+              <Link to="/experiments" search={{ q: "stale = true" }} className="text-amber-700 hover:underline dark:text-amber-300">
+                {formatNumber(stale)} stale
+              </Link>
+            </>
+          )}
+        </span>
+      )}
+      <div className="ml-auto flex items-center gap-2">
+        {source === "code" && shown?.manifest_written_at && (
+          <span className="text-xs text-muted-foreground" title={shown.manifest_written_at}>
+            code read {shown.manifest_written_at.replace("T", " ").slice(0, 19)}
+          </span>
+        )}
+        {source === "code" && <ManifestRefresh />}
+      </div>
+    </div>
+  );
+
+  if (noManifest) {
+    return (
+      <div className="grid gap-3">
+        {header}
+        <Card data-testid="dag-no-manifest">
+          <EmptyState title="The server does not know the code yet">
+            Run <code>furu manifest</code> in the project (it imports the modules named in <code>[tool.furu]</code> of{" "}
+            <code>pyproject.toml</code> and writes <code>manifest.json</code> into the store), or press{" "}
+            <em>Refresh from code</em> above.
+          </EmptyState>
+        </Card>
+      </div>
+    );
+  }
+  if (dag.error && !shown) return <div className="grid gap-3">{header}<ErrorState error={dag.error} retry={() => void dag.refetch()} /></div>;
+  if (!shown || !graph) return <div className="grid gap-3">{header}<LoadingState rows={6} label="Loading the DAG" /></div>;
   return (
     <div className="grid gap-3">
-      <div className="flex flex-wrap items-center gap-3">
-        <h1 className="text-lg font-semibold">DAG</h1>
-        <span className="text-sm text-muted-foreground">
-          {dag.data.nodes.length} classes · {dag.data.edges.length} dependencies · {dag.data.subclass_edges.length} subclass relations
-        </span>
-        <span className="ml-auto text-xs text-muted-foreground">Click a class to highlight what it depends on and what depends on it.</span>
-      </div>
-      {dag.data.nodes.length === 0 ? (
+      {header}
+      {shown.nodes.length === 0 ? (
         <Card>
-          <EmptyState title="No classes yet">The graph shows the classes of the experiments in this store.</EmptyState>
+          <EmptyState title="No classes yet">
+            {source === "code"
+              ? "The manifest names no furu.Furu class: check the modules of [tool.furu] in pyproject.toml."
+              : "The graph shows the classes of the experiments in this store."}
+          </EmptyState>
         </Card>
       ) : (
-        <Card className="h-[calc(100vh-150px)] min-h-96 overflow-hidden" data-testid="dag">
-          <ReactFlow
-            nodes={graph.nodes}
-            edges={graph.edges}
-            nodeTypes={nodeTypes}
-            fitView
-            minZoom={0.1}
-            colorMode={theme}
-            nodesDraggable={false}
-            proOptions={{ hideAttribution: true }}
-            onNodeClick={(_, n) => n.type === "klass" && setSelected(selected === n.id ? null : n.id)}
-            onPaneClick={() => setSelected(null)}
-          >
-            <Background gap={20} />
-            <Controls showInteractive={false} />
-            <MiniMap
-              pannable
-              zoomable
-              bgColor="var(--color-card)"
-              maskColor="color-mix(in oklab, var(--color-muted) 70%, transparent)"
-              nodeColor="var(--color-muted-foreground)"
-            />
-          </ReactFlow>
-        </Card>
+        <div className={cn("grid gap-3", selectedNode && "lg:grid-cols-[minmax(0,1fr)_380px]")}>
+          <Card className="h-[calc(100vh-150px)] min-h-96 overflow-hidden" data-testid="dag" data-source={source}>
+            <ReactFlow
+              nodes={graph.nodes}
+              edges={graph.edges}
+              nodeTypes={nodeTypes}
+              fitView
+              minZoom={0.1}
+              colorMode={theme}
+              nodesDraggable={false}
+              proOptions={{ hideAttribution: true }}
+              onNodeClick={(_, n) => n.type === "klass" && setSelected(selected === n.id ? null : n.id)}
+              onPaneClick={() => setSelected(null)}
+            >
+              <Background gap={20} />
+              <Controls showInteractive={false} />
+              <MiniMap
+                pannable
+                zoomable
+                bgColor="var(--color-card)"
+                maskColor="color-mix(in oklab, var(--color-muted) 70%, transparent)"
+                nodeColor="var(--color-muted-foreground)"
+              />
+            </ReactFlow>
+          </Card>
+          {selectedNode && (
+            <Card className="flex h-[calc(100vh-150px)] min-h-96 flex-col overflow-hidden" data-testid="dag-class-panel">
+              <div className="flex items-center gap-2 border-b px-3 py-2">
+                <span className="truncate font-semibold">{selectedNode.class_name}</span>
+                {(selectedNode.stale ?? 0) > 0 && <Badge variant="warning">{selectedNode.stale} stale</Badge>}
+                <Button variant="ghost" size="icon" className="ml-auto" aria-label="Close" onClick={() => setSelected(null)}>
+                  <XIcon />
+                </Button>
+              </div>
+              <div className="flex flex-wrap gap-2 border-b px-3 py-2 text-xs">
+                <Link to="/experiments" search={{ q: `namespace = ${selectedNode.namespace}` }} className="text-primary hover:underline">
+                  Open in Experiments
+                </Link>
+                {(selectedNode.stale ?? 0) > 0 && (
+                  <Link to="/migrate" search={{ ns: selectedNode.namespace }} className="flex items-center gap-1 text-primary hover:underline" data-testid="dag-migrate">
+                    <HistoryIcon className="size-3.5" /> Migrate its stale experiments…
+                  </Link>
+                )}
+              </div>
+              <ClassExperiments namespace={selectedNode.namespace} />
+            </Card>
+          )}
+        </div>
       )}
     </div>
   );

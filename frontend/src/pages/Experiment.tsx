@@ -21,6 +21,8 @@ import { FilesTab } from "@/components/experiment/Files";
 import { Labels } from "@/components/experiment/Labels";
 import { LogsTab } from "@/components/experiment/Logs";
 import { EmptyState, ErrorState, LoadingState } from "@/components/States";
+import { CodeChangeNote } from "@/components/experiment/CodeChangeNote";
+import { StaleBadge } from "@/components/StaleBadge";
 import { StatusBadge } from "@/components/StatusBadge";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
@@ -69,11 +71,20 @@ export function ExperimentPage() {
             <ChevronLeftIcon className="size-3" /> Experiments
           </Link>
           <div className="flex flex-wrap items-center gap-2">
-            <h1 className="text-xl font-semibold" data-testid="experiment-class">{e.class_name}</h1>
+            {e.display_name ? (
+              <>
+                <h1 className="text-xl font-semibold" data-testid="experiment-title">{e.display_name}</h1>
+                <span className="text-sm text-muted-foreground" data-testid="experiment-class">{e.class_name}</span>
+              </>
+            ) : (
+              <h1 className="text-xl font-semibold" data-testid="experiment-class">{e.class_name}</h1>
+            )}
             <StatusBadge status={e.result_status} title="result status" />
             {e.attempt_status && e.attempt_status !== e.result_status && <StatusBadge status={e.attempt_status} title="attempt status" />}
             {e.version_controlled && <Badge variant="outline">version-controlled</Badge>}
+            <StaleBadge stale={e.stale} reason={e.stale_reason} namespace={e.namespace} />
           </div>
+          <CodeChangeNote e={e} />
           <div className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground">
             <span className="font-mono">{e.namespace}</span>
             <span className="font-mono" data-testid="experiment-hash">{e.hash}</span>

@@ -1,5 +1,5 @@
 import { getRouteApi, useNavigate } from "@tanstack/react-router";
-import { GitCompareArrowsIcon, RotateCcwIcon, Trash2Icon, XIcon } from "lucide-react";
+import { GitCompareArrowsIcon, HistoryIcon, RotateCcwIcon, Trash2Icon, XIcon } from "lucide-react";
 import { useCallback, useEffect, useRef, useState } from "react";
 
 import { refOf, type ExperimentSummary, type Order, type SortKey } from "@/api/client";
@@ -11,6 +11,7 @@ import { FilterBar } from "@/components/FilterBar";
 import { EmptyState, ErrorState, LoadingState } from "@/components/States";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/input";
+import { hasStaleFilter, toggleStaleFilter } from "@/lib/evolution";
 import { chosenClass, treeToConditions } from "@/lib/filter";
 import { useKeys } from "@/lib/keyboard";
 import { usePagedExperiments } from "@/lib/paging";
@@ -105,6 +106,16 @@ export function ExperimentsPage() {
           {paged.fetching && paged.total !== null && " · updating"}
         </span>
         <div className="ml-auto flex items-center gap-2">
+          <Button
+            size="sm"
+            variant={hasStaleFilter(q) ? "default" : "outline"}
+            aria-pressed={hasStaleFilter(q)}
+            data-testid="stale-chip"
+            title="Only the experiments the current code would no longer produce (filter: stale = true)"
+            onClick={() => void setSearch({ q: toggleStaleFilter(q) || undefined })}
+          >
+            <HistoryIcon /> stale
+          </Button>
           <ColumnPicker columns={columns} onChange={setColumns} klass={klass} />
         </div>
       </div>
