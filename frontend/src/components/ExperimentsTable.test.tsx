@@ -37,6 +37,16 @@ function summary(i: number): ExperimentSummary {
   };
 }
 
+function staleRowAt(i: number): ExperimentSummary | undefined {
+  if (i >= 3) return undefined;
+  return {
+    ...summary(i),
+    stale: i === 1,
+    stale_reason: i === 1 ? "fields-changed: field average is new (default False)" : null,
+    display_name: i === 2 ? "baseline" : null,
+  };
+}
+
 function props(overrides: Partial<TableProps> = {}): TableProps {
   return {
     total: 100_000,
@@ -96,5 +106,14 @@ describe("ExperimentsTable", () => {
     expect(onOpen).toHaveBeenCalledWith(expect.objectContaining({ hash: "hash000003" }));
     fireEvent.click(screen.getByRole("checkbox", { name: "Select TrainModel hash000004" }));
     expect(onToggle).toHaveBeenCalledWith(expect.objectContaining({ hash: "hash000004" }));
+  });
+
+  it("marks stale rows with their reason and shows the name the code gives", async () => {
+    renderWithProviders(<ExperimentsTable {...props({ total: 3, rowAt: staleRowAt, columns: ["status", "name", "hash"] })} />);
+    const badge = await screen.findByTestId("stale-badge");
+    expect(badge.closest("[role=row]")).toHaveAttribute("data-ref", "ml.TrainModel/hash000001");
+    expect(badge).toHaveAttribute("title", expect.stringContaining("field average is new"));
+    expect(badge).toHaveAttribute("data-stale-kind", "fields-changed");
+    expect(screen.getByText("baseline").closest("[role=row]")).toHaveAttribute("data-ref", "ml.TrainModel/hash000002");
   });
 });

@@ -135,7 +135,7 @@ function MigrationProgress({ taskId, namespace, onDone }: { taskId: string; name
   );
 }
 
-function ClassMigration({ cls }: { cls: ManifestClass }) {
+export function ClassMigration({ cls }: { cls: ManifestClass }) {
   const ns = cls.namespace;
   const stale = useSearch({ query: staleOfClass(ns), sort: "updated", order: "desc", limit: 500, offset: 0 });
   const differences = usePreviewMigration();
