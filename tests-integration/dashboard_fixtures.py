@@ -310,13 +310,24 @@ def require_built_frontend() -> None:
 
 
 @contextlib.contextmanager
-def serve(root: Path, work: Path, *, ready_timeout: float = DEADLINE_SEC) -> Iterator[Dashboard]:
-    """`furu-dashboard serve` over `root`, ready when its index is built."""
+def serve(
+    root: Path,
+    work: Path,
+    *,
+    ready_timeout: float = DEADLINE_SEC,
+    project: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Dashboard]:
+    """`furu-dashboard serve` over `root`, ready when its index is built.
+
+    Reruns (and the `furu` commands the server runs for the code: manifest, migrate) run in
+    `project` (default: this repository) with `env` (default: `step_env(root)`).
+    """
     require_built_frontend()
     port = _free_port()
     log = work / "server.log"
     exe = shutil.which("furu-dashboard", path=str(Path(sys.executable).parent)) or "furu-dashboard"
-    env = step_env(root)
+    env = env if env is not None else step_env(root)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [
@@ -333,7 +344,7 @@ def serve(root: Path, work: Path, *, ready_timeout: float = DEADLINE_SEC) -> Ite
                 "--rerun-python",
                 sys.executable,
                 "--rerun-cwd",
-                str(REPO),
+                str(project or REPO),
             ],
             env=env,
             stdout=out,
