@@ -43,7 +43,6 @@ from furu_server.index._database import (
 )
 from furu_server.index._readers import read_in_workers
 from furu_server.index._rows import RecordRows, read_rows
-from furu_server.index._stale import ManifestFile, update_stale
 from furu_server.index._scanner import (
     Root,
     WalkResult,
@@ -55,6 +54,7 @@ from furu_server.index._scanner import (
     settled_mtime,
     walk,
 )
+from furu_server.index._stale import ManifestFile, update_stale
 from furu_server.index._text import sql_value
 
 _log = logging.getLogger("furu_server")
