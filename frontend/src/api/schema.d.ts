@@ -660,6 +660,11 @@ export interface components {
             size: number;
             /** Modified At */
             modified_at: string;
+            /**
+             * Linked
+             * @default false
+             */
+            linked: boolean;
         };
         /** ArtifactTree */
         ArtifactTree: {

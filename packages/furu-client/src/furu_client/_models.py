@@ -22,6 +22,7 @@ class ArtifactEntry(BaseModel):
     type: Annotated[Type, Field(title="Type")]
     size: Annotated[int, Field(title="Size")]
     modified_at: Annotated[str, Field(title="Modified At")]
+    linked: Annotated[bool, Field(title="Linked")] = False
 
 
 class ArtifactTree(BaseModel):

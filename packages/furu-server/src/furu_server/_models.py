@@ -441,6 +441,9 @@ class ArtifactEntry(_Model):
     type: Literal["file", "dir", "symlink"]
     size: int
     modified_at: str
+    linked: bool = False
+    """An entry of a migrated alias: a link into the directory it was migrated from (listed,
+    and served, as what it links to)."""
 
 
 class ArtifactTree(_Model):
