@@ -194,7 +194,7 @@ class Index:
         found: tuple[tuple[int, int], sqlite3.Connection] | None = getattr(
             self._local, "conn", None
         )
-        if found is not None and (found[0] == key or getattr(self._local, "pins", 0)):
+        if found is not None and (found[0] == key or getattr(self._local, "pins", 0) > 0):
             return found[1]
         conn = connect(self.settings.index_path())
         with self._conns_lock:
