@@ -244,7 +244,7 @@ def mermaid(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> st
         lines.append(f'    {_node_id(namespace)}["{label}"]')
     for c in manifest.classes.values():
         for d in c.dependencies:
-            lines.append(f"    {_node_id(d.namespace)} -->|"{d.field}"| {_node_id(c.namespace)}")
+            lines.append(f'    {_node_id(d.namespace)} -->|"{d.field}"| {_node_id(c.namespace)}')
     lines.append("    classDef noExperiments fill:#f4f4f5,stroke:#a1a1aa,stroke-dasharray:4 3")
     lines.append("    classDef hasStale fill:#fef3c7,stroke:#d97706")
     empty = [n for n in [*manifest.classes, *extra] if not stored.get(n)]
