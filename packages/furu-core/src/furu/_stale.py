@@ -9,9 +9,11 @@ is `broken-alias`. Reading is files only, so the server can call `find_stale` as
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import stat
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -116,45 +118,47 @@ def _own_cause(manifest: Manifest, record: StoredRecord) -> StaleCause | None:
 def _below(
     known: Mapping[StepId, StoredRecord], own: Mapping[StepId, StaleCause]
 ) -> Iterator[StaleResult]:
-    """`dependency-stale` results: experiments (not stale themselves) below a stale one."""
-    verdict: dict[StepId, tuple[StepId, str] | None] = {}
+    """`dependency-stale` results: experiments (not stale themselves) below a stale one.
 
-    def stale_via(step: StepId, path: frozenset[StepId]) -> tuple[StepId, str] | None:
-        if step in verdict:
-            return verdict[step]
-        result: tuple[StepId, str] | None = None
-        record = known.get(step)
-        for field, dep in record.dependencies if record else ():
-            if dep in path:
-                continue  # a cycle in damaged records: not followed
-            if dep in own or stale_via(dep, path | {step}) is not None:
-                result = (dep, field)
-                break
-        verdict[step] = result
-        return result
-
-    for step in known:
-        if step in own:
-            continue
-        hit = stale_via(step, frozenset())
-        if hit is not None:
-            dep, field = hit
+    Breadth first from the stale experiments up through their dependents, so each names the
+    nearest stale dependency, and a cycle in damaged records ends the walk.
+    """
+    dependents: dict[StepId, list[tuple[StepId, str]]] = defaultdict(list)
+    for record in known.values():
+        for field, dep in record.dependencies:
+            dependents[dep].append((record.id, field))
+    queue = deque(sorted(own))
+    seen = set(own)
+    while queue:
+        dep = queue.popleft()
+        for step, field in dependents.get(dep, ()):
+            if step in seen:
+                continue
+            seen.add(step)
+            queue.append(step)
             why = own[dep].kind if dep in own else DEPENDENCY_STALE
             yield StaleResult(
-                step,
-                DEPENDENCY_STALE,
-                f"its `{field}` ({dep.short}) is stale ({why})",
-                via=dep,
+                step, DEPENDENCY_STALE, f"its `{field}` ({dep.short}) is stale ({why})", via=dep
             )
 
 
-def read_records(store: Store) -> Iterator[StoredRecord]:
+def read_records(store: Store) -> list[StoredRecord]:
     """The `StoredRecord` of every step directory of `store` that has a `metadata.json`.
 
     One `os.scandir` per directory and one guarded read of each `metadata.json` (no symlink
     followed, regular files only, at most 64 MiB), close to reading the files bare. A damaged
     `metadata.json` is skipped: it has nothing to compare (`furu ls` shows the step).
     """
+    enabled = gc.isenabled()
+    gc.disable()  # parsing 100,000 records would trigger many full collections for nothing
+    try:
+        return list(_read_records(store))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_records(store: Store) -> Iterator[StoredRecord]:
     for kind, root in store._roots():
         for directory, names in _walk(str(root)):
             rel = directory[len(str(root)) + 1 :]
