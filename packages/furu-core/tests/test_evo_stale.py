@@ -154,10 +154,10 @@ def test_stale_reason_for_a_class_the_manifest_does_not_know() -> None:
     assert "class-removed" in furu.STALE_KINDS
 
 
-def _record(namespace: str, digest: str, deps: tuple[tuple[str, str, str], ...] = ()) -> object:
-    from furu._stale import StoredRecord
-
-    return StoredRecord(
+def _record(
+    namespace: str, digest: str, deps: tuple[tuple[str, str, str], ...] = ()
+) -> furu.StoredRecord:
+    return furu.StoredRecord(
         furu.StepId(namespace, digest),
         {"lr": "float"},
         tuple((f, furu.StepId(n, h)) for f, n, h in deps),
@@ -174,7 +174,7 @@ def test_dependency_staleness_follows_chains_and_survives_cycles(tmp_path: Path)
         _record("pkg.B", "05", (("b", "pkg.B", "04"),)),  # a cycle of damaged records
         _record("pkg.B", "06", (("missing", "pkg.A", "99"),)),  # a dependency no longer stored
     ]
-    found = furu.find_stale(furu.Store(tmp_path), manifest, records)  # type: ignore[arg-type]
+    found = furu.find_stale(furu.Store(tmp_path), manifest, records)
     assert [(str(r.id), r.kind, str(r.via) if r.via else None) for r in found] == [
         ("pkg.Gone/01", "class-removed", None),
         ("pkg.A/02", "dependency-stale", "pkg.Gone/01"),

@@ -119,7 +119,7 @@ def _manifest(args: argparse.Namespace) -> int:
 def _stale(args: argparse.Namespace) -> int:
     store = _store(args)
     manifest = _manifest_for(args, store)
-    records = list(read_records(store))
+    records = read_records(store)
     found = find_stale(store, manifest, records)
     if args.json:
         out = {
@@ -128,7 +128,7 @@ def _stale(args: argparse.Namespace) -> int:
             "counts": {k: sum(r.kind == k for r in found) for k in STALE_KINDS},
             "stale": [r.to_json() for r in found],
         }
-        print(json.dumps(out, indent=2))
+        print(json.dumps(out))  # one line: C-fast for 100,000 results (pipe it to `jq`)
         return 0
     _print_stale(found)
     print(

@@ -15,6 +15,7 @@ import os
 import stat
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,11 @@ def find_stale(
         records: the stored records, if the caller has read them already (else read here).
     """
     known = {r.id: r for r in (read_records(store) if records is None else records)}
+    with _gc_paused():
+        return _find(manifest, known)
+
+
+def _find(manifest: Manifest, known: Mapping[StepId, StoredRecord]) -> list[StaleResult]:
     own: dict[StepId, StaleCause] = {}
     causes: dict[tuple[str, Any], StaleCause | None] = {}
     for record in known.values():
@@ -149,10 +155,18 @@ def read_records(store: Store) -> list[StoredRecord]:
     followed, regular files only, at most 64 MiB), close to reading the files bare. A damaged
     `metadata.json` is skipped: it has nothing to compare (`furu ls` shows the step).
     """
-    enabled = gc.isenabled()
-    gc.disable()  # parsing 100,000 records would trigger many full collections for nothing
-    try:
+    with _gc_paused():
         return list(_read_records(store))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building 100,000 records (acyclic) would trigger
+    many full collections for nothing (7.1 s instead of 3.9 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if enabled:
             gc.enable()
