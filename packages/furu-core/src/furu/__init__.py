@@ -64,7 +64,7 @@ if _typing.TYPE_CHECKING:
     from furu._planning import Plan, PlannedStep, plan
     from furu._policy import RunContext, RunPolicy
     from furu._serialization import FuruSerializer
-    from furu._stale import StaleResult, find_stale
+    from furu._stale import StaleResult, StoredRecord, find_stale
     from furu._state import (
         Attempt,
         AttemptStatus,
@@ -103,6 +103,7 @@ _LAZY = {
     "StaleCause": "furu._manifest",
     "build_manifest": "furu._manifest_scan",
     "StaleResult": "furu._stale",
+    "StoredRecord": "furu._stale",
     "find_stale": "furu._stale",
     "Metadata": "furu._metadata",
     "MetadataManager": "furu._metadata",
@@ -203,6 +204,7 @@ __all__ = [
     "StepId",
     "StepState",
     "Store",
+    "StoredRecord",
     "Submitted",
     "__version__",
     "attempt_context",
