@@ -50,6 +50,8 @@ if _typing.TYPE_CHECKING:
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
     from furu._lock import LockInfo
     from furu._metadata import Metadata, MetadataManager
+    from furu._migration import FieldAdded, FieldRemoved, FieldRenamed, undo_migration
+    from furu._migration_plan import Migration, MigrationPlan, migrate
     from furu._planning import Plan, PlannedStep, plan
     from furu._policy import RunContext, RunPolicy
     from furu._serialization import FuruSerializer
@@ -83,6 +85,13 @@ _LAZY = {
     "LockInfo": "furu._lock",
     "Metadata": "furu._metadata",
     "MetadataManager": "furu._metadata",
+    "FieldAdded": "furu._migration",
+    "FieldRemoved": "furu._migration",
+    "FieldRenamed": "furu._migration",
+    "undo_migration": "furu._migration",
+    "Migration": "furu._migration_plan",
+    "MigrationPlan": "furu._migration_plan",
+    "migrate": "furu._migration_plan",
     "Plan": "furu._planning",
     "PlannedStep": "furu._planning",
     "plan": "furu._planning",
@@ -135,6 +144,9 @@ __all__ = [
     "ClassRef",
     "CodeState",
     "Executor",
+    "FieldAdded",
+    "FieldRemoved",
+    "FieldRenamed",
     "Furu",
     "FuruBatchError",
     "FuruComputeError",
@@ -158,6 +170,8 @@ __all__ = [
     "LockInfo",
     "Metadata",
     "MetadataManager",
+    "Migration",
+    "MigrationPlan",
     "Plan",
     "PlannedStep",
     "RenderedConfig",
@@ -185,6 +199,7 @@ __all__ = [
     "get_logger",
     "load_env",
     "load_or_create_many",
+    "migrate",
     "plan",
     "read_regular_file",
     "render_config",
@@ -192,5 +207,6 @@ __all__ = [
     "status_rank",
     "step_dir",
     "step_id",
+    "undo_migration",
     "untag",
 ]
