@@ -396,6 +396,11 @@ def _plan_one(
     for path, dep in subs.items():
         was = (sub_olds or {}).get(path, "")
         changes.append({"field": path, "kind": "dependency", "old": was, "new": dep._furu_hash})
+    if new_hash != old.hash and os.path.exists(step._furu_location.success):
+        reason = _why_taken(old.store, step, old)
+        return Migration(
+            old.namespace, old.hash, new_hash, tuple(changes), via, "skipped", reason, step
+        )
     if new_hash == old.hash:
         status = "skipped" if explicit else "same"
         return Migration(
@@ -442,9 +447,7 @@ def _dependents(store: Store, migrated: Mapping[str, Migration]) -> list[Migrati
             if any(d in records and d not in done and _reaches(d, done, records) for _, d in deps):
                 continue  # a dependency of it is still to be migrated first
             subs = {
-                path: done[d].step
-                for path, d in deps
-                if d in done and done[d].step is not None and done[d].status != "skipped"
+                path: done[d].step for path, d in deps if d in done and done[d].step is not None
             }
             if not subs:
                 continue
