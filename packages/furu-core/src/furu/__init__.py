@@ -61,6 +61,8 @@ if _typing.TYPE_CHECKING:
     )
     from furu._manifest_scan import build_manifest
     from furu._metadata import Metadata, MetadataManager
+    from furu._migration import FieldAdded, FieldRemoved, FieldRenamed, undo_migration
+    from furu._migration_plan import Migration, MigrationPlan, migrate
     from furu._planning import Plan, PlannedStep, plan
     from furu._policy import RunContext, RunPolicy
     from furu._serialization import FuruSerializer
@@ -107,6 +109,13 @@ _LAZY = {
     "find_stale": "furu._stale",
     "Metadata": "furu._metadata",
     "MetadataManager": "furu._metadata",
+    "FieldAdded": "furu._migration",
+    "FieldRemoved": "furu._migration",
+    "FieldRenamed": "furu._migration",
+    "undo_migration": "furu._migration",
+    "Migration": "furu._migration_plan",
+    "MigrationPlan": "furu._migration_plan",
+    "migrate": "furu._migration_plan",
     "Plan": "furu._planning",
     "PlannedStep": "furu._planning",
     "plan": "furu._planning",
@@ -160,6 +169,9 @@ __all__ = [
     "ClassRef",
     "CodeState",
     "Executor",
+    "FieldAdded",
+    "FieldRemoved",
+    "FieldRenamed",
     "Furu",
     "FuruBatchError",
     "FuruComputeError",
@@ -189,6 +201,8 @@ __all__ = [
     "ManifestList",
     "Metadata",
     "MetadataManager",
+    "Migration",
+    "MigrationPlan",
     "Plan",
     "PlannedStep",
     "RenderedConfig",
@@ -221,6 +235,7 @@ __all__ = [
     "get_logger",
     "load_env",
     "load_or_create_many",
+    "migrate",
     "plan",
     "read_regular_file",
     "render_config",
@@ -228,5 +243,6 @@ __all__ = [
     "status_rank",
     "step_dir",
     "step_id",
+    "undo_migration",
     "untag",
 ]

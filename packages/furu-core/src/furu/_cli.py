@@ -8,6 +8,8 @@ furu checkout REF DIR                                     recreate the code that
 furu manifest [MODULE ...] [--project DIR]                write the code manifest (manifest.json)
 furu dag [MODULE ...] [--mermaid | --json]                the class graph of the code
 furu stale [MODULE ...] [--json]                          stale experiments, grouped by cause
+furu migrate CLASS [--default] [--set F=V] [--rename O=N] [--hash H] [--where F=V] [--dry-run]
+furu migrate --undo REF                                   remove a migration's alias
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
@@ -22,6 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from furu import _migration_cli
 from furu._errors import FuruError, FuruStoreError
 from furu._manifest_cli import register as register_manifest
 from furu._settings import FURU_CONFIG
@@ -210,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     checkout.add_argument("dir", help="a new (or empty) directory for the working tree")
     checkout.set_defaults(run=_checkout)
     register_manifest(sub)
+    _migration_cli.register(sub)
     return parser
 
 
