@@ -197,7 +197,10 @@ export interface paths {
         };
         /**
          * Get Dag
-         * @description The class-level graph: nodes with counts per status and bases, edges by field name.
+         * @description The class-level graph: nodes with counts per status (and stale) and bases, edges by
+         *     field name. `source=experiments` (default): the classes of the stored experiments;
+         *     `source=code`: the classes of the current code (`manifest.json`), those without
+         *     experiments included (`defined_only`).
          */
         get: operations["getDag"];
         put?: never;
@@ -502,6 +505,131 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/manifest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Manifest
+         * @description The current code as `furu manifest` recorded it: classes with their experiments' counts
+         *     (stale ones too), and the `FuruList`s' named experiments with their status in the store
+         *     (`defined, not yet run` when absent) and the snippet that reproduces each.
+         */
+        get: operations["getManifest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/manifest/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh Manifest
+         * @description Run `furu manifest` in the project's environment (a subprocess; follow it with
+         *     GET /api/tasks/{task_id}); the index marks stale experiments once it has written.
+         */
+        post: operations["refreshManifest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/migrations/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview
+         * @description What the migration would do, old hash -> new hash with the field changes of each
+         *     (`furu migrate --dry-run --json` in the project's environment; nothing is written).
+         */
+        post: operations["previewMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/migrations/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply
+         * @description Start the migration (`furu migrate --yes --json`); follow it with
+         *     GET /api/migrations/{task_id}.
+         */
+        post: operations["applyMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/migrations/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Migration
+         * @description A migration's progress, then its result (what was migrated, old -> new hash).
+         */
+        get: operations["getMigration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Task
+         * @description A task's progress and result (a manifest refresh or a migration).
+         */
+        get: operations["getTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -532,6 +660,11 @@ export interface components {
             size: number;
             /** Modified At */
             modified_at: string;
+            /**
+             * Linked
+             * @default false
+             */
+            linked: boolean;
         };
         /** ArtifactTree */
         ArtifactTree: {
@@ -652,6 +785,10 @@ export interface components {
             edges: components["schemas"]["DagEdge"][];
             /** Subclass Edges */
             subclass_edges: components["schemas"]["SubclassEdge"][];
+            /** @default experiments */
+            source: components["schemas"]["DagSource"];
+            /** Manifest Written At */
+            manifest_written_at?: string | null;
         };
         /**
          * DagEdge
@@ -683,7 +820,25 @@ export interface components {
             bases: string[];
             /** Has Experiments */
             has_experiments: boolean;
+            /**
+             * Stale
+             * @default 0
+             */
+            stale: number;
+            /** In Code */
+            in_code?: boolean | null;
+            /**
+             * Defined Only
+             * @default false
+             */
+            defined_only: boolean;
         };
+        /**
+         * DagSource
+         * @description Where `GET /api/dag` takes the graph from.
+         * @enum {string}
+         */
+        DagSource: "experiments" | "code";
         /** Deleted */
         Deleted: {
             /** Deleted */
@@ -724,7 +879,7 @@ export interface components {
          * @description Every `error.code` the API can answer with.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "filter_syntax" | "filter_invalid" | "not_a_file" | "unauthorized" | "host_not_allowed" | "origin_not_allowed" | "path_outside_artifact" | "experiment_not_found" | "file_not_found" | "run_not_found" | "route_not_found" | "method_not_allowed" | "experiment_running" | "rerun_unavailable" | "store_not_writable" | "preview_unsupported" | "invalid_request" | "file_unreadable" | "too_many_runs" | "index_unavailable" | "internal_error";
+        ErrorCode: "bad_request" | "filter_syntax" | "filter_invalid" | "not_a_file" | "unauthorized" | "host_not_allowed" | "origin_not_allowed" | "path_outside_artifact" | "experiment_not_found" | "file_not_found" | "run_not_found" | "manifest_not_found" | "task_not_found" | "route_not_found" | "method_not_allowed" | "experiment_running" | "rerun_unavailable" | "store_not_writable" | "preview_unsupported" | "invalid_request" | "file_unreadable" | "manifest_unreadable" | "migration_failed" | "too_many_runs" | "index_unavailable" | "internal_error";
         /** ErrorInfo */
         ErrorInfo: {
             /** Type */
@@ -809,6 +964,16 @@ export interface components {
             size_bytes: number;
             /** Furu Dir */
             furu_dir: string;
+            /** Stale */
+            stale?: boolean | null;
+            /** Stale Kind */
+            stale_kind?: string | null;
+            /** Stale Reason */
+            stale_reason?: string | null;
+            /** Migrated From */
+            migrated_from?: string | null;
+            /** Display Name */
+            display_name?: string | null;
             /** Config */
             config: {
                 [key: string]: unknown;
@@ -834,6 +999,9 @@ export interface components {
             /** Problems */
             problems: string[];
             code_state?: components["schemas"]["CodeStateInfo"] | null;
+            migration?: components["schemas"]["MigrationInfo"] | null;
+            /** Migrations */
+            migrations?: components["schemas"]["MigrationInfo"][];
             /**
              * Truncated
              * @default false
@@ -911,6 +1079,16 @@ export interface components {
             size_bytes: number;
             /** Furu Dir */
             furu_dir: string;
+            /** Stale */
+            stale?: boolean | null;
+            /** Stale Kind */
+            stale_kind?: string | null;
+            /** Stale Reason */
+            stale_reason?: string | null;
+            /** Migrated From */
+            migrated_from?: string | null;
+            /** Display Name */
+            display_name?: string | null;
         };
         /** Health */
         Health: {
@@ -1058,6 +1236,240 @@ export interface components {
             eof: boolean;
             /** Running */
             running: boolean;
+        };
+        /**
+         * ManifestClass
+         * @description A `furu.Furu` class of the current code, with its experiments in the store.
+         */
+        ManifestClass: {
+            /** Namespace */
+            namespace: string;
+            /** Class Name */
+            class_name: string;
+            /** Bases */
+            bases: string[];
+            /** Fields */
+            fields: components["schemas"]["ManifestField"][];
+            /** Dependencies */
+            dependencies: components["schemas"]["ManifestDependency"][];
+            /** Migrations */
+            migrations: {
+                [key: string]: unknown;
+            }[];
+            /** Doc */
+            doc: string | null;
+            /** Experiments */
+            experiments: number;
+            /** Stale */
+            stale: number;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * ManifestDependency
+         * @description A class this class depends on, through `field` (its type, or `_dependencies()`).
+         */
+        ManifestDependency: {
+            /** Field */
+            field: string;
+            /** Namespace */
+            namespace: string;
+        };
+        /**
+         * ManifestExperiment
+         * @description A named experiment of a `FuruList` of the code, and its status in the store.
+         */
+        ManifestExperiment: {
+            /** Name */
+            name: string;
+            /** Namespace */
+            namespace: string;
+            /** Class Name */
+            class_name: string;
+            /** Hash */
+            hash: string;
+            /** Ref */
+            ref: string;
+            /** Indexed */
+            indexed: boolean;
+            /** Status */
+            status: string;
+            result_status: components["schemas"]["ResultStatus"];
+            attempt_status: components["schemas"]["AttemptStatus"] | null;
+            /** Stale */
+            stale: boolean | null;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            } | null;
+            /** Snippet */
+            snippet: string | null;
+        };
+        /**
+         * ManifestField
+         * @description A field of a class of the code.
+         */
+        ManifestField: {
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Has Default */
+            has_default: boolean;
+            /** Default */
+            default?: unknown;
+        };
+        /**
+         * ManifestInfo
+         * @description The current code as `furu manifest` last recorded it, joined with the store's index.
+         */
+        ManifestInfo: {
+            /** Path */
+            path: string;
+            /** Written At */
+            written_at: string | null;
+            /** Modules */
+            modules: string[];
+            /** Errors */
+            errors: string[];
+            /** Classes */
+            classes: components["schemas"]["ManifestClass"][];
+            /** Lists */
+            lists: components["schemas"]["ManifestList"][];
+            /** Removed Classes */
+            removed_classes: string[];
+            /** Stale */
+            stale: number;
+        };
+        /**
+         * ManifestList
+         * @description A module-level `FuruList` of the code.
+         */
+        ManifestList: {
+            /** Name */
+            name: string;
+            /** Module */
+            module: string | null;
+            /** Experiments */
+            experiments: components["schemas"]["ManifestExperiment"][];
+        };
+        /**
+         * MigrationChange
+         * @description How one field maps from the stored config to the current code's.
+         */
+        MigrationChange: {
+            /** Field */
+            field: string;
+            /** Kind */
+            kind: string;
+            /** Old */
+            old?: unknown;
+            /** New */
+            new?: unknown;
+        };
+        /**
+         * MigrationInfo
+         * @description One migration as its directories record it (ADR 0005 section 5).
+         */
+        MigrationInfo: {
+            /** Migrated From */
+            migrated_from: string;
+            /** Migrated To */
+            migrated_to: string;
+            /** At */
+            at: string | null;
+            /** By */
+            by: string | null;
+            /** How */
+            how: string | null;
+            /**
+             * Undone
+             * @default false
+             */
+            undone: boolean;
+            /**
+             * Broken
+             * @default false
+             */
+            broken: boolean;
+            /** Record */
+            record?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * MigrationItem
+         * @description One experiment of a migration plan: old hash -> new hash.
+         */
+        MigrationItem: {
+            /** Namespace */
+            namespace: string;
+            /** Old Hash */
+            old_hash: string;
+            /** New Hash */
+            new_hash: string | null;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason?: string | null;
+            /** Changes */
+            changes?: components["schemas"]["MigrationChange"][];
+            /**
+             * Dependent
+             * @default false
+             */
+            dependent: boolean;
+        };
+        /**
+         * MigrationPlan
+         * @description What `furu migrate --dry-run --json` says a migration would do (nothing is written).
+         */
+        MigrationPlan: {
+            /** Namespace */
+            namespace: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "default" | "value" | "only";
+            /** Items */
+            items: components["schemas"]["MigrationItem"][];
+            /** Total */
+            total: number;
+            /** Command */
+            command: string[];
+            /** Raw */
+            raw: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * MigrationRequest
+         * @description Which stored experiments of a class to migrate to the current code, and how.
+         *
+         *     `mode`: `default` gives every new field its default; `value` sets fields to `values`;
+         *     `only` migrates just `hashes` (with `values`, when given). `where` narrows the selection
+         *     with `furu migrate --where` text (e.g. `lr=0.1`).
+         */
+        MigrationRequest: {
+            /** Namespace */
+            namespace: string;
+            /**
+             * Mode
+             * @default default
+             * @enum {string}
+             */
+            mode: "default" | "value" | "only";
+            /** Values */
+            values?: {
+                [key: string]: unknown;
+            };
+            /** Hashes */
+            hashes?: string[];
+            /** Where */
+            where?: string | null;
         };
         /** NameUpdate */
         NameUpdate: {
@@ -1355,6 +1767,43 @@ export interface components {
         TagsUpdate: {
             /** Tags */
             tags: string[];
+        };
+        /**
+         * Task
+         * @description A `furu` command this server runs in the project's environment (a subprocess):
+         *     `manifest` (POST /api/manifest/refresh) or `migration` (POST /api/migrations/apply).
+         */
+        Task: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "manifest" | "migration";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed";
+            /** Pid */
+            pid: number | null;
+            /** Started At */
+            started_at: string;
+            /** Ended At */
+            ended_at: string | null;
+            /** Returncode */
+            returncode: number | null;
+            /** Command */
+            command: string[];
+            /** Output Tail */
+            output_tail: string;
+            /** Progress */
+            progress: string | null;
+            /** Result */
+            result?: unknown;
+            /** Error */
+            error?: string | null;
         };
         /**
          * TextFilter
@@ -1856,7 +2305,9 @@ export interface operations {
     };
     getDag: {
         parameters: {
-            query?: never;
+            query?: {
+                source?: components["schemas"]["DagSource"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2518,6 +2969,255 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getManifest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManifestInfo"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    refreshManifest: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-furu-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    previewMigration: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-furu-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationPlan"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    applyMigration: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-furu-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description An error (see `error.code`). */

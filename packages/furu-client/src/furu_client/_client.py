@@ -42,6 +42,8 @@ from furu_client._models import (
     Labels,
     Lineage,
     LogChunk,
+    ManifestInfo,
+    MigrationPlan,
     NamespaceInfo,
     ParseResponse,
     Preview,
@@ -50,6 +52,7 @@ from furu_client._models import (
     Run,
     Snippet,
     Stats,
+    Task,
     Version,
 )
 
@@ -268,9 +271,11 @@ class FuruClient:
         response = self._send("GET", "/api/namespaces")
         return _NAMESPACES.validate_python(response.json())
 
-    def get_dag(self) -> Dag:
-        """The class-level graph: counts per status, subclass relations, edges by field."""
-        return self._model(Dag, "GET", "/api/dag")
+    def get_dag(self, *, source: str = "experiments") -> Dag:
+        """The class-level graph: counts per status (and stale), subclass relations, edges by
+        field; `source="code"`: the classes of the current code (the manifest), those without
+        experiments included."""
+        return self._model(Dag, "GET", "/api/dag", params={"source": source})
 
     def health(self) -> Health:
         return self._model(Health, "GET", "/api/health")
@@ -406,6 +411,78 @@ class FuruClient:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"rerun {run_id} still running after {timeout:g}s")
             time.sleep(poll_interval)
+
+    # ------------------------------------------------------------ the code (manifest, migrations)
+
+    def get_manifest(self) -> ManifestInfo:
+        """The current code as `furu manifest` recorded it, with each class's experiments and
+        the `FuruList`s' named experiments (`defined, not yet run` when absent)."""
+        return self._model(ManifestInfo, "GET", "/api/manifest")
+
+    def refresh_manifest(self) -> Task:
+        """Run `furu manifest` in the server's project environment; poll with `get_task`."""
+        return self._model(Task, "POST", "/api/manifest/refresh")
+
+    def preview_migration(
+        self,
+        namespace: str,
+        *,
+        mode: str = "default",
+        values: dict[str, Any] | None = None,
+        hashes: Sequence[str] | None = None,
+        where: str | None = None,
+    ) -> MigrationPlan:
+        """What migrating `namespace`'s stored experiments would do (old -> new hash)."""
+        body = _migration(namespace, mode, values, hashes, where)
+        return self._model(MigrationPlan, "POST", "/api/migrations/preview", json=body)
+
+    def apply_migration(
+        self,
+        namespace: str,
+        *,
+        mode: str = "default",
+        values: dict[str, Any] | None = None,
+        hashes: Sequence[str] | None = None,
+        where: str | None = None,
+    ) -> Task:
+        """Start the migration; poll with `get_migration` (or `wait_for_task`)."""
+        body = _migration(namespace, mode, values, hashes, where)
+        return self._model(Task, "POST", "/api/migrations/apply", json=body)
+
+    def get_migration(self, task_id: str) -> Task:
+        return self._model(Task, "GET", f"/api/migrations/{_seg(task_id)}")
+
+    def get_task(self, task_id: str) -> Task:
+        return self._model(Task, "GET", f"/api/tasks/{_seg(task_id)}")
+
+    def wait_for_task(
+        self, task_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5
+    ) -> Task:
+        """Poll a task until it ends; raises `TimeoutError` after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            task = self.get_task(task_id)
+            if task.status != "running":
+                return task
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"task {task_id} still running after {timeout:g}s")
+            time.sleep(poll_interval)
+
+
+def _migration(
+    namespace: str,
+    mode: str,
+    values: dict[str, Any] | None,
+    hashes: Sequence[str] | None,
+    where: str | None,
+) -> dict[str, Any]:
+    return {
+        "namespace": namespace,
+        "mode": mode,
+        "values": values or {},
+        "hashes": list(hashes or []),
+        "where": where,
+    }
 
 
 def _sse_texts(lines: Iterator[str]) -> Iterator[str]:

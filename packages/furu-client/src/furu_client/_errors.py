@@ -16,6 +16,8 @@ FuruClientError
     ├── ExperimentNotFoundError      experiment_not_found
     ├── ArtifactFileNotFoundError    file_not_found
     ├── RunNotFoundError             run_not_found
+    ├── ManifestNotFoundError        manifest_not_found
+    ├── TaskNotFoundError            task_not_found
     ├── RouteNotFoundError           route_not_found
     ├── MethodNotAllowedError        method_not_allowed
     ├── ExperimentRunningError       experiment_running
@@ -24,6 +26,8 @@ FuruClientError
     ├── PreviewUnsupportedError      preview_unsupported
     ├── InvalidRequestError          invalid_request
     ├── FileUnreadableError          file_unreadable
+    ├── ManifestUnreadableError      manifest_unreadable
+    ├── MigrationFailedError         migration_failed
     ├── TooManyRunsError             too_many_runs
     ├── IndexUnavailableError        index_unavailable
     └── InternalServerError          internal_error
@@ -155,6 +159,14 @@ class RunNotFoundError(FuruAPIError):
     """No rerun with that id (runs are forgotten when the server restarts)."""
 
 
+class ManifestNotFoundError(FuruAPIError):
+    """The store has no code manifest: run `furu manifest` (or `refresh_manifest()`)."""
+
+
+class TaskNotFoundError(FuruAPIError):
+    """No task (manifest refresh, migration) with that id (forgotten on restart)."""
+
+
 class RouteNotFoundError(FuruAPIError):
     """No route with that path (a client newer than its server?)."""
 
@@ -187,6 +199,14 @@ class FileUnreadableError(FuruAPIError):
     """The file could not be read as its type (e.g. a malformed CSV)."""
 
 
+class ManifestUnreadableError(FuruAPIError):
+    """The store's `manifest.json` is damaged or of another version: run `furu manifest`."""
+
+
+class MigrationFailedError(FuruAPIError):
+    """`furu migrate` refused the migration; the message is its own."""
+
+
 class TooManyRunsError(FuruAPIError):
     """The server runs as many reruns as it allows; try again later."""
 
@@ -211,6 +231,8 @@ ERROR_CLASSES: dict[ErrorCode, type[FuruAPIError]] = {
     ErrorCode.experiment_not_found: ExperimentNotFoundError,
     ErrorCode.file_not_found: ArtifactFileNotFoundError,
     ErrorCode.run_not_found: RunNotFoundError,
+    ErrorCode.manifest_not_found: ManifestNotFoundError,
+    ErrorCode.task_not_found: TaskNotFoundError,
     ErrorCode.route_not_found: RouteNotFoundError,
     ErrorCode.method_not_allowed: MethodNotAllowedError,
     ErrorCode.experiment_running: ExperimentRunningError,
@@ -219,6 +241,8 @@ ERROR_CLASSES: dict[ErrorCode, type[FuruAPIError]] = {
     ErrorCode.preview_unsupported: PreviewUnsupportedError,
     ErrorCode.invalid_request: InvalidRequestError,
     ErrorCode.file_unreadable: FileUnreadableError,
+    ErrorCode.manifest_unreadable: ManifestUnreadableError,
+    ErrorCode.migration_failed: MigrationFailedError,
     ErrorCode.too_many_runs: TooManyRunsError,
     ErrorCode.index_unavailable: IndexUnavailableError,
     ErrorCode.internal_error: InternalServerError,

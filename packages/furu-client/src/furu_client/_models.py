@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
 class Type(StrEnum):
@@ -22,6 +22,7 @@ class ArtifactEntry(BaseModel):
     type: Annotated[Type, Field(title="Type")]
     size: Annotated[int, Field(title="Size")]
     modified_at: Annotated[str, Field(title="Modified At")]
+    linked: Annotated[bool, Field(title="Linked")] = False
 
 
 class ArtifactTree(BaseModel):
@@ -127,6 +128,18 @@ class DagNode(BaseModel):
     counts: Annotated[dict[str, int], Field(title="Counts")]
     bases: Annotated[list[str], Field(title="Bases")]
     has_experiments: Annotated[bool, Field(title="Has Experiments")]
+    stale: Annotated[int, Field(title="Stale")] = 0
+    in_code: Annotated[bool | None, Field(title="In Code")] = None
+    defined_only: Annotated[bool, Field(title="Defined Only")] = False
+
+
+class DagSource(StrEnum):
+    """
+    Where `GET /api/dag` takes the graph from.
+    """
+
+    experiments = "experiments"
+    code = "code"
 
 
 class Deleted(BaseModel):
@@ -149,6 +162,8 @@ class ErrorCode(StrEnum):
     experiment_not_found = "experiment_not_found"
     file_not_found = "file_not_found"
     run_not_found = "run_not_found"
+    manifest_not_found = "manifest_not_found"
+    task_not_found = "task_not_found"
     route_not_found = "route_not_found"
     method_not_allowed = "method_not_allowed"
     experiment_running = "experiment_running"
@@ -157,6 +172,8 @@ class ErrorCode(StrEnum):
     preview_unsupported = "preview_unsupported"
     invalid_request = "invalid_request"
     file_unreadable = "file_unreadable"
+    manifest_unreadable = "manifest_unreadable"
+    migration_failed = "migration_failed"
     too_many_runs = "too_many_runs"
     index_unavailable = "index_unavailable"
     internal_error = "internal_error"
@@ -274,6 +291,115 @@ class LogChunk(BaseModel):
     size: Annotated[int, Field(title="Size")]
     eof: Annotated[bool, Field(title="Eof")]
     running: Annotated[bool, Field(title="Running")]
+
+
+class ManifestDependency(BaseModel):
+    """
+    A class this class depends on, through `field` (its type, or `_dependencies()`).
+    """
+
+    field: Annotated[str, Field(title="Field")]
+    namespace: Annotated[str, Field(title="Namespace")]
+
+
+class ManifestField(BaseModel):
+    """
+    A field of a class of the code.
+    """
+
+    name: Annotated[str, Field(title="Name")]
+    type: Annotated[str, Field(title="Type")]
+    has_default: Annotated[bool, Field(title="Has Default")]
+    default: Annotated[Any | None, Field(title="Default")] = None
+
+
+class MigrationChange(BaseModel):
+    """
+    How one field maps from the stored config to the current code's.
+    """
+
+    field: Annotated[str, Field(title="Field")]
+    kind: Annotated[str, Field(title="Kind")]
+    old: Annotated[Any | None, Field(title="Old")] = None
+    new: Annotated[Any | None, Field(title="New")] = None
+
+
+class MigrationInfo(BaseModel):
+    """
+    One migration as its directories record it (ADR 0005 section 5).
+    """
+
+    migrated_from: Annotated[str, Field(title="Migrated From")]
+    migrated_to: Annotated[str, Field(title="Migrated To")]
+    at: Annotated[str | None, Field(title="At")]
+    by: Annotated[str | None, Field(title="By")]
+    how: Annotated[str | None, Field(title="How")]
+    undone: Annotated[bool, Field(title="Undone")] = False
+    broken: Annotated[bool, Field(title="Broken")] = False
+    record: Annotated[dict[str, Any] | None, Field(title="Record")] = None
+
+
+class MigrationItem(BaseModel):
+    """
+    One experiment of a migration plan: old hash -> new hash.
+    """
+
+    namespace: Annotated[str, Field(title="Namespace")]
+    old_hash: Annotated[str, Field(title="Old Hash")]
+    new_hash: Annotated[str | None, Field(title="New Hash")]
+    status: Annotated[str, Field(title="Status")]
+    reason: Annotated[str | None, Field(title="Reason")] = None
+    changes: Annotated[list[MigrationChange] | None, Field(title="Changes")] = None
+    dependent: Annotated[bool, Field(title="Dependent")] = False
+
+
+class Mode(StrEnum):
+    default = "default"
+    value = "value"
+    only = "only"
+
+
+class MigrationPlan(BaseModel):
+    """
+    What `furu migrate --dry-run --json` says a migration would do (nothing is written).
+    """
+
+    namespace: Annotated[str, Field(title="Namespace")]
+    mode: Annotated[Mode, Field(title="Mode")]
+    items: Annotated[list[MigrationItem], Field(title="Items")]
+    total: Annotated[int, Field(title="Total")]
+    command: Annotated[list[str], Field(title="Command")]
+    raw: Annotated[dict[str, Any], Field(title="Raw")]
+
+
+class Where(RootModel[str]):
+    root: Annotated[str, Field(max_length=2000, title="Where")]
+
+
+class MigrationRequest(BaseModel):
+    """
+    Which stored experiments of a class to migrate to the current code, and how.
+
+    `mode`: `default` gives every new field its default; `value` sets fields to `values`;
+    `only` migrates just `hashes` (with `values`, when given). `where` narrows the selection
+    with `furu migrate --where` text (e.g. `lr=0.1`).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    namespace: Annotated[
+        str,
+        Field(
+            max_length=500,
+            pattern="^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
+            title="Namespace",
+        ),
+    ]
+    mode: Annotated[Mode, Field(title="Mode")] = Mode.default
+    values: Annotated[dict[str, Any] | None, Field(max_length=100, title="Values")] = None
+    hashes: Annotated[list[str] | None, Field(max_length=10000, title="Hashes")] = None
+    where: Annotated[Where | None, Field(title="Where")] = None
 
 
 class NameUpdate(BaseModel):
@@ -429,6 +555,31 @@ class TagsUpdate(BaseModel):
     tags: Annotated[list[str], Field(max_length=100, title="Tags")]
 
 
+class Kind2(StrEnum):
+    manifest = "manifest"
+    migration = "migration"
+
+
+class Task(BaseModel):
+    """
+    A `furu` command this server runs in the project's environment (a subprocess):
+    `manifest` (POST /api/manifest/refresh) or `migration` (POST /api/migrations/apply).
+    """
+
+    id: Annotated[str, Field(title="Id")]
+    kind: Annotated[Kind2, Field(title="Kind")]
+    status: Annotated[Status, Field(title="Status")]
+    pid: Annotated[int | None, Field(title="Pid")]
+    started_at: Annotated[str, Field(title="Started At")]
+    ended_at: Annotated[str | None, Field(title="Ended At")]
+    returncode: Annotated[int | None, Field(title="Returncode")]
+    command: Annotated[list[str], Field(title="Command")]
+    output_tail: Annotated[str, Field(title="Output Tail")]
+    progress: Annotated[str | None, Field(title="Progress")]
+    result: Annotated[Any | None, Field(title="Result")] = None
+    error: Annotated[str | None, Field(title="Error")] = None
+
+
 class Op1(StrEnum):
     contains = "contains"
     startswith_ = "startswith"
@@ -505,6 +656,8 @@ class Dag(BaseModel):
     nodes: Annotated[list[DagNode], Field(title="Nodes")]
     edges: Annotated[list[DagEdge], Field(title="Edges")]
     subclass_edges: Annotated[list[SubclassEdge], Field(title="Subclass Edges")]
+    source: DagSource = DagSource.experiments
+    manifest_written_at: Annotated[str | None, Field(title="Manifest Written At")] = None
 
 
 class Diff(BaseModel):
@@ -562,6 +715,11 @@ class ExperimentDetail(BaseModel):
     version_controlled: Annotated[bool, Field(title="Version Controlled")]
     size_bytes: Annotated[int, Field(title="Size Bytes")]
     furu_dir: Annotated[str, Field(title="Furu Dir")]
+    stale: Annotated[bool | None, Field(title="Stale")] = None
+    stale_kind: Annotated[str | None, Field(title="Stale Kind")] = None
+    stale_reason: Annotated[str | None, Field(title="Stale Reason")] = None
+    migrated_from: Annotated[str | None, Field(title="Migrated From")] = None
+    display_name: Annotated[str | None, Field(title="Display Name")] = None
     config: Annotated[dict[str, Any] | None, Field(title="Config")]
     python_def: Annotated[str | None, Field(title="Python Def")]
     state: Annotated[dict[str, Any] | None, Field(title="State")]
@@ -572,6 +730,8 @@ class ExperimentDetail(BaseModel):
     config_schema: Annotated[list[dict[str, Any]], Field(title="Config Schema")]
     problems: Annotated[list[str], Field(title="Problems")]
     code_state: CodeStateInfo | None = None
+    migration: MigrationInfo | None = None
+    migrations: Annotated[list[MigrationInfo] | None, Field(title="Migrations")] = None
     truncated: Annotated[bool, Field(title="Truncated")] = False
     truncations: Annotated[list[Truncation] | None, Field(title="Truncations")] = None
 
@@ -607,6 +767,11 @@ class ExperimentSummary(BaseModel):
     version_controlled: Annotated[bool, Field(title="Version Controlled")]
     size_bytes: Annotated[int, Field(title="Size Bytes")]
     furu_dir: Annotated[str, Field(title="Furu Dir")]
+    stale: Annotated[bool | None, Field(title="Stale")] = None
+    stale_kind: Annotated[str | None, Field(title="Stale Kind")] = None
+    stale_reason: Annotated[str | None, Field(title="Stale Reason")] = None
+    migrated_from: Annotated[str | None, Field(title="Migrated From")] = None
+    display_name: Annotated[str | None, Field(title="Display Name")] = None
 
 
 class Health(BaseModel):
@@ -621,6 +786,52 @@ class LineageNode(BaseModel):
     result_status: ResultStatus
     attempt_status: AttemptStatus | None
     depth: Annotated[int, Field(title="Depth")]
+
+
+class ManifestClass(BaseModel):
+    """
+    A `furu.Furu` class of the current code, with its experiments in the store.
+    """
+
+    namespace: Annotated[str, Field(title="Namespace")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    bases: Annotated[list[str], Field(title="Bases")]
+    fields: Annotated[list[ManifestField], Field(title="Fields")]
+    dependencies: Annotated[list[ManifestDependency], Field(title="Dependencies")]
+    migrations: Annotated[list[dict[str, Any]], Field(title="Migrations")]
+    doc: Annotated[str | None, Field(title="Doc")]
+    experiments: Annotated[int, Field(title="Experiments")]
+    stale: Annotated[int, Field(title="Stale")]
+    counts: Annotated[dict[str, int], Field(title="Counts")]
+
+
+class ManifestExperiment(BaseModel):
+    """
+    A named experiment of a `FuruList` of the code, and its status in the store.
+    """
+
+    name: Annotated[str, Field(title="Name")]
+    namespace: Annotated[str, Field(title="Namespace")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    hash: Annotated[str, Field(title="Hash")]
+    ref: Annotated[str, Field(title="Ref")]
+    indexed: Annotated[bool, Field(title="Indexed")]
+    status: Annotated[str, Field(title="Status")]
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    stale: Annotated[bool | None, Field(title="Stale")]
+    config: Annotated[dict[str, Any] | None, Field(title="Config")]
+    snippet: Annotated[str | None, Field(title="Snippet")]
+
+
+class ManifestList(BaseModel):
+    """
+    A module-level `FuruList` of the code.
+    """
+
+    name: Annotated[str, Field(title="Name")]
+    module: Annotated[str | None, Field(title="Module")]
+    experiments: Annotated[list[ManifestExperiment], Field(title="Experiments")]
 
 
 class Preview(BaseModel):
@@ -680,6 +891,21 @@ class Lineage(BaseModel):
     nodes: Annotated[list[LineageNode], Field(title="Nodes")]
     edges: Annotated[list[LineageEdge], Field(title="Edges")]
     truncated: Annotated[bool, Field(title="Truncated")]
+
+
+class ManifestInfo(BaseModel):
+    """
+    The current code as `furu manifest` last recorded it, joined with the store's index.
+    """
+
+    path: Annotated[str, Field(title="Path")]
+    written_at: Annotated[str | None, Field(title="Written At")]
+    modules: Annotated[list[str], Field(title="Modules")]
+    errors: Annotated[list[str], Field(title="Errors")]
+    classes: Annotated[list[ManifestClass], Field(title="Classes")]
+    lists: Annotated[list[ManifestList], Field(title="Lists")]
+    removed_classes: Annotated[list[str], Field(title="Removed Classes")]
+    stale: Annotated[int, Field(title="Stale")]
 
 
 class AndFilter(BaseModel):

@@ -61,10 +61,12 @@ if _typing.TYPE_CHECKING:
     )
     from furu._manifest_scan import build_manifest
     from furu._metadata import Metadata, MetadataManager
+    from furu._migration import FieldAdded, FieldRemoved, FieldRenamed, undo_migration
+    from furu._migration_plan import Migration, MigrationPlan, migrate
     from furu._planning import Plan, PlannedStep, plan
     from furu._policy import RunContext, RunPolicy
     from furu._serialization import FuruSerializer
-    from furu._stale import StaleResult, find_stale
+    from furu._stale import StaleResult, StoredRecord, find_stale
     from furu._state import (
         Attempt,
         AttemptStatus,
@@ -103,9 +105,17 @@ _LAZY = {
     "StaleCause": "furu._manifest",
     "build_manifest": "furu._manifest_scan",
     "StaleResult": "furu._stale",
+    "StoredRecord": "furu._stale",
     "find_stale": "furu._stale",
     "Metadata": "furu._metadata",
     "MetadataManager": "furu._metadata",
+    "FieldAdded": "furu._migration",
+    "FieldRemoved": "furu._migration",
+    "FieldRenamed": "furu._migration",
+    "undo_migration": "furu._migration",
+    "Migration": "furu._migration_plan",
+    "MigrationPlan": "furu._migration_plan",
+    "migrate": "furu._migration_plan",
     "Plan": "furu._planning",
     "PlannedStep": "furu._planning",
     "plan": "furu._planning",
@@ -159,6 +169,9 @@ __all__ = [
     "ClassRef",
     "CodeState",
     "Executor",
+    "FieldAdded",
+    "FieldRemoved",
+    "FieldRenamed",
     "Furu",
     "FuruBatchError",
     "FuruComputeError",
@@ -188,6 +201,8 @@ __all__ = [
     "ManifestList",
     "Metadata",
     "MetadataManager",
+    "Migration",
+    "MigrationPlan",
     "Plan",
     "PlannedStep",
     "RenderedConfig",
@@ -203,6 +218,7 @@ __all__ = [
     "StepId",
     "StepState",
     "Store",
+    "StoredRecord",
     "Submitted",
     "__version__",
     "attempt_context",
@@ -219,6 +235,7 @@ __all__ = [
     "get_logger",
     "load_env",
     "load_or_create_many",
+    "migrate",
     "plan",
     "read_regular_file",
     "render_config",
@@ -226,5 +243,6 @@ __all__ = [
     "status_rank",
     "step_dir",
     "step_id",
+    "undo_migration",
     "untag",
 ]

@@ -5,6 +5,11 @@ furu ls [--namespace PREFIX] [--status STATUS] [--json]   every step, with its s
 furu status                                               counts per class and status
 furu show NAMESPACE HASH | furu show REF | furu show DIR  state and metadata of one step
 furu checkout REF DIR                                     recreate the code that made a step
+furu manifest [MODULE ...] [--project DIR]                write the code manifest (manifest.json)
+furu dag [MODULE ...] [--mermaid | --json]                the class graph of the code
+furu stale [MODULE ...] [--json]                          stale experiments, grouped by cause
+furu migrate CLASS [--default] [--set F=V] [--rename O=N] [--hash H] [--where F=V] [--dry-run]
+furu migrate --undo REF                                   remove a migration's alias
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
@@ -19,7 +24,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from furu import _migration_cli
 from furu._errors import FuruError, FuruStoreError
+from furu._manifest_cli import register as register_manifest
 from furu._settings import FURU_CONFIG
 from furu._state import ResultStatus, StepState
 from furu._step_dir import StepDir
@@ -205,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     checkout.add_argument("dir", help="a new (or empty) directory for the working tree")
     checkout.set_defaults(run=_checkout)
+    register_manifest(sub)
+    _migration_cli.register(sub)
     return parser
 
 

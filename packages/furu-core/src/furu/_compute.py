@@ -120,9 +120,22 @@ def _create_or_load(step: Furu[T]) -> T:
             if step._furu_done():
                 return step._load()
             _raise_if_waited_attempt_failed(step, waited_for)
+            if _adopt_declared(step, lock):
+                return step._load()
             return _create_locked(step, lock)
         finally:
             lock.release()
+
+
+def _adopt_declared(step: Furu[Any], lock: ComputeLock) -> bool:
+    """A miss with no result at all: reuse what a declared migration (`furu_migrations`)
+    reaches, as an alias directory (ADR 0005 §5); never when the step is forced."""
+    if os.path.exists(step._furu_location.success) or step._furu_forced():
+        return False
+    from furu._migration import adopt_declared
+
+    with _store_errors(step):
+        return adopt_declared(step, lock)
 
 
 # ---------------------------------------------------------------- waiting

@@ -272,7 +272,11 @@ class Furu(Generic[T]):
         if self._furu_done(below=True):
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("load_or_create %s (success->load)", self._furu_short())
-            return self._load()
+            try:
+                return self._load()
+            except OSError as exc:  # free unless raised: is it a migration alias left dangling?
+                _raise_if_dangling(self, exc)
+                raise
         from furu._compute import create
 
         return create(self)
@@ -291,7 +295,11 @@ class Furu(Generic[T]):
         if _stubbing and (stubbed := _stub_of(self)) is not _NO_STUB:
             return stubbed  # type: ignore[no-any-return]
         if self._furu_done(policy=False):
-            return self._load()
+            try:
+                return self._load()
+            except OSError as exc:
+                _raise_if_dangling(self, exc)
+                raise
         raise self._furu_not_found()
 
     def exists(self) -> bool:
@@ -437,6 +445,16 @@ class Furu(Generic[T]):
 
 
 _S = TypeVar("_S", bound=Furu[Any])
+
+
+def _raise_if_dangling(step: Furu[Any], exc: OSError) -> None:
+    """`_load()` raised `exc`: say so clearly if the step is a migration alias whose old
+    result is gone (`furu._migration`)."""
+    from furu._migration import dangling_alias_error
+
+    error = dangling_alias_error(step, exc)
+    if error is not None:
+        raise error from exc
 
 
 def _describe_state(state: StepState) -> str:

@@ -107,9 +107,7 @@ def create_app(settings: ServerSettings, *, start_refresher: bool = True) -> Fas
     index = Index(settings)
     token = settings.token or new_token()
     runs = Runs(index)
-    state = Services(
-        settings=settings, index=index, runs=runs, token=token, tasks=Tasks(runs)
-    )
+    state = Services(settings=settings, index=index, runs=runs, token=token, tasks=Tasks(runs))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

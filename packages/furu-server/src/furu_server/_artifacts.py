@@ -1,4 +1,9 @@
-"""The file tree of an experiment's directory, with sizes (symlinks listed, never followed)."""
+"""The file tree of an experiment's directory, with sizes (symlinks listed, never followed).
+
+The links of a migrated alias into the directory it was migrated from (`_reading.through_alias`)
+are the exception: they are listed as what they link to (`linked`), and a linked directory is
+listed below them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from furu_server._models import ArtifactEntry, ArtifactTree
+from furu_server._reading import through_alias
 
 MAX_ENTRIES = 10_000
 
@@ -33,11 +39,12 @@ def artifact_tree(furu_dir: str, limit: int = MAX_ENTRIES) -> ArtifactTree:
                 break
             path = f"{rel}/{entry.name}" if rel else entry.name
             kind: Literal["file", "dir", "symlink"]
+            linked = not rel and entry.is_symlink() and through_alias(furu_dir, path) is not None
             try:
-                st = entry.stat(follow_symlinks=False)
-                if entry.is_symlink():
+                st = entry.stat(follow_symlinks=linked)
+                if entry.is_symlink() and not linked:
                     kind = "symlink"
-                elif entry.is_dir(follow_symlinks=False):
+                elif entry.is_dir(follow_symlinks=linked):
                     kind = "dir"
                     stack.append(path)
                 else:
@@ -48,7 +55,9 @@ def artifact_tree(furu_dir: str, limit: int = MAX_ENTRIES) -> ArtifactTree:
                 continue
             size = st.st_size if kind != "dir" else 0
             entries.append(
-                ArtifactEntry(path=path, type=kind, size=size, modified_at=_iso(st.st_mtime))
+                ArtifactEntry(
+                    path=path, type=kind, size=size, modified_at=_iso(st.st_mtime), linked=linked
+                )
             )
     entries.sort(key=lambda e: e.path)
     return ArtifactTree(entries=entries, total_bytes=total, file_count=files, truncated=truncated)

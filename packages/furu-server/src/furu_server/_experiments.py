@@ -22,10 +22,12 @@ from furu_server._models import (
     ErrorInfo,
     ExperimentDetail,
     LeftOut,
+    MigrationInfo,
     Sizes,
     UntrackedFile,
 )
 from furu_server._reading import regular_size
+from furu_server.index._aliases import read_alias, read_log, ref_of
 from furu_server.index._columns import summary_of_record
 from furu_server.index._index import Index, Located
 from furu_server.index._records import StepRecord, directory_size, make_encodable, read_record
@@ -105,8 +107,12 @@ def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
     step_dir = loaded.step_dir
     log_bytes = regular_size(str(step_dir.path), os.path.relpath(step_dir.log_path, step_dir.path))
     python_def = (metadata or {}).get("furu_python_def")
+    summary = index.named(summary_of_record(rec))
+    summary["stale"], summary["stale_kind"], summary["stale_reason"] = index.stale_of(
+        namespace, digest
+    )
     found = ExperimentDetail(
-        **summary_of_record(rec),
+        **summary,
         config=clipper.clip_each(rec.config, "config"),
         python_def=clipper.text(python_def, "python_def") if isinstance(python_def, str) else None,
         state=clipper.clip_each(rec.state, "state"),
@@ -117,9 +123,58 @@ def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
         config_schema=clipper.clip_each(rec.config_schema, "config_schema"),
         problems=clipper.clip_each(rec.problems, "problems"),
         code_state=code_state_info(step_dir, metadata, clipper),
+        migration=alias_info(step_dir, namespace, digest, clipper),
+        migrations=migrations_info(step_dir, namespace, digest, clipper),
     )
     found.truncations = clipper.report()
     found.truncated = bool(found.truncations)
+    return found
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def _migration(
+    data: dict[str, Any], namespace: str, digest: str, clipper: Clipper, path: str
+) -> MigrationInfo:
+    def text(*keys: str) -> str | None:
+        for key in keys:
+            if isinstance(data.get(key), str):
+                return str(data[key])[:500]
+        return None
+
+    return MigrationInfo(
+        migrated_from=ref_of(data, "from", namespace) or f"{namespace}/?",
+        migrated_to=ref_of(data, "to", namespace) or f"{namespace}/{digest}",
+        at=text("at", "when", "migrated_at", "created_at"),
+        by=text("by", "user", "who"),
+        how=text("how", "mode", "kind", "reason"),
+        undone=data.get("action") == "undo" or data.get("undone") is True,
+        record=clipper.clip_each(data, path),
+    )
+
+
+def alias_info(
+    step_dir: StepDir, namespace: str, digest: str, clipper: Clipper
+) -> MigrationInfo | None:
+    """The migration that made this directory (an alias), from `.furu/migration.json`."""
+    alias = read_alias(step_dir, namespace)
+    if alias is None:
+        return None
+    found = _migration(alias.record, namespace, digest, clipper, "migration")
+    return found.model_copy(update={"broken": alias.problem is not None})
+
+
+def migrations_info(
+    step_dir: StepDir, namespace: str, digest: str, clipper: Clipper
+) -> list[MigrationInfo]:
+    """The migrations made from this directory and their undos (`.furu/migrations.jsonl`)."""
+    found = []
+    for i, line in enumerate(read_log(step_dir)):
+        item = _migration(line, namespace, digest, clipper, f"migrations[{i}]")
+        if item.migrated_from.endswith("/?"):
+            item = item.model_copy(update={"migrated_from": f"{namespace}/{digest}"})
+        found.append(item)
     return found
 
 

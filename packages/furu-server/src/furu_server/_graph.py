@@ -146,19 +146,23 @@ def _neighbours(conn: Any, ns: str, h: str, direction: str) -> list[tuple[str, t
 
 
 def dag(index: Index) -> Dag:
-    """Class-level nodes (counts per status, bases) and edges (by field), memoised."""
-    result: Dag = index.cached("dag", lambda: _dag(index))
+    """Class-level nodes (counts per status and stale, bases, whether the code still has the
+    class) and edges (by field), from the stored experiments; memoised."""
+    loaded = index.manifest.load()
+    result: Dag = index.cached(f"dag:{loaded.stamp}", lambda: _dag(index, loaded.manifest))
     return result
 
 
-def _dag(index: Index) -> Dag:
+def _dag(index: Index, manifest: Any) -> Dag:
     with index.read() as conn:
         counts: dict[str, dict[str, int]] = defaultdict(dict)
-        for ns, status, n in conn.execute(
-            "SELECT namespace, result_status, count(*) FROM experiments "
-            "GROUP BY namespace, result_status"
+        stale: dict[str, int] = defaultdict(int)
+        for ns, status, n, n_stale in conn.execute(
+            "SELECT namespace, result_status, count(*), coalesce(sum(stale), 0) "
+            "FROM experiments GROUP BY namespace, result_status"
         ):
             counts[ns][status] = n
+            stale[ns] += int(n_stale)
         bases = {
             ns: json.loads(b) for ns, b in conn.execute("SELECT namespace, bases FROM classes")
         }
@@ -181,6 +185,8 @@ def _dag(index: Index) -> Dag:
             counts=counts.get(ns, {}),
             bases=bases.get(ns, []),
             has_experiments=ns in counts,
+            stale=stale.get(ns, 0),
+            in_code=None if manifest is None else ns in manifest.classes,
         )
         for ns in sorted(names)
     ]
@@ -191,6 +197,7 @@ def _dag(index: Index) -> Dag:
         nodes=nodes,
         edges=edges,
         subclass_edges=[SubclassEdge(child=c, parent=p) for c, p in sorted(subclass)],
+        manifest_written_at=None if manifest is None else manifest.written_at,
     )
 
 

@@ -104,9 +104,15 @@ class ExperimentSummary(_Model):
     """Whether the current code would no longer produce this directory (its class is gone or
     its fields changed, or a dependency is stale); null when unknown (no `manifest.json`:
     run `furu manifest`, or POST /api/manifest/refresh). ADR 0005 section 4."""
+    stale_kind: str | None = None
+    """Why it is stale, as a stable code (`furu.STALE_KINDS`): `class-removed`,
+    `fields-changed`, `dependency-stale` or `broken-alias`."""
     stale_reason: str | None = None
-    """Why it is stale: `class-removed: ...`, `fields-changed: ...` or `dependency-stale:
-    <namespace>/<hash> ...` (the first word is the stable kind)."""
+    """The same in a sentence: "field `average` was added (default False)", "its `model`
+    (pkg.TrainModel/3f9...) is stale (fields-changed)"."""
+    migrated_from: str | None = None
+    """`<namespace>/<hash>` of the stored result this directory is an alias of (a migration
+    made it; its files are links into that directory)."""
     display_name: str | None = None
     """Its name in the code: the name a module-level `FuruList` gives this config (from the
     manifest), else its own name (`name`)."""
@@ -435,6 +441,9 @@ class ArtifactEntry(_Model):
     type: Literal["file", "dir", "symlink"]
     size: int
     modified_at: str
+    linked: bool = False
+    """An entry of a migrated alias: a link into the directory it was migrated from (listed,
+    and served, as what it links to)."""
 
 
 class ArtifactTree(_Model):

@@ -13,6 +13,12 @@ file a route reads (previews, raw files, `furu.log`) is opened by `open_inside`:
 
 The core's own readers (`StepDir.read_state`, `read_metadata`, ...) apply the same rules to
 the files of `.furu/`.
+
+One exception: a migrated *alias* directory (it has `.furu/migration.json`, ADR 0005) holds,
+for each entry of the directory it was migrated from, a relative symlink `../<old>/<name>`.
+Such a link is followed (`through_alias`) when it is a top-level entry of the alias, relative,
+and names a sibling step directory of the same class directory (itself no symlink); the rest
+of the path is then resolved inside that directory, by the same rules.
 """
 
 from __future__ import annotations
@@ -121,6 +127,37 @@ def resolve_inside(base: str, rel: str) -> str:
     return real
 
 
+ALIAS_RECORD = ".furu/migration.json"
+
+
+def through_alias(base: str, rel: str) -> tuple[str, str] | None:
+    """`(old directory, path inside it)` when `rel` starts with a link of the migrated alias
+    `base` into the directory it was migrated from (see the module's docstring); else None."""
+    parts = rel.split("/")
+    if parts[0] in ("", ".", "..", ".furu") or "\x00" in rel:
+        return None
+    top = os.path.join(base, parts[0])
+    record = os.path.join(base, ALIAS_RECORD)
+    if not os.path.islink(top) or os.path.islink(record) or not os.path.isfile(record):
+        return None
+    try:
+        target = os.readlink(top)
+    except OSError:
+        return None
+    inner = target.split("/")
+    if (
+        os.path.isabs(target)
+        or len(inner) < 3
+        or inner[0] != ".."
+        or any(p in ("", ".", "..") for p in inner[1:])
+    ):
+        return None
+    old = os.path.join(os.path.dirname(os.path.normpath(base)), inner[1])
+    if os.path.islink(old) or not os.path.isdir(os.path.join(old, ".furu")):
+        return None
+    return old, "/".join([*inner[2:], *parts[1:]])
+
+
 def open_inside(base: str, rel: str) -> Opened:
     """Open the regular file `rel` of the experiment directory `base` for reading.
 
@@ -128,6 +165,9 @@ def open_inside(base: str, rel: str) -> Opened:
         ServerError: what `resolve_inside` raises; `not_a_file` for a directory, FIFO, socket
             or device; `file_unreadable` when the operating system refuses to open it.
     """
+    redirected = through_alias(base, rel)
+    if redirected is not None:
+        base, rel = redirected
     real = resolve_inside(base, rel)
     try:
         before = os.lstat(real)

@@ -153,7 +153,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("mtime_ns", "INTEGER NOT NULL"),
     # Set by `_stale` after the row is written (null until then, and without a manifest).
     _listed("stale", "INTEGER", "bool", get=lambda r: None, to_sql=_flag, from_sql=_bool_or_none),
+    _listed("stale_kind", "TEXT", "str", get=lambda r: None),
     _listed("stale_reason", "TEXT", "str", get=lambda r: None),
+    _listed("migrated_from", "TEXT", "str"),
+    Column("alias_problem", "TEXT"),
     Column("schema_types", "TEXT", get=lambda r: types_key(r.config_schema)),
 )
 # fmt: on

@@ -131,6 +131,8 @@ class Index:
         self.last_refresh_at: str | None = None
         self.cache: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self.manifest = self.indexer.manifest
+        self._names: tuple[Any, dict[tuple[str, str], str]] = (None, {})
 
     # ------------------------------------------------------------ lifecycle
 
@@ -192,7 +194,7 @@ class Index:
         found: tuple[tuple[int, int], sqlite3.Connection] | None = getattr(
             self._local, "conn", None
         )
-        if found is not None and (found[0] == key or getattr(self._local, "pins", 0)):
+        if found is not None and (found[0] == key or getattr(self._local, "pins", 0) > 0):
             return found[1]
         conn = connect(self.settings.index_path())
         with self._conns_lock:
@@ -329,7 +331,40 @@ class Index:
         """`ExperimentSummary`'s fields for a row selected with `SELECT_SQL`."""
         summary, where = summary_of_row(row)
         summary["furu_dir"] = self.furu_dir(*where)
+        return self.named(summary)
+
+    def named(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """`summary` with its `display_name`: its name in a `FuruList` of the code, else its
+        own name."""
+        listed = self.display_names().get((summary["namespace"], summary["hash"]))
+        summary["display_name"] = listed or summary.get("name")
         return summary
+
+    def display_names(self) -> dict[tuple[str, str], str]:
+        """`(namespace, hash) -> name` of every named experiment of the manifest's FuruLists."""
+        loaded = self.manifest.load()
+        if self._names[0] != loaded.stamp:
+            names: dict[tuple[str, str], str] = {}
+            for listed in loaded.manifest.lists if loaded.manifest is not None else ():
+                for exp in listed.experiments:
+                    names.setdefault((exp.namespace, exp.hash), exp.name)
+            self._names = (loaded.stamp, names)
+        return self._names[1]
+
+    def stale_of(self, namespace: str, digest: str) -> tuple[bool | None, str | None, str | None]:
+        """`(stale, stale_kind, stale_reason)` of an indexed experiment (all None: unknown)."""
+        row = (
+            self.conn()
+            .execute(
+                "SELECT stale, stale_kind, stale_reason FROM experiments "
+                "WHERE namespace = ? AND hash = ?",
+                (namespace, digest),
+            )
+            .fetchone()
+        )
+        if row is None or row[0] is None:
+            return None, None, None
+        return bool(row[0]), row[1], row[2]
 
     def listing(
         self,

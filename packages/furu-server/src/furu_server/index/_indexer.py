@@ -43,7 +43,6 @@ from furu_server.index._database import (
 )
 from furu_server.index._readers import read_in_workers
 from furu_server.index._rows import RecordRows, read_rows
-from furu_server.index._stale import ManifestFile, update_stale
 from furu_server.index._scanner import (
     Root,
     WalkResult,
@@ -55,6 +54,7 @@ from furu_server.index._scanner import (
     settled_mtime,
     walk,
 )
+from furu_server.index._stale import ManifestFile, update_stale
 from furu_server.index._text import sql_value
 
 _log = logging.getLogger("furu_server")
@@ -87,6 +87,7 @@ class Indexer:
         self.db_path = db_path
         self.base_root = base_root
         self.manifest = manifest if manifest is not None else ManifestFile(base_root)
+        self._gone: list[str] = []  # `<namespace>/<hash>` removed by `_delete`, for `_apply`
         self._touched: list[int] = []  # experiments written (or whose dependency went) since
         # the last `_update_stale`
         self.roots = {r.kind: r for r in roots}
@@ -421,6 +422,7 @@ class Indexer:
                 present.append((kind, rel))
             else:
                 removed += self._delete(kind, rel)
+        present += [key for key in self._orphaned_aliases() if key not in keys]
         self._write_records(self._read_all(present), fresh=False)
         self._update_stale(self._touched)
         self.conn.commit()
@@ -442,6 +444,7 @@ class Indexer:
             "RETURNING id, namespace, hash",
             (kind, rel),
         ).fetchall()
+        self._gone += [f"{namespace}/{digest}" for _, namespace, digest in gone]
         for _, namespace, digest in gone:  # their dependents' flags may change
             self._touched += [
                 i
@@ -453,6 +456,17 @@ class Indexer:
         ids = [i for i, _, _ in gone]
         self._delete_children(ids)
         return len(ids)
+
+    def _orphaned_aliases(self) -> list[tuple[str, str]]:
+        """The aliases of the experiments just removed: their links dangle now, so they are
+        read again (nothing in their own `.furu/` changed)."""
+        gone, self._gone = self._gone, []
+        found: list[tuple[str, str]] = []
+        for ref in gone:
+            found += self.conn.execute(
+                "SELECT root_kind, rel_dir FROM experiments WHERE migrated_from = ?", (ref,)
+            ).fetchall()
+        return found
 
     def _delete_children(self, ids: list[int]) -> None:
         for table in ("config_kv", "deps", "tags"):

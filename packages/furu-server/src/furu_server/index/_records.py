@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from furu import FuruStoreError, ResultStatus, StepDir, StepState, status_rank
+from furu_server.index._aliases import read_alias
 from furu_server.index._scanner import settled_mtime
 from furu_server.index._text import encodable
 
@@ -67,6 +68,10 @@ class StepRecord:
     file_count: int = 0
     mtime_ns: int = 0
     problems: list[str] = field(default_factory=list)
+    migrated_from: str | None = None
+    """`<namespace>/<hash>` this alias directory was migrated from (`.furu/migration.json`)."""
+    alias_problem: str | None = None
+    """Why this alias no longer reaches the result it links to."""
 
     @property
     def class_name(self) -> str:
@@ -109,6 +114,9 @@ def read_record(root_kind: str, rel_dir: str, furu_dir: str) -> StepRecord:
             read(rec, step_dir)
         except Exception as exc:  # a file no reader expected must not hide the experiment
             rec.problems.append(f".furu/{name} could not be read ({type(exc).__name__}: {exc})")
+    alias = read_alias(step_dir, namespace)
+    if alias is not None:
+        rec.migrated_from, rec.alias_problem = alias.migrated_from, alias.problem
     rec.size_bytes, rec.file_count, _ = directory_size(furu_dir)
     if rec.updated_at is None:
         rec.updated_at = rec.created_at or _iso_from_ns(mtime_ns)

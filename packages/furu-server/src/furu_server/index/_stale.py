@@ -28,6 +28,10 @@ from typing import Any
 import furu
 
 _log = logging.getLogger("furu_server")
+BROKEN_ALIAS = "broken-alias"
+DEPENDENCY_STALE = "dependency-stale"
+"""The kinds (`furu.STALE_KINDS`) the index decides itself; the others come from
+`Manifest.stale_cause`."""
 MANIFEST_NAME = "manifest.json"
 MAX_LEVELS = 1000
 """Propagation rounds at most (a dependency chain longer than this is not followed further)."""
@@ -90,7 +94,9 @@ class ManifestFile:
 # ---------------------------------------------------------------- computing the flag
 
 
-def update_stale(conn: sqlite3.Connection, manifest: Any, scope: Iterable[int] | None) -> int:
+def update_stale(
+    conn: sqlite3.Connection, manifest: furu.Manifest | None, scope: Iterable[int] | None
+) -> int:
     """Set `stale` and `stale_reason` of the experiments in `scope` and of everything that
     depends on them (every experiment when `scope` is None); returns how many were looked at.
 
@@ -106,7 +112,7 @@ def update_stale(conn: sqlite3.Connection, manifest: Any, scope: Iterable[int] |
     (count,) = conn.execute("SELECT count(*) FROM stale_scope").fetchone()
     if manifest is None:
         conn.execute(
-            "UPDATE experiments SET stale = NULL, stale_reason = NULL "
+            "UPDATE experiments SET stale = NULL, stale_kind = NULL, stale_reason = NULL "
             "WHERE id IN (SELECT id FROM stale_scope)"
         )
         return int(count)
@@ -128,36 +134,47 @@ def _close_downward(conn: sqlite3.Connection) -> None:
             return
 
 
-def _own_reasons(conn: sqlite3.Connection, manifest: Any) -> None:
+def _own_reasons(conn: sqlite3.Connection, manifest: furu.Manifest) -> None:
     groups = conn.execute(
         "SELECT DISTINCT e.namespace, e.schema_types FROM experiments e "
         "JOIN stale_scope s ON s.id = e.id"
     ).fetchall()
     conn.executemany(
-        "UPDATE experiments SET stale = ?, stale_reason = ? "
+        "UPDATE experiments SET stale = ?, stale_kind = ?, stale_reason = ? "
         "WHERE namespace = ? AND schema_types IS ? AND id IN (SELECT id FROM stale_scope)",
-        [(*own_reason(manifest, ns, types), ns, types) for ns, types in groups],
+        [(*own_cause(manifest, ns, types), ns, types) for ns, types in groups],
+    )
+    # an alias whose old directory is gone is stale whatever its class says (ADR 0005)
+    conn.execute(
+        f"UPDATE experiments SET stale = 1, stale_kind = '{BROKEN_ALIAS}', "
+        "stale_reason = alias_problem "
+        "WHERE alias_problem IS NOT NULL AND id IN (SELECT id FROM stale_scope)"
     )
 
 
-def own_reason(manifest: Any, namespace: str, types: str | None) -> tuple[int | None, str | None]:
-    """`(stale, reason)` of an experiment of `namespace` whose metadata recorded `types`, by
-    itself: `(0, None)` when the code still makes it, `(None, None)` when unknown (no fields
-    recorded for a class the code has, or a manifest this server cannot ask)."""
+def own_cause(
+    manifest: furu.Manifest, namespace: str, types: str | None
+) -> tuple[int | None, str | None, str | None]:
+    """`(stale, kind, reason)` of an experiment of `namespace` whose metadata recorded
+    `types`, by itself: `(0, None, None)` when the code still makes it, all None when unknown
+    (no fields recorded for a class the code has, or a class of a module the manifest did not
+    import)."""
     if types is None:
         if namespace in manifest.classes:
-            return None, None
-        schema: list[dict[str, str]] = []
+            return None, None, None
+        stored: dict[str, str] = {}
     else:
-        schema = [{"name": n, "type": t} for n, t in json.loads(types)]
+        stored = dict(json.loads(types))
+    if not manifest.covers(namespace):
+        return None, None, None
     try:
-        reason = manifest.stale_reason(namespace, schema)
+        cause = manifest.stale_cause(namespace, stored)
     except Exception as exc:  # a manifest this server does not understand: unknown, logged
         _log.warning("furu-server: deciding whether %s is stale failed: %s", namespace, exc)
-        return None, None
-    if reason is None:
-        return 0, None
-    return 1, str(reason)[:REASON_CHARS]
+        return None, None, None
+    if cause is None:
+        return 0, None, None
+    return 1, cause.kind, cause.reason[:REASON_CHARS]
 
 
 def _propagate(conn: sqlite3.Connection) -> None:
@@ -168,9 +185,10 @@ def _propagate(conn: sqlite3.Connection) -> None:
     )
     for _ in range(MAX_LEVELS):
         changed = conn.execute(
-            "UPDATE experiments SET stale = 1, stale_reason = ("
-            "SELECT 'dependency-stale: its `' || d.field || '` (' || p.namespace || '/' || "
-            f"p.hash || ') is stale' {stale_dep} ORDER BY d.rowid LIMIT 1) "
+            f"UPDATE experiments SET stale = 1, stale_kind = '{DEPENDENCY_STALE}', "
+            "stale_reason = (SELECT 'its `' || d.field || '` (' || p.namespace || '/' || "
+            "p.hash || ') is stale (' || p.stale_kind || ')' "
+            f"{stale_dep} ORDER BY d.rowid LIMIT 1) "
             "WHERE id IN (SELECT id FROM stale_scope) AND (stale IS NULL OR stale = 0) "
             f"AND EXISTS (SELECT 1 {stale_dep})"
         ).rowcount

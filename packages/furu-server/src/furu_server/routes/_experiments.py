@@ -16,8 +16,10 @@ from furu import AttemptStatus, ResultStatus
 from furu_server._errors import ErrorCode, FilterInvalidError, FilterSyntaxError, ServerError
 from furu_server._experiments import detail, diff, locate
 from furu_server._graph import dag, lineage, namespaces, relationships, stats
+from furu_server._manifest import code_dag
 from furu_server._models import (
     Dag,
+    DagSource,
     Diff,
     ExperimentDetail,
     ExperimentList,
@@ -274,8 +276,13 @@ def list_namespaces(svc: Svc) -> list[NamespaceInfo]:
 
 
 @router.get("/dag", operation_id="getDag", response_model=Dag)
-def get_dag(svc: Svc) -> Dag:
-    """The class-level graph: nodes with counts per status and bases, edges by field name."""
+def get_dag(svc: Svc, source: DagSource = DagSource.experiments) -> Dag:
+    """The class-level graph: nodes with counts per status (and stale) and bases, edges by
+    field name. `source=experiments` (default): the classes of the stored experiments;
+    `source=code`: the classes of the current code (`manifest.json`), those without
+    experiments included (`defined_only`)."""
+    if source is DagSource.code:
+        return code_dag(svc.index)
     return dag(svc.index)
 
 

@@ -1,0 +1,166 @@
+"""The migration helper: `furu migrate` planned (dry run) and applied from the dashboard.
+
+A migration needs the code (the new config of each stored experiment), so it runs as
+`furu migrate ...` in the project's environment (`_tasks`), never in the server. `preview`
+waits for the dry run and returns its plan, old hash -> new hash with each field's change;
+`apply` starts the migration as a task that `GET /api/migrations/{id}` follows.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from furu_server._code_models import (
+    MigrationChange,
+    MigrationItem,
+    MigrationPlan,
+    MigrationRequest,
+    Task,
+)
+from furu_server._errors import ErrorCode, ServerError
+from furu_server._tasks import Tasks, failure_of, parse_json
+
+MAX_VALUE_CHARS = 100_000
+"""Characters of JSON the `values` of one request may hold in all."""
+
+
+def migrate_args(body: MigrationRequest) -> list[str]:
+    """`furu migrate` arguments for a request (without `--dry-run` / `--yes`).
+
+    Raises:
+        ServerError: `invalid_request` when the request cannot be a migration (`value`
+            without values, `only` without hashes, values too large).
+    """
+    values = json.dumps(body.values)
+    if len(values) > MAX_VALUE_CHARS:
+        raise ServerError(
+            ErrorCode.INVALID_REQUEST,
+            f"`values` hold {len(values)} characters of JSON (at most {MAX_VALUE_CHARS}); "
+            "a migration sets a few small fields: give large values in the code instead.",
+            {"field": "values"},
+        )
+    if body.mode == "value" and not body.values:
+        raise ServerError(
+            ErrorCode.INVALID_REQUEST,
+            'mode "value" needs `values` ({"field": value, ...}): the value each stored '
+            'experiment gets for the new fields (or use mode "default").',
+            {"field": "values"},
+        )
+    if body.mode == "only" and not body.hashes:
+        raise ServerError(
+            ErrorCode.INVALID_REQUEST,
+            'mode "only" needs `hashes`: the stored experiments to migrate.',
+            {"field": "hashes"},
+        )
+    for digest in body.hashes:
+        if (
+            not digest
+            or len(digest) > 128
+            or not digest.replace("-", "").replace("_", "").isalnum()
+        ):
+            raise ServerError(
+                ErrorCode.INVALID_REQUEST,
+                f"hash {digest[:80]!r} is not a hash (letters, digits, - and _); give the "
+                "stored experiments' hashes (or prefixes).",
+                {"field": "hashes"},
+            )
+    args = ["migrate", body.namespace]
+    for name, value in body.values.items():
+        args += ["--set", f"{name}={json.dumps(value)}"]
+    for digest in body.hashes if body.mode == "only" else ():
+        args += ["--hash", digest]
+    if body.where:
+        args += ["--where", body.where]
+    return args
+
+
+def preview_migration(tasks: Tasks, body: MigrationRequest) -> MigrationPlan:
+    """Run `furu migrate ... --dry-run --json` and return its plan.
+
+    Raises:
+        ServerError: `migration_failed` with the command's own message when it refused.
+    """
+    args = migrate_args(body)
+    done = tasks.run([*args, "--dry-run", "--json"], namespace=body.namespace)
+    raw = parse_json(done.stdout)
+    if done.returncode != 0 or not isinstance(raw, dict):
+        raise ServerError(
+            ErrorCode.MIGRATION_FAILED,
+            f"`furu migrate {body.namespace}` refused the migration: "
+            f"{failure_of(done.stderr or done.stdout, done.returncode)}",
+            {"returncode": done.returncode, "output": (done.stderr or done.stdout)[-4000:]},
+        )
+    items = plan_items(raw, body.namespace)
+    return MigrationPlan(
+        namespace=body.namespace,
+        mode=body.mode,
+        items=items,
+        total=len(items),
+        command=["furu", *args, "--yes"],
+        raw=raw,
+    )
+
+
+def apply_migration(tasks: Tasks, body: MigrationRequest) -> Task:
+    """Start `furu migrate ... --yes --json` as a task."""
+    args = migrate_args(body)
+    return tasks.start("migration", [*args, "--yes", "--json"], namespace=body.namespace)
+
+
+# ---------------------------------------------------------------- reading the CLI's JSON
+
+
+def plan_items(raw: dict[str, Any], namespace: str) -> list[MigrationItem]:
+    """The items of `furu migrate --json`'s output (its plan, or its result)."""
+    found: list[MigrationItem] = []
+    for key, dependent in (
+        ("items", False),
+        ("migrations", False),
+        ("plan", False),
+        ("dependents", True),
+    ):
+        for entry in raw.get(key) or []:
+            if isinstance(entry, dict):
+                found.append(_item(entry, namespace, dependent))
+    return found
+
+
+def _first(entry: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if entry.get(key) is not None:
+            return entry[key]
+    return None
+
+
+def _hash_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("hash")
+    if isinstance(value, str):
+        return value.rsplit("/", 1)[-1]
+    return None
+
+
+def _item(entry: dict[str, Any], namespace: str, dependent: bool) -> MigrationItem:
+    old = _hash_of(_first(entry, "old_hash", "old", "from"))
+    new = _hash_of(_first(entry, "new_hash", "new", "to"))
+    changes = [
+        MigrationChange(
+            field=str(_first(c, "field", "name", "path") or "?"),
+            kind=str(c.get("kind") or "changed"),
+            old=_first(c, "old", "a", "before"),
+            new=_first(c, "new", "b", "after"),
+        )
+        for c in entry.get("changes") or []
+        if isinstance(c, dict)
+    ]
+    ns = _first(entry, "namespace")
+    return MigrationItem(
+        namespace=ns if isinstance(ns, str) else namespace,
+        old_hash=old or "?",
+        new_hash=new,
+        status=str(_first(entry, "status", "action") or "planned"),
+        reason=_first(entry, "reason", "message"),
+        changes=changes,
+        dependent=bool(entry.get("dependent", dependent)),
+    )
