@@ -1416,6 +1416,8 @@ export interface components {
             reason?: string | null;
             /** Changes */
             changes?: components["schemas"]["MigrationChange"][];
+            /** Via */
+            via?: string | null;
             /**
              * Dependent
              * @default false
@@ -1438,6 +1440,10 @@ export interface components {
             items: components["schemas"]["MigrationItem"][];
             /** Total */
             total: number;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
             /** Command */
             command: string[];
             /** Raw */
@@ -1449,9 +1455,10 @@ export interface components {
          * MigrationRequest
          * @description Which stored experiments of a class to migrate to the current code, and how.
          *
-         *     `mode`: `default` gives every new field its default; `value` sets fields to `values`;
-         *     `only` migrates just `hashes` (with `values`, when given). `where` narrows the selection
-         *     with `furu migrate --where` text (e.g. `lr=0.1`).
+         *     `mode`: `default` gives every new field its default; `value` sets fields to `values`
+         *     (the others take their defaults); `only` migrates just `hashes` (hash prefixes; with
+         *     `values`, when given). `where` keeps only the stored configs whose field (a dotted path)
+         *     equals the value given, e.g. `{"lr": 0.1}` (`furu migrate --where lr=0.1`).
          */
         MigrationRequest: {
             /** Namespace */
@@ -1469,7 +1476,9 @@ export interface components {
             /** Hashes */
             hashes?: string[];
             /** Where */
-            where?: string | null;
+            where?: {
+                [key: string]: unknown;
+            };
         };
         /** NameUpdate */
         NameUpdate: {

@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Type(StrEnum):
@@ -350,6 +350,7 @@ class MigrationItem(BaseModel):
     status: Annotated[str, Field(title="Status")]
     reason: Annotated[str | None, Field(title="Reason")] = None
     changes: Annotated[list[MigrationChange] | None, Field(title="Changes")] = None
+    via: Annotated[str | None, Field(title="Via")] = None
     dependent: Annotated[bool, Field(title="Dependent")] = False
 
 
@@ -368,21 +369,19 @@ class MigrationPlan(BaseModel):
     mode: Annotated[Mode, Field(title="Mode")]
     items: Annotated[list[MigrationItem], Field(title="Items")]
     total: Annotated[int, Field(title="Total")]
+    counts: Annotated[dict[str, int], Field(title="Counts")]
     command: Annotated[list[str], Field(title="Command")]
     raw: Annotated[dict[str, Any], Field(title="Raw")]
-
-
-class Where(RootModel[str]):
-    root: Annotated[str, Field(max_length=2000, title="Where")]
 
 
 class MigrationRequest(BaseModel):
     """
     Which stored experiments of a class to migrate to the current code, and how.
 
-    `mode`: `default` gives every new field its default; `value` sets fields to `values`;
-    `only` migrates just `hashes` (with `values`, when given). `where` narrows the selection
-    with `furu migrate --where` text (e.g. `lr=0.1`).
+    `mode`: `default` gives every new field its default; `value` sets fields to `values`
+    (the others take their defaults); `only` migrates just `hashes` (hash prefixes; with
+    `values`, when given). `where` keeps only the stored configs whose field (a dotted path)
+    equals the value given, e.g. `{"lr": 0.1}` (`furu migrate --where lr=0.1`).
     """
 
     model_config = ConfigDict(
@@ -399,7 +398,7 @@ class MigrationRequest(BaseModel):
     mode: Annotated[Mode, Field(title="Mode")] = Mode.default
     values: Annotated[dict[str, Any] | None, Field(max_length=100, title="Values")] = None
     hashes: Annotated[list[str] | None, Field(max_length=10000, title="Hashes")] = None
-    where: Annotated[Where | None, Field(title="Where")] = None
+    where: Annotated[dict[str, Any] | None, Field(max_length=100, title="Where")] = None
 
 
 class NameUpdate(BaseModel):

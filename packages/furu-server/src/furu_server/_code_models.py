@@ -125,16 +125,17 @@ class Task(_Model):
 class MigrationRequest(_Request):
     """Which stored experiments of a class to migrate to the current code, and how.
 
-    `mode`: `default` gives every new field its default; `value` sets fields to `values`;
-    `only` migrates just `hashes` (with `values`, when given). `where` narrows the selection
-    with `furu migrate --where` text (e.g. `lr=0.1`).
+    `mode`: `default` gives every new field its default; `value` sets fields to `values`
+    (the others take their defaults); `only` migrates just `hashes` (hash prefixes; with
+    `values`, when given). `where` keeps only the stored configs whose field (a dotted path)
+    equals the value given, e.g. `{"lr": 0.1}` (`furu migrate --where lr=0.1`).
     """
 
     namespace: str = Field(max_length=500, pattern=NAMESPACE_PATTERN)
     mode: Literal["default", "value", "only"] = "default"
     values: dict[str, Any] = Field(default_factory=dict, max_length=100)
     hashes: list[str] = Field(default_factory=list, max_length=10_000)
-    where: str | None = Field(default=None, max_length=2_000)
+    where: dict[str, Any] = Field(default_factory=dict, max_length=100)
 
 
 class MigrationChange(_Model):
@@ -142,7 +143,7 @@ class MigrationChange(_Model):
 
     field: str
     kind: str
-    """`added`, `removed`, `renamed`, `changed` (or another kind the CLI reports)."""
+    """`added`, `removed`, `renamed`, `changed`, `dependency` (a migrated dependency)."""
     old: Any = None
     new: Any = None
 
@@ -157,8 +158,10 @@ class MigrationItem(_Model):
     """What the migration does or did with it (`planned`, `migrated`, `exists`, `skipped`...)."""
     reason: str | None = None
     changes: list[MigrationChange] = Field(default_factory=list)
+    via: str | None = None
+    """The field through which it holds a migrated dependency (it is migrated with it)."""
     dependent: bool = False
-    """Migrated because a dependency it holds was migrated."""
+    """Migrated because a dependency it holds was migrated (`via` names the field)."""
 
 
 class MigrationPlan(_Model):
@@ -168,6 +171,8 @@ class MigrationPlan(_Model):
     mode: Literal["default", "value", "only"]
     items: list[MigrationItem]
     total: int
+    counts: dict[str, int]
+    """Items per status: `planned`, `skipped` (e.g. migrated already), `failed`."""
     command: list[str]
     """The command that applies it (to run it yourself)."""
     raw: dict[str, Any]

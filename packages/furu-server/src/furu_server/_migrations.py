@@ -9,6 +9,7 @@ waits for the dry run and returns its plan, old hash -> new hash with each field
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from furu_server._code_models import (
@@ -21,6 +22,8 @@ from furu_server._code_models import (
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._tasks import Tasks, failure_of, parse_json
 
+_HASH = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*")
 MAX_VALUE_CHARS = 100_000
 """Characters of JSON the `values` of one request may hold in all."""
 
@@ -32,11 +35,12 @@ def migrate_args(body: MigrationRequest) -> list[str]:
         ServerError: `invalid_request` when the request cannot be a migration (`value`
             without values, `only` without hashes, values too large).
     """
-    values = json.dumps(body.values)
+    values = json.dumps(body.values) + json.dumps(body.where)
     if len(values) > MAX_VALUE_CHARS:
         raise ServerError(
             ErrorCode.INVALID_REQUEST,
-            f"`values` hold {len(values)} characters of JSON (at most {MAX_VALUE_CHARS}); "
+            f"`values` and `where` hold {len(values)} characters of JSON (at most "
+            f"{MAX_VALUE_CHARS}); "
             "a migration sets a few small fields: give large values in the code instead.",
             {"field": "values"},
         )
@@ -54,24 +58,33 @@ def migrate_args(body: MigrationRequest) -> list[str]:
             {"field": "hashes"},
         )
     for digest in body.hashes:
-        if (
-            not digest
-            or len(digest) > 128
-            or not digest.replace("-", "").replace("_", "").isalnum()
-        ):
+        if not _HASH.fullmatch(digest):
             raise ServerError(
                 ErrorCode.INVALID_REQUEST,
                 f"hash {digest[:80]!r} is not a hash (letters, digits, - and _); give the "
                 "stored experiments' hashes (or prefixes).",
                 {"field": "hashes"},
             )
-    args = ["migrate", body.namespace]
+    for path in body.where:
+        if not _PATH.fullmatch(path):
+            raise ServerError(
+                ErrorCode.INVALID_REQUEST,
+                f"`where` key {path[:80]!r} is not a field path (e.g. lr, model.lr, layers[0]).",
+                {"field": "where"},
+            )
+    args = ["migrate", body.namespace, "--default"]
     for name, value in body.values.items():
+        if not _PATH.fullmatch(name):
+            raise ServerError(
+                ErrorCode.INVALID_REQUEST,
+                f"`values` key {name[:80]!r} is not a field name.",
+                {"field": "values"},
+            )
         args += ["--set", f"{name}={json.dumps(value)}"]
     for digest in body.hashes if body.mode == "only" else ():
         args += ["--hash", digest]
-    if body.where:
-        args += ["--where", body.where]
+    for path, value in body.where.items():
+        args += ["--where", f"{path}={json.dumps(value)}"]
     return args
 
 
@@ -97,6 +110,9 @@ def preview_migration(tasks: Tasks, body: MigrationRequest) -> MigrationPlan:
         mode=body.mode,
         items=items,
         total=len(items),
+        counts={str(k): int(v) for k, v in (raw.get("counts") or {}).items()}
+        if isinstance(raw.get("counts"), dict)
+        else {},
         command=["furu", *args, "--yes"],
         raw=raw,
     )
@@ -113,17 +129,8 @@ def apply_migration(tasks: Tasks, body: MigrationRequest) -> Task:
 
 def plan_items(raw: dict[str, Any], namespace: str) -> list[MigrationItem]:
     """The items of `furu migrate --json`'s output (its plan, or its result)."""
-    found: list[MigrationItem] = []
-    for key, dependent in (
-        ("items", False),
-        ("migrations", False),
-        ("plan", False),
-        ("dependents", True),
-    ):
-        for entry in raw.get(key) or []:
-            if isinstance(entry, dict):
-                found.append(_item(entry, namespace, dependent))
-    return found
+    entries = raw.get("migrations")
+    return [_item(e, namespace) for e in entries or [] if isinstance(e, dict)]
 
 
 def _first(entry: dict[str, Any], *keys: str) -> Any:
@@ -141,7 +148,7 @@ def _hash_of(value: Any) -> str | None:
     return None
 
 
-def _item(entry: dict[str, Any], namespace: str, dependent: bool) -> MigrationItem:
+def _item(entry: dict[str, Any], namespace: str) -> MigrationItem:
     old = _hash_of(_first(entry, "old_hash", "old", "from"))
     new = _hash_of(_first(entry, "new_hash", "new", "to"))
     changes = [
@@ -155,6 +162,7 @@ def _item(entry: dict[str, Any], namespace: str, dependent: bool) -> MigrationIt
         if isinstance(c, dict)
     ]
     ns = _first(entry, "namespace")
+    via = entry.get("via")
     return MigrationItem(
         namespace=ns if isinstance(ns, str) else namespace,
         old_hash=old or "?",
@@ -162,5 +170,6 @@ def _item(entry: dict[str, Any], namespace: str, dependent: bool) -> MigrationIt
         status=str(_first(entry, "status", "action") or "planned"),
         reason=_first(entry, "reason", "message"),
         changes=changes,
-        dependent=bool(entry.get("dependent", dependent)),
+        via=via if isinstance(via, str) else None,
+        dependent=isinstance(via, str),
     )

@@ -121,9 +121,40 @@ class Tasks:
         self._lock = threading.Lock()
 
     def python(self, namespace: str | None = None) -> str:
-        """The project's interpreter: `--rerun-python`, else the one the newest experiment
-        (of `namespace`, when given) recorded, when it is trustworthy."""
+        """The project's interpreter: `--rerun-python`, else the one that wrote the manifest,
+        else the one the newest experiment (of `namespace`, when given) recorded; a recorded
+        one only when it is trustworthy (`Runs.python_for`)."""
+        manifest = self.index.manifest.load().manifest
+        if manifest is not None and not self.settings.rerun_python:
+            with contextlib.suppress(ServerError):
+                return self.runs.python_for({"executable": manifest.python})
         return self.runs.python_for({"executable": self._recorded_python(namespace)})
+
+    def cwd(self) -> Path:
+        """Where the commands run: `--rerun-cwd`, else the project directory the manifest
+        names (when it exists), else the server's working directory."""
+        if self.settings.rerun_cwd is not None:
+            return self.settings.rerun_cwd
+        manifest = self.index.manifest.load().manifest
+        if manifest is not None and self._trusted_project(manifest.project):
+            return Path(manifest.project)
+        return Path.cwd()
+
+    def _trusted_project(self, project: str) -> bool:
+        """Whether the manifest's project directory may be a command's working directory
+        (its modules are imported from there): an existing directory of this server's user,
+        outside the store (`manifest.json` may have been planted by anyone who writes it)."""
+        if not project or not os.path.isabs(project) or "\x00" in project:
+            return False
+        real = os.path.realpath(project)
+        for root in (self.settings.resolved_root, self.settings.resolved_vc_root):
+            if root is not None and (real + os.sep).startswith(str(root) + os.sep):
+                return False
+        try:
+            st = os.stat(real)
+        except OSError:
+            return False
+        return os.path.isdir(real) and st.st_uid == os.getuid()
 
     def _recorded_python(self, namespace: str | None) -> str | None:
         if self.settings.rerun_python:
@@ -149,7 +180,7 @@ class Tasks:
         try:
             done = subprocess.run(
                 command,
-                cwd=self.settings.rerun_cwd or Path.cwd(),
+                cwd=self.cwd(),
                 env=self.runs.env(),
                 capture_output=True,
                 stdin=subprocess.DEVNULL,
@@ -194,7 +225,7 @@ class Tasks:
                 try:
                     popen = subprocess.Popen(
                         command,
-                        cwd=self.settings.rerun_cwd or Path.cwd(),
+                        cwd=self.cwd(),
                         env=self.runs.env(),
                         stdout=out,
                         stderr=err,
