@@ -132,7 +132,7 @@ def make_project(directory: Path) -> Project:
     (path / "evoproj").mkdir(parents=True)
     (path / "evoproj" / "__init__.py").write_text("")
     (path / "pyproject.toml").write_text(
-        '[project]\nname = "evoproj"\nversion = "0.1.0"\n\n[tool.furu]\nmodules = ["evoproj"]\n'
+        '[project]\nname = "evoproj"\nversion = "0.1.0"\n\n[tool.furu]\nmodules = ["evoproj.steps"]\n'
     )
     root = directory / "store"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FURU_")}
@@ -210,8 +210,6 @@ def test_the_code_view_stale_badges_and_the_migration_helper(
     assert "average" in (
         page.locator("[data-stale-kind=fields-changed]").first.get_attribute("title") or ""
     )
-    # FuruList names are the display names.
-    expect(page.get_by_role("gridcell", name="baseline")).to_have_count(1)
     shoot(page, "61-experiments-stale-light")
 
     # The code's experiments: named, one defined and not yet run, each with its Python.
@@ -220,11 +218,8 @@ def test_the_code_view_stale_badges_and_the_migration_helper(
     expect(sweep).to_have_attribute("data-list", "evoproj.steps:Sweep")
     averaged = sweep.locator("[data-testid=defined-experiment][data-name=averaged]")
     expect(averaged.get_by_test_id("defined-status")).to_have_text("defined, not yet run")
-    expect(
-        sweep.locator("[data-testid=defined-experiment][data-name=baseline]").get_by_test_id(
-            "defined-status"
-        )
-    ).to_contain_text("success")
+    # v2 changed every config's hash: none of them is in the store until a migration.
+    expect(sweep.get_by_text("3 experiments · 3 not yet run")).to_be_visible()
     averaged.get_by_role("button", name="Show the Python of averaged").click()
     expect(page.get_by_test_id("defined-snippet")).to_contain_text("average=True")
     shoot(page, "62-code-experiments-light")
@@ -273,6 +268,22 @@ def test_the_code_view_stale_badges_and_the_migration_helper(
     expect(came_from).to_contain_text("migrated from")
     came_from.get_by_role("link", name=old[:10]).click()
     expect(page.get_by_test_id("experiment-hash")).to_have_text(old)
+
+    # The code's experiments are now in the store, except the one v2 added.
+    page.goto(server.url + "/code")
+    status = page.locator("[data-testid=defined-experiment][data-name=baseline]").get_by_test_id(
+        "defined-status"
+    )
+    expect(status).to_contain_text("success")
+    expect(page.get_by_test_id("furu-list")).to_contain_text("3 experiments · 1 not yet run")
+
+    # The FuruList's names are the display names of what the code reaches (now the aliases).
+    page.goto(server.url + "/experiments?q=namespace%20%3D%20evoproj.steps.Evaluate")
+    cell = page.get_by_role("gridcell", name="baseline", exact=True)
+    expect(cell).to_have_count(1)
+    cell.click()
+    expect(page.get_by_test_id("experiment-title")).to_have_text("baseline")
+    expect(page.get_by_test_id("experiment-class")).to_have_text("Evaluate")
 
     # And the v2 code finds the migrated results: its named baseline is a cache hit.
     check = project.run(

@@ -27,7 +27,7 @@ export function ClassExperiments({ namespace, limit = 50 }: { namespace: string;
           <ExperimentStatus result={e.result_status} attempt={e.attempt_status} />
           <span className="truncate">{e.display_name ?? e.name ?? <span className="font-mono text-xs">{e.hash.slice(0, 10)}</span>}</span>
           <span className="ml-auto" />
-          <StaleBadge stale={e.stale} reason={e.stale_reason} namespace={e.namespace} link={false} />
+          <StaleBadge stale={e.stale} kind={e.stale_kind} reason={e.stale_reason} namespace={e.namespace} link={false} />
         </ExperimentLink>
       ))}
     </div>

@@ -49,7 +49,7 @@ export const BUILTIN_COLUMNS: { id: string; meta: Meta; render: (e: ExperimentSu
     render: (e) => (
       <span className="flex items-center gap-1">
         <ExperimentStatus result={e.result_status} attempt={e.attempt_status} />
-        <StaleBadge stale={e.stale} reason={e.stale_reason} namespace={e.namespace} />
+        <StaleBadge stale={e.stale} kind={e.stale_kind} reason={e.stale_reason} namespace={e.namespace} />
       </span>
     ),
   },

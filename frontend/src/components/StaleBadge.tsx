@@ -11,18 +11,21 @@ import { badgeVariants } from "./ui/badge";
  */
 export function StaleBadge({
   stale,
+  kind: stableKind,
   reason,
   namespace,
   link = true,
 }: {
   stale: boolean | null | undefined;
+  /** The stable kind (`fields-changed`, `class-removed`, `dependency-stale`, `broken-alias`). */
+  kind?: string | null;
   reason?: string | null;
   namespace: string;
   /** False inside another link (a badge only, with the reason as its tooltip). */
   link?: boolean;
 }) {
   if (!stale) return null;
-  const kind = staleKind(reason) ?? "stale";
+  const kind = stableKind ?? staleKind(reason) ?? "stale";
   if (!link) {
     return (
       <span className={badgeVariants({ variant: "warning" })} title={`Stale (${kind}): ${staleText(reason)}`} data-testid="stale-badge" data-stale-kind={kind}>

@@ -82,7 +82,7 @@ export function ExperimentPage() {
             <StatusBadge status={e.result_status} title="result status" />
             {e.attempt_status && e.attempt_status !== e.result_status && <StatusBadge status={e.attempt_status} title="attempt status" />}
             {e.version_controlled && <Badge variant="outline">version-controlled</Badge>}
-            <StaleBadge stale={e.stale} reason={e.stale_reason} namespace={e.namespace} />
+            <StaleBadge stale={e.stale} kind={e.stale_kind} reason={e.stale_reason} namespace={e.namespace} />
           </div>
           <CodeChangeNote e={e} />
           <div className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground">

@@ -250,7 +250,7 @@ export function ClassMigration({ cls }: { cls: ManifestClass }) {
                         <td className="px-2 py-1">
                           <span className="flex items-center gap-1">
                             <ExperimentStatus result={e.result_status} attempt={e.attempt_status} />
-                            <StaleBadge stale={e.stale} reason={e.stale_reason} namespace={e.namespace} link={false} />
+                            <StaleBadge stale={e.stale} kind={e.stale_kind} reason={e.stale_reason} namespace={e.namespace} link={false} />
                           </span>
                         </td>
                         <td className="px-2 py-1">

@@ -31,7 +31,7 @@ export function CodeChangeNote({ e }: { e: ExperimentDetail }) {
         <div className="flex flex-wrap items-center gap-1.5 text-amber-700 dark:text-amber-300" data-testid="stale-reason">
           <HistoryIcon className="size-3.5" />
           <span>
-            Stale{staleKind(e.stale_reason) ? ` (${staleKind(e.stale_reason)})` : ""}: {staleText(e.stale_reason)}.
+            Stale{(e.stale_kind ?? staleKind(e.stale_reason)) ? ` (${e.stale_kind ?? staleKind(e.stale_reason)})` : ""}: {staleText(e.stale_reason)}.
           </span>
           <Link to="/migrate" search={{ ns: e.namespace }} className="text-primary hover:underline">
             Migrate…
