@@ -5,6 +5,8 @@ import {
   changeText,
   fieldValue,
   hasStaleFilter,
+  aliasesOfClass,
+  migratedAway,
   migrationBody,
   resultItems,
   staleKind,
@@ -110,5 +112,16 @@ describe("a migration's result", () => {
     expect(resultItems(server, "ml.Train")[0]).toMatchObject({ namespace: "ml.Eval", status: "skipped", reason: "exists" });
     expect(resultItems(null, "x")).toEqual([]);
     expect(resultItems("text", "x")).toEqual([]);
+  });
+});
+
+describe("migrated experiments", () => {
+  it("finds the aliases of a class and which old hash each came from", () => {
+    expect(aliasesOfClass("ml.Train")).toBe('migrated_from startswith "ml.Train/"');
+    const away = migratedAway([
+      { hash: "new1", migrated_from: "ml.Train/old1" },
+      { hash: "plain", migrated_from: null },
+    ]);
+    expect([...away]).toEqual([["old1", "new1"]]);
   });
 });

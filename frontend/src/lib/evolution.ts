@@ -36,6 +36,22 @@ export function toggleStaleFilter(q: string): string {
   return simple ? `${t} and stale = true` : `(${t}) and stale = true`;
 }
 
+/** The filter of the aliases migrations made from experiments of one class. */
+export function aliasesOfClass(namespace: string): string {
+  return `migrated_from startswith ${JSON.stringify(`${namespace}/`)}`;
+}
+
+/** Old hash -> the alias it was migrated to, from the aliases (`migrated_from` of each). */
+export function migratedAway(aliases: { hash: string; migrated_from?: string | null }[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of aliases) {
+    if (!a.migrated_from) continue;
+    const old = a.migrated_from.slice(a.migrated_from.lastIndexOf("/") + 1);
+    if (old) out.set(old, a.hash);
+  }
+  return out;
+}
+
 /** The filter of the stale experiments of one class. */
 export function staleOfClass(namespace: string): string {
   return `namespace = ${namespace} and stale = true`;

@@ -57,8 +57,11 @@ describe("the migration helper", () => {
   it("shows how each stale experiment differs, previews a value, confirms and shows the result", async () => {
     let migrated = false;
     const calls = fakeServer({
-      "POST /api/experiments/search": () => {
-        const items = migrated ? [] : [stale("old1aaaaaaaa"), stale("old2bbbbbbbb")];
+      "POST /api/experiments/search": (_u, body) => {
+        // The migrated experiments stay stale; their aliases name them in `migrated_from`.
+        const query = (body as { query: string }).query;
+        const aliases = migrated ? [{ ...stale("new1cccccccc"), stale: false, migrated_from: `${NS}/old1aaaaaaaa` }] : [];
+        const items = query.startsWith("migrated_from") ? aliases : [stale("old1aaaaaaaa"), stale("old2bbbbbbbb")];
         return { items, total: items.length, offset: 0, limit: 500 };
       },
       "POST /api/migrations/preview": (_u, body) => plan(body as never),
@@ -81,6 +84,7 @@ describe("the migration helper", () => {
     // The differences come from a dry run in "new default" mode.
     const rows = await screen.findAllByTestId("stale-row");
     expect(rows).toHaveLength(2);
+    await waitFor(() => expect(screen.getByTestId("to-migrate")).toHaveAttribute("data-count", "2"));
     await waitFor(() => expect(within(rows[0]).getByTestId("stale-changes")).toHaveTextContent("average is new (false)"));
 
     // "a value": the new field's input starts at its default; set it and preview.
@@ -107,7 +111,11 @@ describe("the migration helper", () => {
     await waitFor(() => expect(progress).toHaveAttribute("data-task-status", "succeeded"));
     expect(within(progress).getByTestId("migration-result")).toHaveTextContent("new1cccccc");
     expect(calls.find((c) => c.path === "/api/migrations/apply")?.body).toEqual(sent);
-    await waitFor(() => expect(screen.getByTestId("stale-count")).toHaveTextContent("(0)"));
+    await waitFor(() => expect(screen.getByTestId("to-migrate")).toHaveAttribute("data-count", "1"));
+    const done = screen.getAllByTestId("stale-row").find((r) => r.getAttribute("data-hash") === "old1aaaaaaaa");
+    expect(done).toHaveAttribute("data-migrated", "true");
+    expect(within(done as HTMLElement).getByTestId("stale-changes")).toHaveTextContent("migrated to new1cccccc");
+    expect(within(done as HTMLElement).getByRole("checkbox")).toBeDisabled();
   });
 
   it("migrates only the ticked experiments, and says when none is ticked", async () => {

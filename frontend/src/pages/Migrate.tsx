@@ -31,6 +31,8 @@ import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Checkbox, Input, Select } from "@/components/ui/input";
 import {
   addedFields,
+  aliasesOfClass,
+  migratedAway,
   changeText,
   dagIsMissingManifest,
   migrationBody,
@@ -138,6 +140,10 @@ function MigrationProgress({ taskId, namespace, onDone }: { taskId: string; name
 export function ClassMigration({ cls }: { cls: ManifestClass }) {
   const ns = cls.namespace;
   const stale = useSearch({ query: staleOfClass(ns), sort: "updated", order: "desc", limit: 500, offset: 0 });
+  // A migrated experiment stays stale (the code no longer makes its directory), but its result
+  // is reused by the alias: it is not left to migrate.
+  const aliases = useSearch({ query: aliasesOfClass(ns), sort: "updated", order: "desc", limit: 500, offset: 0 });
+  const away = useMemo(() => migratedAway(aliases.data?.items ?? []), [aliases.data]);
   const differences = usePreviewMigration();
   const preview = usePreviewMigration();
   const apply = useApplyMigration();
@@ -185,6 +191,7 @@ export function ClassMigration({ cls }: { cls: ManifestClass }) {
     }
   };
   const items = stale.data?.items ?? [];
+  const left = items.filter((e) => !away.has(e.hash));
   const migratable = preview.data?.items.filter((it) => it.status === "planned").length ?? 0;
 
   return (
@@ -195,7 +202,12 @@ export function ClassMigration({ cls }: { cls: ManifestClass }) {
             Stale experiments of {cls.class_name}{" "}
             <span className="font-normal text-muted-foreground" data-testid="stale-count">
               ({stale.data ? stale.data.total.toLocaleString("en-US") : "…"})
-            </span>
+            </span>{" "}
+            {stale.data && aliases.data && (
+              <span className="font-normal text-muted-foreground" data-testid="to-migrate" data-count={left.length}>
+                · {left.length.toLocaleString("en-US")} left to migrate
+              </span>
+            )}
           </CardTitle>
           <Link to="/experiments" search={{ q: staleOfClass(ns) }} className="ml-auto text-xs text-primary hover:underline">
             Open in Experiments
@@ -216,9 +228,9 @@ export function ClassMigration({ cls }: { cls: ManifestClass }) {
                     <th className="w-8 px-2 py-1.5">
                       <Checkbox
                         aria-label="Choose all"
-                        checked={items.length > 0 && items.every((e) => chosen.has(e.hash))}
+                        checked={left.length > 0 && left.every((e) => chosen.has(e.hash))}
                         onChange={(ev) => {
-                          setChosen(ev.target.checked ? new Set(items.map((e) => e.hash)) : new Set());
+                          setChosen(ev.target.checked ? new Set(left.map((e) => e.hash)) : new Set());
                           setMode("only");
                         }}
                       />
@@ -232,10 +244,12 @@ export function ClassMigration({ cls }: { cls: ManifestClass }) {
                 <tbody>
                   {items.map((e) => {
                     const changes = changesOf.get(`${e.namespace}/${e.hash}`);
+                    const alias = away.get(e.hash);
                     return (
-                      <tr key={e.hash} className="border-t" data-testid="stale-row" data-hash={e.hash}>
+                      <tr key={e.hash} className={cn("border-t", alias && "text-muted-foreground")} data-testid="stale-row" data-hash={e.hash} data-migrated={alias ? "true" : undefined}>
                         <td className="px-2 py-1 text-center">
                           <Checkbox
+                            disabled={!!alias}
                             aria-label={`Choose ${e.hash.slice(0, 10)}`}
                             checked={chosen.has(e.hash)}
                             onChange={() => {
@@ -260,7 +274,17 @@ export function ClassMigration({ cls }: { cls: ManifestClass }) {
                         </td>
                         <td className="px-2 py-1 text-xs text-muted-foreground">{staleText(e.stale_reason)}</td>
                         <td className="px-2 py-1 text-xs" data-testid="stale-changes">
-                          {changes ? changes.map(changeText).join("; ") || "–" : differences.isPending ? "…" : "–"}
+                          {alias ? (
+                            <span className="flex items-center gap-1">
+                              migrated to <ExperimentLink namespace={e.namespace} hash={alias} />
+                            </span>
+                          ) : changes ? (
+                            changes.map(changeText).join("; ") || "–"
+                          ) : differences.isPending ? (
+                            "…"
+                          ) : (
+                            "–"
+                          )}
                         </td>
                       </tr>
                     );
