@@ -321,6 +321,8 @@ export function DagPage() {
         <div className={cn("grid gap-3", selectedNode && "lg:grid-cols-[minmax(0,1fr)_380px]")}>
           <Card className="h-[calc(100vh-150px)] min-h-96 overflow-hidden" data-testid="dag" data-source={source}>
             <ReactFlow
+              // A new set of classes (another source, a refreshed manifest) is fitted anew.
+              key={`${source}:${shown.nodes.map((n) => n.namespace).join(",")}`}
               nodes={graph.nodes}
               edges={graph.edges}
               nodeTypes={nodeTypes}
