@@ -318,7 +318,8 @@ export function DagPage() {
           </EmptyState>
         </Card>
       ) : (
-        <div className={cn("grid gap-3", selectedNode && "lg:grid-cols-[minmax(0,1fr)_380px]")}>
+        // The class panel floats over the graph's top right, so the graph keeps its size.
+        <div className="relative">
           <Card className="h-[calc(100vh-150px)] min-h-96 overflow-hidden" data-testid="dag" data-source={source}>
             <ReactFlow
               // A new set of classes (another source, a refreshed manifest) is fitted anew.
@@ -346,7 +347,10 @@ export function DagPage() {
             </ReactFlow>
           </Card>
           {selectedNode && (
-            <Card className="flex h-[calc(100vh-150px)] min-h-96 flex-col overflow-hidden" data-testid="dag-class-panel">
+            <Card
+              className="absolute top-2 right-2 z-10 flex max-h-[60%] w-[360px] flex-col overflow-hidden shadow-lg"
+              data-testid="dag-class-panel"
+            >
               <div className="flex items-center gap-2 border-b px-3 py-2">
                 <span className="truncate font-semibold">{selectedNode.class_name}</span>
                 {(selectedNode.stale ?? 0) > 0 && <Badge variant="warning">{selectedNode.stale} stale</Badge>}
