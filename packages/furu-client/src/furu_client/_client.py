@@ -430,9 +430,12 @@ class FuruClient:
         mode: str = "default",
         values: dict[str, Any] | None = None,
         hashes: Sequence[str] | None = None,
-        where: str | None = None,
+        where: dict[str, Any] | None = None,
     ) -> MigrationPlan:
-        """What migrating `namespace`'s stored experiments would do (old -> new hash)."""
+        """What migrating `namespace`'s stored experiments would do (old -> new hash).
+
+        `mode`: `default` (new fields take their defaults), `value` (`values` set them) or
+        `only` (just `hashes`); `where` keeps stored configs whose field equals a value."""
         body = _migration(namespace, mode, values, hashes, where)
         return self._model(MigrationPlan, "POST", "/api/migrations/preview", json=body)
 
@@ -443,7 +446,7 @@ class FuruClient:
         mode: str = "default",
         values: dict[str, Any] | None = None,
         hashes: Sequence[str] | None = None,
-        where: str | None = None,
+        where: dict[str, Any] | None = None,
     ) -> Task:
         """Start the migration; poll with `get_migration` (or `wait_for_task`)."""
         body = _migration(namespace, mode, values, hashes, where)
@@ -474,14 +477,14 @@ def _migration(
     mode: str,
     values: dict[str, Any] | None,
     hashes: Sequence[str] | None,
-    where: str | None,
+    where: dict[str, Any] | None,
 ) -> dict[str, Any]:
     return {
         "namespace": namespace,
         "mode": mode,
         "values": values or {},
         "hashes": list(hashes or []),
-        "where": where,
+        "where": where or {},
     }
 
 
