@@ -249,3 +249,22 @@ def test_a_damaged_manifest_is_reported_never_a_500(
     assert _search(client, "stale = true") == set()  # unknown again, never guessed
     assert client.get("/api/dag").status_code == 200
     assert client.get("/api/experiments").status_code == 200
+
+
+def test_staleness_goes_down_every_level_naming_the_nearest_dependency(
+    fresh_store: BuiltStore, client: TestClient
+) -> None:
+    _write(fresh_store, _with_field(_manifest(fresh_store), "server_steps.Corpus", "clean", True))
+    _refresh(client)
+    items = _items(client)
+    assert items[fresh_store.ref("toy")]["stale_kind"] == "fields-changed"
+    assert items[fresh_store.ref("vocab")]["stale"] is False  # depends on nothing
+    for name in ("small", "finetune", "tokenizer"):
+        reason = items[fresh_store.ref(name)]["stale_reason"]
+        assert reason.startswith("its `corpus` (server_steps.Corpus/"), reason
+        assert reason.endswith("(fields-changed)")
+    for name in ("eval_small", "ensemble"):  # two levels down: the model is named, not the corpus
+        found = items[fresh_store.ref(name)]
+        assert found["stale_kind"] == "dependency-stale"
+        assert "(server_steps.TrainModel/" in found["stale_reason"]
+        assert found["stale_reason"].endswith("(dependency-stale)")
