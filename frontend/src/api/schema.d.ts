@@ -1342,6 +1342,11 @@ export interface components {
             removed_classes: string[];
             /** Stale */
             stale: number;
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
         };
         /**
          * ManifestList

@@ -268,3 +268,28 @@ def test_staleness_goes_down_every_level_naming_the_nearest_dependency(
         assert found["stale_kind"] == "dependency-stale"
         assert "(server_steps.TrainModel/" in found["stale_reason"]
         assert found["stale_reason"].endswith("(dependency-stale)")
+
+
+def test_a_huge_planted_manifest_is_answered_within_bounds(
+    fresh_store: BuiltStore, client: TestClient
+) -> None:
+    manifest = _manifest(fresh_store)
+    ns, digest = fresh_store.ref("eval_small")
+    huge = furu.ManifestExperiment(
+        name="huge",
+        namespace=ns,
+        hash=digest,
+        config={"blob": "x" * 1_000_000, "many": list(range(100_000))},
+        python="y" * 1_000_000,
+    )
+    listed = furu.ManifestList(name="server_steps:HUGE", experiments=(huge,))
+    _write(fresh_store, dataclasses.replace(manifest, lists=(listed,)))
+    _refresh(client)
+    answer = client.get("/api/manifest")
+    assert answer.status_code == 200
+    assert len(answer.content) < 200_000
+    info = answer.json()
+    assert info["truncated"] is True
+    (shown,) = info["lists"][0]["experiments"]
+    assert len(shown["snippet"]) == 10_000
+    assert shown["status"] == "success"

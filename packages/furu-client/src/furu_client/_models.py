@@ -905,6 +905,7 @@ class ManifestInfo(BaseModel):
     lists: Annotated[list[ManifestList], Field(title="Lists")]
     removed_classes: Annotated[list[str], Field(title="Removed Classes")]
     stale: Annotated[int, Field(title="Stale")]
+    truncated: Annotated[bool, Field(title="Truncated")] = False
 
 
 class AndFilter(BaseModel):

@@ -98,6 +98,8 @@ class ManifestInfo(_Model):
     """Namespaces with experiments in the store that the code no longer defines."""
     stale: int
     """Stale experiments in the whole store."""
+    truncated: bool = False
+    """Whether a value (a config, a default, a snippet) was cut to keep the response small."""
 
 
 class Task(_Model):
