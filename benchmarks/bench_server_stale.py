@@ -10,8 +10,9 @@ manifest is what `furu.build_manifest` describes of `make_large_store`, then cha
 change would change it: `Prep0` gains a field with a default, so every `Prep0` experiment is
 `fields-changed` and everything below it `dependency-stale`. Measured, in this process, on the
 index the server keeps (`Indexer`): the refresh that sets every flag after `manifest.json`
-changed, a refresh with nothing to do, and the first page of `stale = true`. It prints a table
-and asserts nothing.
+changed (and again when it is rewritten the same), a refresh with nothing to do, the refresh
+after 1,000 new experiments (beside the same refresh without a manifest), and the first page
+of `stale = true`. It prints a table and asserts nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import furu  # noqa: E402
+import make_large_store  # noqa: E402
 from bench_server import default_root, ensure_store, p50  # noqa: E402
 from furu_server import ServerSettings, compile_filter, parse_filter  # noqa: E402
 from furu_server._models import Order, SortKey  # noqa: E402
@@ -57,6 +59,18 @@ def bare_floor(db: Path) -> float:
     conn.rollback()
     seconds = time.perf_counter() - start
     conn.close()
+    return seconds
+
+
+def new_experiments(index: Index, root: Path, jobs: int) -> float:
+    """Seconds of the refresh that indexes 1,000 new experiments (removed again after)."""
+    offset = 10**9 + time.time_ns() // 1000 % 10**8 * 10_000  # new configs on every call
+    make_large_store.make_store(root, 1000, offset=offset, jobs=jobs)
+    start = time.perf_counter()
+    index.refresh()
+    seconds = time.perf_counter() - start
+    make_large_store.remove_slice(root, 1000, offset)
+    index.refresh()
     return seconds
 
 
@@ -88,14 +102,22 @@ def run(root: Path, n: int, jobs: int, cache: Path) -> list[tuple[str, str, str,
         10,
     )
     floor = bare_floor(settings.index_path())
+    again = time.perf_counter()
+    changed_manifest(root).write(furu.Store(root))  # rewritten, the same code: nothing changes
+    index.refresh()
+    again = time.perf_counter() - again
+    with_manifest = new_experiments(index, root, jobs)
     (furu.Store(root).root / "manifest.json").unlink()
-    index.refresh()  # the store is left as it was found (no manifest)
+    index.refresh()  # every flag unknown again
+    without = new_experiments(index, root, jobs)
     index.stop()
     ms = lambda s: f"{s * 1000:.1f} ms"  # noqa: E731
     return [
         ("index from scratch (flags unknown: no manifest)", f"{build:.1f} s", "", f"{n} experiments"),
         ("refresh after manifest.json changed: every flag set", f"{flags:.2f} s", f"{floor:.2f} s", f"{stale} stale"),
+        ("  the same manifest written again (no flag changes)", f"{again:.2f} s", "", "no row written"),
         ("refresh with nothing changed (manifest checked)", ms(idle), "", "stat of manifest.json"),
+        ("refresh after 1,000 new experiments, with a manifest", f"{with_manifest:.2f} s", f"{without:.2f} s", "floor: the same without one"),
         ("first page of stale = true", ms(listing), ms(bare_page), "50 rows"),
     ]  # fmt: skip
 

@@ -45,6 +45,8 @@ CREATE INDEX IF NOT EXISTS exp_stale ON experiments (stale, namespace);
 CREATE INDEX IF NOT EXISTS exp_schema ON experiments (namespace, schema_types);
 CREATE INDEX IF NOT EXISTS exp_migrated ON experiments (migrated_from)
     WHERE migrated_from IS NOT NULL;
+CREATE INDEX IF NOT EXISTS exp_alias_problem ON experiments (id)
+    WHERE alias_problem IS NOT NULL;
 CREATE INDEX IF NOT EXISTS exp_problems ON experiments (id) WHERE problems IS NOT NULL;
 CREATE TABLE IF NOT EXISTS config_kv (
     exp_id INTEGER NOT NULL,
