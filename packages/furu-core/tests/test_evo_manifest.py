@@ -175,6 +175,11 @@ def test_a_damaged_manifest_is_a_clear_error(project: Project) -> None:
     path.write_text("")
     with pytest.raises(furu.FuruStoreError, match="is empty"):
         furu.Manifest.read(store)
+    path.unlink()
+    path.symlink_to(project.root / "pyproject.toml")
+    with pytest.raises(furu.FuruStoreError, match="is a symbolic link") as caught:
+        furu.Manifest.read(store)
+    assert "Delete it and run `furu manifest` again" in str(caught.value)
 
 
 def test_declared_migrations_are_recorded_without_importing_their_classes(
@@ -204,9 +209,24 @@ def test_declared_migrations_are_recorded_without_importing_their_classes(
 
             def _load(self) -> int:
                 return 1
+
+
+        class Opaque:
+            pass
+
+
+        class Runs(furu.FuruList[Fit]):
+            fine = Fit(lr=0.5)
+            odd = Fit(lr=Opaque())  # no hash for it: left out, reported
         """,
     )
-    assert project.furu("manifest", "proj.evolve").returncode == 0
+    done = project.furu("manifest", "proj.evolve")
+    assert done.returncode == 0, done.stderr
+    assert "furu manifest: proj.evolve:Runs: experiment 'odd': cannot hash Fit.lr" in done.stderr
+    (runs,) = project.manifest_json()["lists"]
+    assert [e["name"] for e in runs["experiments"]] == ["fine"]
+    (error,) = project.manifest_json()["errors"]
+    assert error["module"] == "proj.evolve:Runs"
     (fit,) = project.manifest_json()["classes"]
     assert fit["migrations"] == [{"name": "average", "default": False, "kind": "FieldAdded"}]
     manifest = furu.Manifest.read(furu.Store(project.store))

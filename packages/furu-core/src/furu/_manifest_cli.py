@@ -76,20 +76,23 @@ def _refresh(args: argparse.Namespace, store: Store) -> Manifest:
     path = manifest.write(store)
     experiments = [e for x in manifest.lists for e in x.experiments]
     not_run = sum(e.status == "absent" for e in experiments)
+    failed = [e for e in manifest.errors if e["module"] in modules]
     print(
         f"Wrote {path}: {len(manifest.classes)} class(es) from "
-        f"{len(modules) - len(manifest.errors)} of {len(modules)} module(s), "
+        f"{len(modules) - len(failed)} of {len(modules)} module(s), "
         f"{len(manifest.lists)} FuruList(s) naming {len(experiments)} experiment(s) "
         f"({not_run} defined, not yet run).",
         file=sys.stderr,
     )
     for error in manifest.errors:
-        print(
-            f"furu manifest: module {error['module']} failed to import ({error['error']}); its "
-            "classes are left out (their results are not called stale). Fix it and run "
-            "`furu manifest` again.",
-            file=sys.stderr,
-        )
+        if error in failed:
+            what = (
+                f"module {error['module']} failed to import ({error['error']}); its classes are "
+                "left out (their results are not called stale)"
+            )
+        else:
+            what = f"{error['module']}: {error['error']}; it is left out of the list"
+        print(f"furu manifest: {what}. Fix it and run `furu manifest` again.", file=sys.stderr)
     return manifest
 
 

@@ -96,13 +96,14 @@ def build_manifest(
         sys.path.insert(0, str(root))
     imported, errors = _import_all(modules)
     classes = [_describe(cls) for cls in _classes(imported)]
+    lists = list(_lists(imported, store if store is not None else Store.current(), errors))
     return Manifest(
         written_at=now_iso(),
         python=sys.executable,
         project=str(root),
         modules=tuple(modules),
         classes={c.namespace: c for c in sorted(classes, key=lambda c: c.namespace)},
-        lists=tuple(_lists(imported, store if store is not None else Store.current())),
+        lists=tuple(lists),
         errors=tuple(errors),
     )
 
@@ -241,7 +242,9 @@ def _migration(m: Any) -> dict[str, Any]:
     return {**out, "kind": type(m).__name__}
 
 
-def _lists(imported: Sequence[str], store: Any) -> Iterator[ManifestList]:
+def _lists(
+    imported: Sequence[str], store: Any, errors: list[dict[str, str]]
+) -> Iterator[ManifestList]:
     for module_name in sorted(m for m in sys.modules if _covered(m, imported)):
         module = sys.modules.get(module_name)
         for attr, value in sorted(vars(module).items()) if module is not None else ():
@@ -252,10 +255,15 @@ def _lists(imported: Sequence[str], store: Any) -> Iterator[ManifestList]:
                 and value.__module__ == module_name
                 and value.__qualname__ == attr
             ):
-                yield ManifestList(f"{module_name}:{attr}", tuple(_experiments(value, store)))
+                name = f"{module_name}:{attr}"
+                yield ManifestList(name, tuple(_experiments(name, value, store, errors)))
 
 
-def _experiments(furu_list: type[FuruList[Any]], store: Any) -> Iterator[ManifestExperiment]:
+def _experiments(
+    list_name: str, furu_list: type[FuruList[Any]], store: Any, errors: list[dict[str, str]]
+) -> Iterator[ManifestExperiment]:
+    """The named experiments of `furu_list`; one that has no identity (a class in `__main__`,
+    a value that cannot be hashed) goes into `errors` instead."""
     for name, step in furu_list.items():
         try:
             step_dir = store.step_dir_of(step)
@@ -268,8 +276,8 @@ def _experiments(furu_list: type[FuruList[Any]], store: Any) -> Iterator[Manifes
                 python=f"{imports}\n\n{to_python(step)}.load_or_create()".lstrip(),
                 status=_status(step_dir),
             )
-        except FuruError:
-            continue
+        except FuruError as exc:
+            errors.append({"module": list_name, "error": f"experiment {name!r}: {exc}"})
 
 
 def _status(step_dir: Any) -> str:
