@@ -299,3 +299,57 @@ def test_furu_help_lists_the_commands() -> None:
     )
     for command in ("manifest", "dag", "stale"):
         assert command in done.stdout
+
+
+def test_dependencies_by_annotation_and_chz_migrations(project: Project) -> None:
+    project.write(
+        "more.py",
+        """
+        import chz
+
+        import furu
+
+        from proj.steps import MakeDataset, TrainModel
+
+
+        @chz.chz
+        class FieldRenamed:
+            old: str
+            new: str
+
+
+        class Blend(furu.Furu[int]):
+            models: dict[str, TrainModel] = chz.field(default_factory=dict)
+            learning_rate: float = 0.1
+            furu_migrations = (FieldRenamed(old="lr", new="learning_rate"),)
+
+            def _dependencies(self) -> list[MakeDataset]:
+                return [MakeDataset(n=len(self.models))]
+
+            def _create(self) -> int:
+                return 1
+
+            def _load(self) -> int:
+                return 1
+        """,
+    )
+    assert project.furu("manifest", "proj.more").returncode == 0
+    (blend,) = project.manifest_json()["classes"]  # proj.steps is imported, not described
+    assert blend["dependencies"] == [
+        {"field": "models", "namespace": "proj.steps.TrainModel"},
+        {"field": "_dependencies()", "namespace": "proj.steps.MakeDataset"},
+    ]
+    assert blend["fields"][0] == {
+        "name": "models",
+        "type": "dict[str, proj.steps.TrainModel]",
+        "default": {},
+        "has_default": True,
+    }
+    assert blend["migrations"] == [{"old": "lr", "new": "learning_rate", "kind": "FieldRenamed"}]
+    manifest = furu.Manifest.read(furu.Store(project.store))
+    assert manifest is not None
+    stored = {"models": "dict[str, proj.steps.TrainModel]", "lr": "float"}
+    assert manifest.stale_reason("proj.more.Blend", stored) == (
+        "field `lr` was renamed to `learning_rate` "
+        "(declared in furu_migrations: load_or_create() reuses it)"
+    )

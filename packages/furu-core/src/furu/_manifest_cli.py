@@ -164,8 +164,9 @@ def _print_stale(found: Iterable[StaleResult]) -> None:
 def _dag(args: argparse.Namespace) -> int:
     store = _store(args)
     manifest = _manifest_for(args, store)
-    stored = Counter(d.namespace for d in store.step_dirs())
-    stale = Counter(r.id.namespace for r in find_stale(store, manifest))
+    records = read_records(store)
+    stored = Counter(r.id.namespace for r in records)
+    stale = Counter(r.id.namespace for r in find_stale(store, manifest, records))
     if args.mermaid:
         print(mermaid(manifest, stored, stale))
     elif args.json:

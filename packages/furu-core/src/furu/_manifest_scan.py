@@ -9,6 +9,7 @@ in. The modules come from the command line or `[tool.furu] modules = [...]` of t
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import sys
@@ -18,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import chz
 from chz.util import MISSING
 
 from furu._errors import FuruConfigError, FuruError
@@ -226,11 +228,16 @@ def _declared(cls: type) -> list[Any]:
 
 def _migration(m: Any) -> dict[str, Any]:
     """A declared migration as `{"kind": <its class name>, <attribute>: <tagged JSON>...}`."""
-    try:
-        attrs = dict(vars(m))
-    except TypeError:  # __slots__
-        slots = [s for k in type(m).__mro__ for s in getattr(k, "__slots__", ())]
-        attrs = {s: getattr(m, s) for s in slots if hasattr(m, s)}
+    if chz.is_chz(m):
+        attrs = {name: getattr(m, name) for name in m.__chz_fields__}
+    elif dataclasses.is_dataclass(m):
+        attrs = {f.name: getattr(m, f.name) for f in dataclasses.fields(m)}
+    else:
+        try:
+            attrs = dict(vars(m))
+        except TypeError:  # __slots__
+            slots = [s for k in type(m).__mro__ for s in getattr(k, "__slots__", ())]
+            attrs = {s: getattr(m, s) for s in slots if hasattr(m, s)}
     out: dict[str, Any] = {}
     for key, value in attrs.items():
         if key.startswith("_"):
