@@ -147,7 +147,10 @@ def _print_stale(found: Iterable[StaleResult]) -> None:
         lambda: defaultdict(list)
     )
     for r in found:
-        groups[r.kind][(_name(r.id.namespace), r.reason)].append(r)
+        reason = r.reason
+        if r.via is not None:  # one group per field and dependency class, not per dependency
+            reason = f"its `{r.field}` ({_name(r.via.namespace)}) is stale"
+        groups[r.kind][(_name(r.id.namespace), reason)].append(r)
     for kind in STALE_KINDS:
         if kind not in groups:
             continue
@@ -155,7 +158,7 @@ def _print_stale(found: Iterable[StaleResult]) -> None:
         for (cls, reason), results in groups[kind].items():
             print(f"  {cls}: {reason} ({len(results)})")
             for r in results:
-                print(f"    {r.id}")
+                print(f"    {r.id}" + (f"  (below {r.via})" if r.via else ""))
 
 
 # ---------------------------------------------------------------- dag
