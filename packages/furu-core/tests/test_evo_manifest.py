@@ -353,3 +353,13 @@ def test_dependencies_by_annotation_and_chz_migrations(project: Project) -> None
         "field `lr` was renamed to `learning_rate` "
         "(declared in furu_migrations: load_or_create() reuses it)"
     )
+
+
+def test_a_src_layout_imports_from_src(project: Project) -> None:
+    src = project.root / "src"
+    src.mkdir()
+    project.package.rename(src / "proj")
+    done = project.furu("manifest")
+    assert done.returncode == 0, done.stderr
+    assert project.manifest_json()["errors"] == []
+    assert "proj.steps.TrainModel" in {c["namespace"] for c in project.manifest_json()["classes"]}

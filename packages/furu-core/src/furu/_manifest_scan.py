@@ -86,16 +86,17 @@ def build_manifest(
 
     Args:
         modules: module names, e.g. `["pkg.steps", "pkg.experiments"]`.
-        project: the directory the modules are imported from (put first on `sys.path`);
-            default: the working directory.
+        project: the directory the modules are imported from (put first on `sys.path`,
+            with its `src/` when it has one); default: the working directory.
         store: the `furu.Store` whose statuses the named experiments report (default: the
             current store).
     """
     from furu._workspace import Store
 
     root = Path(project).resolve() if project is not None else Path.cwd()
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    for directory in (root / "src", root):  # a src layout's packages are under src/
+        if directory.is_dir() and str(directory) not in sys.path:
+            sys.path.insert(0, str(directory))
     imported, errors = _import_all(modules)
     classes = [_describe(cls) for cls in _classes(imported)]
     lists = list(_lists(imported, store if store is not None else Store.current(), errors))
