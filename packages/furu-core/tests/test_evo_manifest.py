@@ -285,10 +285,15 @@ def test_dag_after_a_class_is_removed_lists_it_as_stored_only(project: Project) 
     project.write("steps.py", steps[:start] + steps[end:])
     done = project.furu("dag", "proj.steps")  # modules given: the manifest is refreshed
     assert done.returncode == 0, done.stderr
-    assert "stored, not in the code's classes:" in done.stdout
-    assert "    proj.steps.Legacy  [1 stored, 1 stale]" in done.stdout
+    assert "stored, gone from the code:\n    proj.steps.Legacy  [1 stored, 1 stale]" in done.stdout
     graph = project.furu_json("dag")
     assert graph["gone"] == {"proj.steps.Legacy": 1}
+    assert graph["outside"] == {}
+    # a manifest of proj.experiments alone does not speak for proj.steps' classes
+    done = project.furu("dag", "proj.experiments")
+    assert done.returncode == 0, done.stderr
+    assert "stored, outside the manifest's modules" in done.stdout
+    assert "    proj.steps.Legacy  [1 stored]" in done.stdout
 
 
 def test_furu_help_lists_the_commands() -> None:

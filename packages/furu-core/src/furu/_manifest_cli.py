@@ -227,10 +227,14 @@ def text_tree(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> 
     for c in manifest.classes.values():  # in a cycle: never a top
         if c.namespace not in shown:
             walk(c, c.namespace, "", 0)
-    gone = sorted(n for n in stored if n not in manifest.classes)
+    gone = sorted(n for n in stored if n not in manifest.classes and manifest.covers(n))
     if gone:
-        lines.append("stored, not in the code's classes:")
+        lines.append("stored, gone from the code:")
         lines.extend(f"    {n}  [{_counts(n, stored, stale)}]" for n in gone)
+    outside = sorted(n for n in stored if not manifest.covers(n))
+    if outside:
+        lines.append("stored, outside the manifest's modules (or in one that failed to import):")
+        lines.extend(f"    {n}  [{_counts(n, stored, stale)}]" for n in outside)
     return "\n".join(lines)
 
 
@@ -264,7 +268,8 @@ def mermaid(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> st
 
 
 def dag_json(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> dict[str, Any]:
-    """The class graph as JSON: classes with counts, and edges dependency -> dependent."""
+    """The class graph as JSON: classes with counts, edges dependency -> dependent, and the
+    stored classes the code lacks (`gone`) or the manifest does not speak for (`outside`)."""
     return {
         "classes": [
             {
@@ -280,5 +285,10 @@ def dag_json(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> d
             for c in manifest.classes.values()
             for d in c.dependencies
         ],
-        "gone": {n: k for n, k in sorted(stored.items()) if n not in manifest.classes},
+        "gone": {
+            n: k
+            for n, k in sorted(stored.items())
+            if n not in manifest.classes and manifest.covers(n)
+        },
+        "outside": {n: k for n, k in sorted(stored.items()) if not manifest.covers(n)},
     }
