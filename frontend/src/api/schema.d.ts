@@ -1898,6 +1898,8 @@ export interface operations {
                 /** @description e.g. lr=0.001 */
                 config_filter?: string[] | null;
                 tag?: string[] | null;
+                /** @description Only stale (true) or current (false) experiments; needs a manifest. */
+                stale?: boolean | null;
                 /** @description Text filter. */
                 q?: string | null;
                 sort?: components["schemas"]["SortKey"];

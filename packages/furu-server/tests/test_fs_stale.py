@@ -293,3 +293,14 @@ def test_a_huge_planted_manifest_is_answered_within_bounds(
     (shown,) = info["lists"][0]["experiments"]
     assert len(shown["snippet"]) == 10_000
     assert shown["status"] == "success"
+
+
+def test_the_listing_takes_stale_as_a_parameter(
+    fresh_store: BuiltStore, client: TestClient
+) -> None:
+    _write(fresh_store, _without(_manifest(fresh_store), TOKENIZER))
+    _refresh(client)
+    stale = client.get("/api/experiments", params={"stale": "true"}).json()
+    assert [(i["namespace"], i["hash"]) for i in stale["items"]] == [fresh_store.ref("tokenizer")]
+    current = client.get("/api/experiments", params={"stale": "false"}).json()
+    assert current["total"] == len(fresh_store.steps) - 1
