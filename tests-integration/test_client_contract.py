@@ -23,6 +23,7 @@ from furu_client import (
     FilterSyntaxError,
     FuruClient,
     FuruConnectionError,
+    MigrationFailedError,
     PathOutsideArtifactError,
     UnauthorizedError,
 )
@@ -100,6 +101,10 @@ def _call_every_method(c: FuruClient, store: BuiltStore) -> dict[str, Any]:
     out["applyMigration"] = applied
     c.wait_for_task(applied.id, timeout=120, poll_interval=0.1)
     out["getMigration"] = c.get_migration(applied.id)
+    try:
+        c.undo_migration(small)  # not an alias: refused with furu's reason
+    except MigrationFailedError as exc:
+        out["undoMigration"] = exc
     return out
 
 
@@ -127,6 +132,7 @@ def test_every_operation_has_a_client_method(client: FuruClient, fresh_store: Bu
     assert "furu manifest" in (results["getTask"].error or "")
     assert results["previewMigration"].items == []  # the code did not change: nothing to do
     assert results["getMigration"].status == "succeeded", results["getMigration"].output_tail
+    assert "cannot be undone" in str(results["undoMigration"])
     assert results["getHealth"].status == "ok"
     assert "step 0 loss" in results["getLogs"].text
     assert "step 0 loss" in results["streamLogs"]

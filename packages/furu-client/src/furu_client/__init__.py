@@ -89,13 +89,14 @@ from furu_client._models import (
     SubclassEdge,
     Task,
     Truncation,
+    Undone,
+    UndoneMigration,
     Version,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ERROR_CLASSES",
     "ArtifactEntry",
     "ArtifactFileNotFoundError",
     "ArtifactTree",
@@ -109,6 +110,7 @@ __all__ = [
     "DagNode",
     "Deleted",
     "Diff",
+    "ERROR_CLASSES",
     "ErrorCode",
     "ErrorInfo",
     "ExperimentDetail",
@@ -171,6 +173,8 @@ __all__ = [
     "TooManyRunsError",
     "Truncation",
     "UnauthorizedError",
+    "Undone",
+    "UndoneMigration",
     "Version",
     "__version__",
     "all_of",

@@ -53,6 +53,7 @@ from furu_client._models import (
     Snippet,
     Stats,
     Task,
+    Undone,
     Version,
 )
 
@@ -453,6 +454,10 @@ class FuruClient:
         """Start the migration; poll with `get_migration` (or `wait_for_task`)."""
         body = _migration(namespace, mode, values, hashes, where)
         return self._model(Task, "POST", "/api/migrations/apply", json=body)
+
+    def undo_migration(self, ref: str | tuple[str, str]) -> Undone:
+        """Remove a migration's alias directory `namespace/hash` (the old result is kept)."""
+        return self._model(Undone, "POST", "/api/migrations/undo", json={"ref": _ref(ref)})
 
     def get_migration(self, task_id: str) -> Task:
         return self._model(Task, "GET", f"/api/migrations/{_seg(task_id)}")

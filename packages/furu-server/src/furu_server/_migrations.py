@@ -12,15 +12,19 @@ import json
 import re
 from typing import Any
 
+import furu
 from furu_server._code_models import (
     MigrationChange,
     MigrationItem,
     MigrationPlan,
     MigrationRequest,
     Task,
+    Undone,
+    UndoneMigration,
 )
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._tasks import Tasks, failure_of, parse_json
+from furu_server.index._index import Index
 
 _HASH = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*")
@@ -120,6 +124,28 @@ def apply_migration(tasks: Tasks, body: MigrationRequest) -> Task:
     """Start `furu migrate ... --yes --json` as a task."""
     args = migrate_args(body)
     return tasks.start("migration", [*args, "--yes", "--json"], namespace=body.namespace)
+
+
+def undo(index: Index, ref: str) -> Undone:
+    """Remove the alias `ref` names (`furu.undo_migration`: a store operation, no user code);
+    the old result is kept and records the undo.
+
+    Raises:
+        ServerError: `migration_failed` when furu refuses (not an alias, recomputed since, or
+            being computed), with its message.
+    """
+    settings = index.settings
+    store = furu.Store(settings.resolved_root, version_controlled_root=settings.resolved_vc_root)
+    try:
+        done = furu.undo_migration(ref, store=store)
+    except furu.FuruError as exc:
+        raise ServerError(
+            ErrorCode.MIGRATION_FAILED, f"the migration {ref} cannot be undone: {exc}", {"ref": ref}
+        ) from None
+    index.refresh()
+    return Undone(
+        undone=[UndoneMigration(alias=u.alias, migrated_from=u.migrated_from) for u in done]
+    )
 
 
 # ---------------------------------------------------------------- reading the CLI's JSON
