@@ -97,6 +97,7 @@ from furu_client._models import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ERROR_CLASSES",
     "ArtifactEntry",
     "ArtifactFileNotFoundError",
     "ArtifactTree",
@@ -110,7 +111,6 @@ __all__ = [
     "DagNode",
     "Deleted",
     "Diff",
-    "ERROR_CLASSES",
     "ErrorCode",
     "ErrorInfo",
     "ExperimentDetail",
