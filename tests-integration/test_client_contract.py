@@ -16,12 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 from server_fixtures import STEPS_DIR, TOKEN, BuiltStore
 
+import furu
 from furu_client import (
     ExperimentNotFoundError,
     F,
     FilterSyntaxError,
     FuruClient,
     FuruConnectionError,
+    MigrationFailedError,
     PathOutsideArtifactError,
     UnauthorizedError,
 )
@@ -84,6 +86,25 @@ def _call_every_method(c: FuruClient, store: BuiltStore) -> dict[str, Any]:
     out["rerunExperiment"] = run
     out["getRun"] = c.wait_for_run(run.id, timeout=120, poll_interval=0.1)
     out["listRuns"] = c.list_runs()
+    # the code: a manifest of the steps' module, then the routes that read it or run `furu`
+    furu.build_manifest(["server_steps"], store=furu.Store(store.root)).write(
+        furu.Store(store.root)
+    )
+    c.refresh_index()
+    out["getManifest"] = c.get_manifest()
+    out["getDag"] = c.get_dag(source="code")
+    task = c.refresh_manifest()  # no [tool.furu] modules in the steps' directory: it fails
+    out["refreshManifest"] = task
+    out["getTask"] = c.wait_for_task(task.id, timeout=120, poll_interval=0.1)
+    out["previewMigration"] = c.preview_migration("server_steps.TrainModel")
+    applied = c.apply_migration("server_steps.TrainModel")
+    out["applyMigration"] = applied
+    c.wait_for_task(applied.id, timeout=120, poll_interval=0.1)
+    out["getMigration"] = c.get_migration(applied.id)
+    try:
+        c.undo_migration(small)  # not an alias: refused with furu's reason
+    except MigrationFailedError as exc:
+        out["undoMigration"] = exc
     return out
 
 
@@ -105,6 +126,13 @@ def test_every_operation_has_a_client_method(client: FuruClient, fresh_store: Bu
     assert any(ch.path == "lr" for ch in results["diffExperiments"].config)
     assert results["getStats"].total == len(fresh_store.steps)
     assert results["getDag"].subclass_edges
+    assert results["getDag"].source == "code"
+    assert {cls.namespace for cls in results["getManifest"].classes} >= {"server_steps.Corpus"}
+    assert results["getTask"].status == "failed"
+    assert "furu manifest" in (results["getTask"].error or "")
+    assert results["previewMigration"].items == []  # the code did not change: nothing to do
+    assert results["getMigration"].status == "succeeded", results["getMigration"].output_tail
+    assert "cannot be undone" in str(results["undoMigration"])
     assert results["getHealth"].status == "ok"
     assert "step 0 loss" in results["getLogs"].text
     assert "step 0 loss" in results["streamLogs"]

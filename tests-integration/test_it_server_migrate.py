@@ -286,6 +286,19 @@ def test_the_story_of_a_code_change_through_the_server(
     project.run()
     assert project.created() == before
 
+    # undo one migration: its alias goes, the old result stays and records the undo
+    evaluation = next(a for a in aliases if a["class_name"] == "Evaluate")
+    ref = f"{evaluation['namespace']}/{evaluation['hash']}"
+    assert client.post("/api/migrations/undo", json={"ref": ref}).status_code == 401
+    undone = client.post("/api/migrations/undo", json={"ref": ref}, headers=AUTH)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["undone"] == [{"alias": ref, "migrated_from": evaluation["migrated_from"]}]
+    assert len(_search(client, "migrated_from startswith pipeline.")) == 3
+    old = client.get(f"/api/experiments/{evaluation['migrated_from']}").json()
+    assert [m["undone"] for m in old["migrations"]] == [False, True]
+    again = client.post("/api/migrations/undo", json={"ref": ref}, headers=AUTH)
+    assert again.status_code in (404, 422), again.text
+
 
 def test_migration_requests_that_cannot_run_are_refused_with_a_reason(
     project: Project, server: httpx.Client

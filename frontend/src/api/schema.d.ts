@@ -590,6 +590,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/migrations/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Migration
+         * @description Remove a migration's alias directory (the migrated result is kept and records the
+         *     undo); refused when the alias has since been recomputed into a real result.
+         */
+        post: operations["undoMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/migrations/{task_id}": {
         parameters: {
             query?: never;
@@ -1342,6 +1363,11 @@ export interface components {
             removed_classes: string[];
             /** Stale */
             stale: number;
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
         };
         /**
          * ManifestList
@@ -1847,6 +1873,27 @@ export interface components {
             kept: number;
         };
         /**
+         * UndoRequest
+         * @description The migration to undo: its alias `<namespace>/<hash>` (or the migrated result's, to
+         *     undo every live alias of it).
+         */
+        UndoRequest: {
+            /** Ref */
+            ref: string;
+        };
+        /** Undone */
+        Undone: {
+            /** Undone */
+            undone: components["schemas"]["UndoneMigration"][];
+        };
+        /** UndoneMigration */
+        UndoneMigration: {
+            /** Alias */
+            alias: string;
+            /** Migrated From */
+            migrated_from: string;
+        };
+        /**
          * UntrackedFile
          * @description An untracked file a code state recorded.
          */
@@ -1893,6 +1940,8 @@ export interface operations {
                 /** @description e.g. lr=0.001 */
                 config_filter?: string[] | null;
                 tag?: string[] | null;
+                /** @description Only stale (true) or current (false) experiments; needs a manifest. */
+                stale?: boolean | null;
                 /** @description Text filter. */
                 q?: string | null;
                 sort?: components["schemas"]["SortKey"];
@@ -3147,6 +3196,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    undoMigration: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-furu-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UndoRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Undone"];
                 };
             };
             /** @description An error (see `error.code`). */

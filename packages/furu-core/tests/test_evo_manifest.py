@@ -175,6 +175,11 @@ def test_a_damaged_manifest_is_a_clear_error(project: Project) -> None:
     path.write_text("")
     with pytest.raises(furu.FuruStoreError, match="is empty"):
         furu.Manifest.read(store)
+    path.unlink()
+    path.symlink_to(project.root / "pyproject.toml")
+    with pytest.raises(furu.FuruStoreError, match="is a symbolic link") as caught:
+        furu.Manifest.read(store)
+    assert "Delete it and run `furu manifest` again" in str(caught.value)
 
 
 def test_declared_migrations_are_recorded_without_importing_their_classes(
@@ -204,9 +209,24 @@ def test_declared_migrations_are_recorded_without_importing_their_classes(
 
             def _load(self) -> int:
                 return 1
+
+
+        class Opaque:
+            pass
+
+
+        class Runs(furu.FuruList[Fit]):
+            fine = Fit(lr=0.5)
+            odd = Fit(lr=Opaque())  # no hash for it: left out, reported
         """,
     )
-    assert project.furu("manifest", "proj.evolve").returncode == 0
+    done = project.furu("manifest", "proj.evolve")
+    assert done.returncode == 0, done.stderr
+    assert "furu manifest: proj.evolve:Runs: experiment 'odd': cannot hash Fit.lr" in done.stderr
+    (runs,) = project.manifest_json()["lists"]
+    assert [e["name"] for e in runs["experiments"]] == ["fine"]
+    (error,) = project.manifest_json()["errors"]
+    assert error["module"] == "proj.evolve:Runs"
     (fit,) = project.manifest_json()["classes"]
     assert fit["migrations"] == [{"name": "average", "default": False, "kind": "FieldAdded"}]
     manifest = furu.Manifest.read(furu.Store(project.store))
@@ -265,10 +285,15 @@ def test_dag_after_a_class_is_removed_lists_it_as_stored_only(project: Project) 
     project.write("steps.py", steps[:start] + steps[end:])
     done = project.furu("dag", "proj.steps")  # modules given: the manifest is refreshed
     assert done.returncode == 0, done.stderr
-    assert "stored, not in the code's classes:" in done.stdout
-    assert "    proj.steps.Legacy  [1 stored, 1 stale]" in done.stdout
+    assert "stored, gone from the code:\n    proj.steps.Legacy  [1 stored, 1 stale]" in done.stdout
     graph = project.furu_json("dag")
     assert graph["gone"] == {"proj.steps.Legacy": 1}
+    assert graph["outside"] == {}
+    # a manifest of proj.experiments alone does not speak for proj.steps' classes
+    done = project.furu("dag", "proj.experiments")
+    assert done.returncode == 0, done.stderr
+    assert "stored, outside the manifest's modules" in done.stdout
+    assert "    proj.steps.Legacy  [1 stored]" in done.stdout
 
 
 def test_furu_help_lists_the_commands() -> None:
@@ -279,3 +304,67 @@ def test_furu_help_lists_the_commands() -> None:
     )
     for command in ("manifest", "dag", "stale"):
         assert command in done.stdout
+
+
+def test_dependencies_by_annotation_and_chz_migrations(project: Project) -> None:
+    project.write(
+        "more.py",
+        """
+        import chz
+
+        import furu
+
+        from proj.steps import MakeDataset, TrainModel
+
+
+        @chz.chz
+        class FieldRenamed:
+            old: str
+            new: str
+
+
+        class Blend(furu.Furu[int]):
+            models: dict[str, TrainModel] = chz.field(default_factory=dict)
+            learning_rate: float = 0.1
+            furu_migrations = (FieldRenamed(old="lr", new="learning_rate"),)
+
+            def _dependencies(self) -> list[MakeDataset]:
+                return [MakeDataset(n=len(self.models))]
+
+            def _create(self) -> int:
+                return 1
+
+            def _load(self) -> int:
+                return 1
+        """,
+    )
+    assert project.furu("manifest", "proj.more").returncode == 0
+    (blend,) = project.manifest_json()["classes"]  # proj.steps is imported, not described
+    assert blend["dependencies"] == [
+        {"field": "models", "namespace": "proj.steps.TrainModel"},
+        {"field": "_dependencies()", "namespace": "proj.steps.MakeDataset"},
+    ]
+    assert blend["fields"][0] == {
+        "name": "models",
+        "type": "dict[str, proj.steps.TrainModel]",
+        "default": {},
+        "has_default": True,
+    }
+    assert blend["migrations"] == [{"old": "lr", "new": "learning_rate", "kind": "FieldRenamed"}]
+    manifest = furu.Manifest.read(furu.Store(project.store))
+    assert manifest is not None
+    stored = {"models": "dict[str, proj.steps.TrainModel]", "lr": "float"}
+    assert manifest.stale_reason("proj.more.Blend", stored) == (
+        "field `lr` was renamed to `learning_rate` "
+        "(declared in furu_migrations: load_or_create() reuses it)"
+    )
+
+
+def test_a_src_layout_imports_from_src(project: Project) -> None:
+    src = project.root / "src"
+    src.mkdir()
+    project.package.rename(src / "proj")
+    done = project.furu("manifest")
+    assert done.returncode == 0, done.stderr
+    assert project.manifest_json()["errors"] == []
+    assert "proj.steps.TrainModel" in {c["namespace"] for c in project.manifest_json()["classes"]}

@@ -66,6 +66,7 @@ def test_stale_lists_what_the_changed_code_no_longer_makes(project: Project) -> 
     for evaluation in _ids(project, "Evaluate"):
         assert by_id[evaluation]["kind"] == "dependency-stale"
         assert by_id[evaluation]["via"] in models
+        assert by_id[evaluation]["field"] == "model"
         assert by_id[evaluation]["reason"].startswith("its `model` (TrainModel ")
         assert by_id[evaluation]["reason"].endswith(" is stale (fields-changed)")
     assert not set(_ids(project, "MakeDataset")) & set(by_id)
@@ -78,6 +79,9 @@ def test_stale_lists_what_the_changed_code_no_longer_makes(project: Project) -> 
     assert "  TrainModel: field `average` was added (default False) (2)" in lines
     assert "  Tokenize: field `size` changed type int → float (1)" in lines
     assert "dependency-stale (2)" in lines
+    assert "  Evaluate: its `model` (TrainModel) is stale (2)" in lines
+    for evaluation in _ids(project, "Evaluate"):
+        assert f"    {evaluation}  (below {by_id[evaluation]['via']})" in lines
     assert "6 stale of 7 stored experiment(s)" in text.stderr
 
 

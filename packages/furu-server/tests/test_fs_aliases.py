@@ -95,6 +95,9 @@ def test_the_alias_files_are_served_through_its_links(
     assert tree["checkpoint.bin"]["type"] == "file"
     assert tree["checkpoint.bin"]["size"] == len(data.content)
     assert tree[".furu/migration.json"]["linked"] is False
+    preview = client.get(_url(fresh_store, "/preview/loss.csv")).json()
+    assert preview["kind"] == "table"
+    assert preview["rows"][0] == [0, 1.0]
 
 
 def _refused(client: TestClient, url: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ def committed_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schem
     loaded.app = app
     yield loaded
     app.state.services.runs.stop_all()
+    app.state.services.tasks.stop_all()
     app.state.services.index.stop()
 
 

@@ -249,3 +249,58 @@ def test_a_damaged_manifest_is_reported_never_a_500(
     assert _search(client, "stale = true") == set()  # unknown again, never guessed
     assert client.get("/api/dag").status_code == 200
     assert client.get("/api/experiments").status_code == 200
+
+
+def test_staleness_goes_down_every_level_naming_the_nearest_dependency(
+    fresh_store: BuiltStore, client: TestClient
+) -> None:
+    _write(fresh_store, _with_field(_manifest(fresh_store), "server_steps.Corpus", "clean", True))
+    _refresh(client)
+    items = _items(client)
+    assert items[fresh_store.ref("toy")]["stale_kind"] == "fields-changed"
+    assert items[fresh_store.ref("vocab")]["stale"] is False  # depends on nothing
+    for name in ("small", "finetune", "tokenizer"):
+        reason = items[fresh_store.ref(name)]["stale_reason"]
+        assert reason.startswith("its `corpus` (server_steps.Corpus/"), reason
+        assert reason.endswith("(fields-changed)")
+    for name in ("eval_small", "ensemble"):  # two levels down: the model is named, not the corpus
+        found = items[fresh_store.ref(name)]
+        assert found["stale_kind"] == "dependency-stale"
+        assert "(server_steps.TrainModel/" in found["stale_reason"]
+        assert found["stale_reason"].endswith("(dependency-stale)")
+
+
+def test_a_huge_planted_manifest_is_answered_within_bounds(
+    fresh_store: BuiltStore, client: TestClient
+) -> None:
+    manifest = _manifest(fresh_store)
+    ns, digest = fresh_store.ref("eval_small")
+    huge = furu.ManifestExperiment(
+        name="huge",
+        namespace=ns,
+        hash=digest,
+        config={"blob": "x" * 1_000_000, "many": list(range(100_000))},
+        python="y" * 1_000_000,
+    )
+    listed = furu.ManifestList(name="server_steps:HUGE", experiments=(huge,))
+    _write(fresh_store, dataclasses.replace(manifest, lists=(listed,)))
+    _refresh(client)
+    answer = client.get("/api/manifest")
+    assert answer.status_code == 200
+    assert len(answer.content) < 200_000
+    info = answer.json()
+    assert info["truncated"] is True
+    (shown,) = info["lists"][0]["experiments"]
+    assert len(shown["snippet"]) == 10_000
+    assert shown["status"] == "success"
+
+
+def test_the_listing_takes_stale_as_a_parameter(
+    fresh_store: BuiltStore, client: TestClient
+) -> None:
+    _write(fresh_store, _without(_manifest(fresh_store), TOKENIZER))
+    _refresh(client)
+    stale = client.get("/api/experiments", params={"stale": "true"}).json()
+    assert [(i["namespace"], i["hash"]) for i in stale["items"]] == [fresh_store.ref("tokenizer")]
+    current = client.get("/api/experiments", params={"stale": "false"}).json()
+    assert current["total"] == len(fresh_store.steps) - 1

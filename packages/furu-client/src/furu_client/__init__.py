@@ -89,6 +89,8 @@ from furu_client._models import (
     SubclassEdge,
     Task,
     Truncation,
+    Undone,
+    UndoneMigration,
     Version,
 )
 
@@ -171,6 +173,8 @@ __all__ = [
     "TooManyRunsError",
     "Truncation",
     "UnauthorizedError",
+    "Undone",
+    "UndoneMigration",
     "Version",
     "__version__",
     "all_of",

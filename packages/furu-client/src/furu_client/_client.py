@@ -53,6 +53,7 @@ from furu_client._models import (
     Snippet,
     Stats,
     Task,
+    Undone,
     Version,
 )
 
@@ -163,6 +164,7 @@ class FuruClient:
         started_before: datetime | str | None = None,
         config_filter: str | Sequence[str] | None = None,
         tag: str | Sequence[str] | None = None,
+        stale: bool | None = None,
         q: str | None = None,
         sort: str = "updated",
         order: str = "desc",
@@ -181,6 +183,7 @@ class FuruClient:
             "started_before": _iso(started_before),
             "config_filter": _values(config_filter),
             "tag": _values(tag),
+            "stale": None if stale is None else str(stale).lower(),
             "q": q,
             "sort": sort,
             "order": order,
@@ -430,9 +433,12 @@ class FuruClient:
         mode: str = "default",
         values: dict[str, Any] | None = None,
         hashes: Sequence[str] | None = None,
-        where: str | None = None,
+        where: dict[str, Any] | None = None,
     ) -> MigrationPlan:
-        """What migrating `namespace`'s stored experiments would do (old -> new hash)."""
+        """What migrating `namespace`'s stored experiments would do (old -> new hash).
+
+        `mode`: `default` (new fields take their defaults), `value` (`values` set them) or
+        `only` (just `hashes`); `where` keeps stored configs whose field equals a value."""
         body = _migration(namespace, mode, values, hashes, where)
         return self._model(MigrationPlan, "POST", "/api/migrations/preview", json=body)
 
@@ -443,11 +449,15 @@ class FuruClient:
         mode: str = "default",
         values: dict[str, Any] | None = None,
         hashes: Sequence[str] | None = None,
-        where: str | None = None,
+        where: dict[str, Any] | None = None,
     ) -> Task:
         """Start the migration; poll with `get_migration` (or `wait_for_task`)."""
         body = _migration(namespace, mode, values, hashes, where)
         return self._model(Task, "POST", "/api/migrations/apply", json=body)
+
+    def undo_migration(self, ref: str | tuple[str, str]) -> Undone:
+        """Remove a migration's alias directory `namespace/hash` (the old result is kept)."""
+        return self._model(Undone, "POST", "/api/migrations/undo", json={"ref": _ref(ref)})
 
     def get_migration(self, task_id: str) -> Task:
         return self._model(Task, "GET", f"/api/migrations/{_seg(task_id)}")
@@ -474,14 +484,14 @@ def _migration(
     mode: str,
     values: dict[str, Any] | None,
     hashes: Sequence[str] | None,
-    where: str | None,
+    where: dict[str, Any] | None,
 ) -> dict[str, Any]:
     return {
         "namespace": namespace,
         "mode": mode,
         "values": values or {},
         "hashes": list(hashes or []),
-        "where": where,
+        "where": where or {},
     }
 
 

@@ -612,6 +612,30 @@ class Truncation(BaseModel):
     kept: Annotated[int, Field(title="Kept")]
 
 
+class UndoRequest(BaseModel):
+    """
+    The migration to undo: its alias `<namespace>/<hash>` (or the migrated result's, to
+    undo every live alias of it).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ref: Annotated[
+        str,
+        Field(
+            max_length=700,
+            pattern="^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*/[A-Za-z0-9_-]{1,128}$",
+            title="Ref",
+        ),
+    ]
+
+
+class UndoneMigration(BaseModel):
+    alias: Annotated[str, Field(title="Alias")]
+    migrated_from: Annotated[str, Field(title="Migrated From")]
+
+
 class UntrackedFile(BaseModel):
     """
     An untracked file a code state recorded.
@@ -875,6 +899,10 @@ class Relationships(BaseModel):
     children_total: Annotated[int, Field(title="Children Total")]
 
 
+class Undone(BaseModel):
+    undone: Annotated[list[UndoneMigration], Field(title="Undone")]
+
+
 class ExperimentList(BaseModel):
     items: Annotated[list[ExperimentSummary], Field(title="Items")]
     total: Annotated[int, Field(title="Total")]
@@ -905,6 +933,7 @@ class ManifestInfo(BaseModel):
     lists: Annotated[list[ManifestList], Field(title="Lists")]
     removed_classes: Annotated[list[str], Field(title="Removed Classes")]
     stale: Annotated[int, Field(title="Stale")]
+    truncated: Annotated[bool, Field(title="Truncated")] = False
 
 
 class AndFilter(BaseModel):

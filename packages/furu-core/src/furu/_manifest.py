@@ -156,7 +156,15 @@ class Manifest:
                 or too large); the message names it and says to run `furu manifest` again.
         """
         path = cls.path(store)
-        raw = read_regular_file(path, what=_WHAT, max_bytes=MANIFEST_MAX_BYTES)
+        try:
+            raw = read_regular_file(path, what=_WHAT, max_bytes=MANIFEST_MAX_BYTES)
+        except FuruStoreError as exc:  # a symlink, a FIFO, a directory, too large
+            problem = str(exc).split(";", 1)[0]
+            raise FuruStoreError(
+                f"{problem}; furu cannot read it as the {_WHAT}. Delete it and run "
+                "`furu manifest` again (in the project's environment) to rewrite it.",
+                path=path,
+            ) from None
         if raw is None:
             return None
         try:

@@ -76,20 +76,23 @@ def _refresh(args: argparse.Namespace, store: Store) -> Manifest:
     path = manifest.write(store)
     experiments = [e for x in manifest.lists for e in x.experiments]
     not_run = sum(e.status == "absent" for e in experiments)
+    failed = [e for e in manifest.errors if e["module"] in modules]
     print(
         f"Wrote {path}: {len(manifest.classes)} class(es) from "
-        f"{len(modules) - len(manifest.errors)} of {len(modules)} module(s), "
+        f"{len(modules) - len(failed)} of {len(modules)} module(s), "
         f"{len(manifest.lists)} FuruList(s) naming {len(experiments)} experiment(s) "
         f"({not_run} defined, not yet run).",
         file=sys.stderr,
     )
     for error in manifest.errors:
-        print(
-            f"furu manifest: module {error['module']} failed to import ({error['error']}); its "
-            "classes are left out (their results are not called stale). Fix it and run "
-            "`furu manifest` again.",
-            file=sys.stderr,
-        )
+        if error in failed:
+            what = (
+                f"module {error['module']} failed to import ({error['error']}); its classes are "
+                "left out (their results are not called stale)"
+            )
+        else:
+            what = f"{error['module']}: {error['error']}; it is left out of the list"
+        print(f"furu manifest: {what}. Fix it and run `furu manifest` again.", file=sys.stderr)
     return manifest
 
 
@@ -144,7 +147,10 @@ def _print_stale(found: Iterable[StaleResult]) -> None:
         lambda: defaultdict(list)
     )
     for r in found:
-        groups[r.kind][(_name(r.id.namespace), r.reason)].append(r)
+        reason = r.reason
+        if r.via is not None:  # one group per field and dependency class, not per dependency
+            reason = f"its `{r.field}` ({_name(r.via.namespace)}) is stale"
+        groups[r.kind][(_name(r.id.namespace), reason)].append(r)
     for kind in STALE_KINDS:
         if kind not in groups:
             continue
@@ -152,7 +158,7 @@ def _print_stale(found: Iterable[StaleResult]) -> None:
         for (cls, reason), results in groups[kind].items():
             print(f"  {cls}: {reason} ({len(results)})")
             for r in results:
-                print(f"    {r.id}")
+                print(f"    {r.id}" + (f"  (below {r.via})" if r.via else ""))
 
 
 # ---------------------------------------------------------------- dag
@@ -161,8 +167,9 @@ def _print_stale(found: Iterable[StaleResult]) -> None:
 def _dag(args: argparse.Namespace) -> int:
     store = _store(args)
     manifest = _manifest_for(args, store)
-    stored = Counter(d.namespace for d in store.step_dirs())
-    stale = Counter(r.id.namespace for r in find_stale(store, manifest))
+    records = read_records(store)
+    stored = Counter(r.id.namespace for r in records)
+    stale = Counter(r.id.namespace for r in find_stale(store, manifest, records))
     if args.mermaid:
         print(mermaid(manifest, stored, stale))
     elif args.json:
@@ -220,10 +227,14 @@ def text_tree(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> 
     for c in manifest.classes.values():  # in a cycle: never a top
         if c.namespace not in shown:
             walk(c, c.namespace, "", 0)
-    gone = sorted(n for n in stored if n not in manifest.classes)
+    gone = sorted(n for n in stored if n not in manifest.classes and manifest.covers(n))
     if gone:
-        lines.append("stored, not in the code's classes:")
+        lines.append("stored, gone from the code:")
         lines.extend(f"    {n}  [{_counts(n, stored, stale)}]" for n in gone)
+    outside = sorted(n for n in stored if not manifest.covers(n))
+    if outside:
+        lines.append("stored, outside the manifest's modules (or in one that failed to import):")
+        lines.extend(f"    {n}  [{_counts(n, stored, stale)}]" for n in outside)
     return "\n".join(lines)
 
 
@@ -257,7 +268,8 @@ def mermaid(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> st
 
 
 def dag_json(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> dict[str, Any]:
-    """The class graph as JSON: classes with counts, and edges dependency -> dependent."""
+    """The class graph as JSON: classes with counts, edges dependency -> dependent, and the
+    stored classes the code lacks (`gone`) or the manifest does not speak for (`outside`)."""
     return {
         "classes": [
             {
@@ -273,5 +285,10 @@ def dag_json(manifest: Manifest, stored: Counter[str], stale: Counter[str]) -> d
             for c in manifest.classes.values()
             for d in c.dependencies
         ],
-        "gone": {n: k for n, k in sorted(stored.items()) if n not in manifest.classes},
+        "gone": {
+            n: k
+            for n, k in sorted(stored.items())
+            if n not in manifest.classes and manifest.covers(n)
+        },
+        "outside": {n: k for n, k in sorted(stored.items()) if not manifest.covers(n)},
     }

@@ -9,6 +9,7 @@ in. The modules come from the command line or `[tool.furu] modules = [...]` of t
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import sys
@@ -18,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import chz
 from chz.util import MISSING
 
 from furu._errors import FuruConfigError, FuruError
@@ -84,25 +86,27 @@ def build_manifest(
 
     Args:
         modules: module names, e.g. `["pkg.steps", "pkg.experiments"]`.
-        project: the directory the modules are imported from (put first on `sys.path`);
-            default: the working directory.
+        project: the directory the modules are imported from (put first on `sys.path`,
+            with its `src/` when it has one); default: the working directory.
         store: the `furu.Store` whose statuses the named experiments report (default: the
             current store).
     """
     from furu._workspace import Store
 
     root = Path(project).resolve() if project is not None else Path.cwd()
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    for directory in (root / "src", root):  # a src layout's packages are under src/
+        if directory.is_dir() and str(directory) not in sys.path:
+            sys.path.insert(0, str(directory))
     imported, errors = _import_all(modules)
     classes = [_describe(cls) for cls in _classes(imported)]
+    lists = list(_lists(imported, store if store is not None else Store.current(), errors))
     return Manifest(
         written_at=now_iso(),
         python=sys.executable,
         project=str(root),
         modules=tuple(modules),
         classes={c.namespace: c for c in sorted(classes, key=lambda c: c.namespace)},
-        lists=tuple(_lists(imported, store if store is not None else Store.current())),
+        lists=tuple(lists),
         errors=tuple(errors),
     )
 
@@ -225,11 +229,16 @@ def _declared(cls: type) -> list[Any]:
 
 def _migration(m: Any) -> dict[str, Any]:
     """A declared migration as `{"kind": <its class name>, <attribute>: <tagged JSON>...}`."""
-    try:
-        attrs = dict(vars(m))
-    except TypeError:  # __slots__
-        slots = [s for k in type(m).__mro__ for s in getattr(k, "__slots__", ())]
-        attrs = {s: getattr(m, s) for s in slots if hasattr(m, s)}
+    if chz.is_chz(m):
+        attrs = {name: getattr(m, name) for name in m.__chz_fields__}
+    elif dataclasses.is_dataclass(m):
+        attrs = {f.name: getattr(m, f.name) for f in dataclasses.fields(m)}
+    else:
+        try:
+            attrs = dict(vars(m))
+        except TypeError:  # __slots__
+            slots = [s for k in type(m).__mro__ for s in getattr(k, "__slots__", ())]
+            attrs = {s: getattr(m, s) for s in slots if hasattr(m, s)}
     out: dict[str, Any] = {}
     for key, value in attrs.items():
         if key.startswith("_"):
@@ -241,7 +250,9 @@ def _migration(m: Any) -> dict[str, Any]:
     return {**out, "kind": type(m).__name__}
 
 
-def _lists(imported: Sequence[str], store: Any) -> Iterator[ManifestList]:
+def _lists(
+    imported: Sequence[str], store: Any, errors: list[dict[str, str]]
+) -> Iterator[ManifestList]:
     for module_name in sorted(m for m in sys.modules if _covered(m, imported)):
         module = sys.modules.get(module_name)
         for attr, value in sorted(vars(module).items()) if module is not None else ():
@@ -252,10 +263,15 @@ def _lists(imported: Sequence[str], store: Any) -> Iterator[ManifestList]:
                 and value.__module__ == module_name
                 and value.__qualname__ == attr
             ):
-                yield ManifestList(f"{module_name}:{attr}", tuple(_experiments(value, store)))
+                name = f"{module_name}:{attr}"
+                yield ManifestList(name, tuple(_experiments(name, value, store, errors)))
 
 
-def _experiments(furu_list: type[FuruList[Any]], store: Any) -> Iterator[ManifestExperiment]:
+def _experiments(
+    list_name: str, furu_list: type[FuruList[Any]], store: Any, errors: list[dict[str, str]]
+) -> Iterator[ManifestExperiment]:
+    """The named experiments of `furu_list`; one that has no identity (a class in `__main__`,
+    a value that cannot be hashed) goes into `errors` instead."""
     for name, step in furu_list.items():
         try:
             step_dir = store.step_dir_of(step)
@@ -268,8 +284,8 @@ def _experiments(furu_list: type[FuruList[Any]], store: Any) -> Iterator[Manifes
                 python=f"{imports}\n\n{to_python(step)}.load_or_create()".lstrip(),
                 status=_status(step_dir),
             )
-        except FuruError:
-            continue
+        except FuruError as exc:
+            errors.append({"module": list_name, "error": f"experiment {name!r}: {exc}"})
 
 
 def _status(step_dir: Any) -> str:

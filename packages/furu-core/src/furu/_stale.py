@@ -52,6 +52,8 @@ class StaleResult:
     kind: str
     reason: str
     via: StepId | None = None
+    field: str | None = None
+    """For `dependency-stale`: the field (or `_dependencies()[i]`) that holds `via`."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class StaleResult:
             "kind": self.kind,
             "reason": self.reason,
             "via": None if self.via is None else str(self.via),
+            "field": self.field,
         }
 
 
@@ -143,9 +146,8 @@ def _below(
             seen.add(step)
             queue.append(step)
             why = own[dep].kind if dep in own else DEPENDENCY_STALE
-            yield StaleResult(
-                step, DEPENDENCY_STALE, f"its `{field}` ({dep.short}) is stale ({why})", via=dep
-            )
+            reason = f"its `{field}` ({dep.short}) is stale ({why})"
+            yield StaleResult(step, DEPENDENCY_STALE, reason, via=dep, field=field)
 
 
 def read_records(store: Store) -> list[StoredRecord]:

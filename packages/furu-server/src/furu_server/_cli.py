@@ -170,9 +170,16 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allowed-origin", action="append", default=[], help="an origin allowed to call the API"
     )
-    parser.add_argument("--rerun-python", help="the project's Python, for reruns")
-    parser.add_argument("--rerun-cwd", help="the working directory of reruns")
-    parser.add_argument("--max-runs", type=int, default=2, help="reruns at the same time")
+    parser.add_argument(
+        "--rerun-python",
+        help="the project's Python, for reruns and `furu manifest` / `furu migrate` tasks",
+    )
+    parser.add_argument(
+        "--rerun-cwd", help="the working directory of reruns and tasks (the project's)"
+    )
+    parser.add_argument(
+        "--max-runs", type=int, default=2, help="reruns (and tasks) at the same time"
+    )
     parser.add_argument(
         "--static-dir", help="a built dashboard to serve instead of the packaged one"
     )

@@ -98,6 +98,8 @@ class ManifestInfo(_Model):
     """Namespaces with experiments in the store that the code no longer defines."""
     stale: int
     """Stale experiments in the whole store."""
+    truncated: bool = False
+    """Whether a value (a config, a default, a snippet) was cut to keep the response small."""
 
 
 class Task(_Model):
@@ -177,3 +179,24 @@ class MigrationPlan(_Model):
     """The command that applies it (to run it yourself)."""
     raw: dict[str, Any]
     """The command's JSON as it printed it."""
+
+
+class UndoRequest(_Request):
+    """The migration to undo: its alias `<namespace>/<hash>` (or the migrated result's, to
+    undo every live alias of it)."""
+
+    ref: str = Field(
+        max_length=700,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*/[A-Za-z0-9_-]{1,128}$",
+    )
+
+
+class UndoneMigration(_Model):
+    alias: str
+    """`<namespace>/<hash>` of the alias directory removed."""
+    migrated_from: str
+    """`<namespace>/<hash>` of the result it linked to (kept)."""
+
+
+class Undone(_Model):
+    undone: list[UndoneMigration]

@@ -15,6 +15,7 @@ from typing import Any
 
 import furu
 from furu import AttemptStatus, ResultStatus
+from furu_server._clip import Clipper
 from furu_server._code_models import (
     ManifestClass,
     ManifestDependency,
@@ -29,6 +30,9 @@ from furu_server.index._index import Index
 from furu_server.index._records import class_name_of
 
 NOT_RUN = "defined, not yet run"
+VALUE_CHARS, VALUE_ITEMS, VALUE_DEPTH = 10_000, 1_000, 32
+"""What one value of the manifest (a config, a default, a snippet) keeps in a response:
+`manifest.json` may be large, or planted."""
 _TOP_FIELD = re.compile(r"[\[.]")
 """Where a dependency's field path goes below its top-level field (`models[0]`, `a.b`)."""
 
@@ -94,6 +98,7 @@ def manifest_info(index: Index) -> ManifestInfo:
 
 
 def _manifest_info(index: Index, manifest: furu.Manifest) -> ManifestInfo:
+    clipper = Clipper(VALUE_CHARS, VALUE_ITEMS, VALUE_DEPTH)
     counts, stale = _class_counts(index)
     classes = [
         ManifestClass(
@@ -102,14 +107,19 @@ def _manifest_info(index: Index, manifest: furu.Manifest) -> ManifestInfo:
             bases=list(c.bases),
             fields=[
                 ManifestField(
-                    name=f.name, type=f.type, has_default=f.has_default, default=f.default
+                    name=f.name,
+                    type=f.type,
+                    has_default=f.has_default,
+                    default=clipper.clip_each(f.default, f"{c.namespace}.{f.name}"),
                 )
                 for f in c.fields
             ],
             dependencies=[
                 ManifestDependency(field=d.field, namespace=d.namespace) for d in c.dependencies
             ],
-            migrations=[dict(m) for m in c.migrations],
+            migrations=[
+                clipper.clip_each(dict(m), f"{c.namespace}.migrations") for m in c.migrations
+            ],
             doc=c.doc or None,
             experiments=sum(counts.get(c.namespace, {}).values()),
             stale=stale.get(c.namespace, 0),
@@ -124,13 +134,14 @@ def _manifest_info(index: Index, manifest: furu.Manifest) -> ManifestInfo:
         modules=list(manifest.modules),
         errors=[f"{e.get('module')}: {e.get('error')}" for e in manifest.errors],
         classes=classes,
-        lists=_lists(index, manifest),
+        lists=_lists(index, manifest, clipper),
         removed_classes=removed,
         stale=sum(stale.values()),
+        truncated=bool(clipper.report()),
     )
 
 
-def _lists(index: Index, manifest: furu.Manifest) -> list[ManifestList]:
+def _lists(index: Index, manifest: furu.Manifest, clipper: Clipper) -> list[ManifestList]:
     pairs = [(e.namespace, e.hash) for x in manifest.lists for e in x.experiments]
     found = _statuses(index, pairs)
     lists = []
@@ -152,8 +163,8 @@ def _lists(index: Index, manifest: furu.Manifest) -> list[ManifestList]:
                     result_status=result,
                     attempt_status=AttemptStatus(row[1]) if row and row[1] else None,
                     stale=None if row is None or row[2] is None else bool(row[2]),
-                    config=e.config,
-                    snippet=e.python or None,
+                    config=clipper.clip_each(e.config, f"{listed.name}.{e.name}.config"),
+                    snippet=clipper.text(e.python, f"{listed.name}.{e.name}") or None,
                 )
             )
         lists.append(ManifestList(name=listed.name, module=module, experiments=experiments))

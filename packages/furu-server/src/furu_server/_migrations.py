@@ -12,17 +12,21 @@ import json
 import re
 from typing import Any
 
+import furu
 from furu_server._code_models import (
     MigrationChange,
     MigrationItem,
     MigrationPlan,
     MigrationRequest,
     Task,
+    Undone,
+    UndoneMigration,
 )
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._tasks import Tasks, failure_of, parse_json
+from furu_server.index._index import Index
 
-_HASH = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_HASH = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*")
 MAX_VALUE_CHARS = 100_000
 """Characters of JSON the `values` of one request may hold in all."""
@@ -61,8 +65,8 @@ def migrate_args(body: MigrationRequest) -> list[str]:
         if not _HASH.fullmatch(digest):
             raise ServerError(
                 ErrorCode.INVALID_REQUEST,
-                f"hash {digest[:80]!r} is not a hash (letters, digits, - and _); give the "
-                "stored experiments' hashes (or prefixes).",
+                f"`hashes`: {digest[:80]!r} is not a hash (a letter or digit, then letters, "
+                "digits, - and _); give the stored experiments' hashes (or prefixes).",
                 {"field": "hashes"},
             )
     for path in body.where:
@@ -77,7 +81,7 @@ def migrate_args(body: MigrationRequest) -> list[str]:
         if not _PATH.fullmatch(name):
             raise ServerError(
                 ErrorCode.INVALID_REQUEST,
-                f"`values` key {name[:80]!r} is not a field name.",
+                f"`values` key {name[:80]!r} is not a field name (e.g. average, model.lr).",
                 {"field": "values"},
             )
         args += ["--set", f"{name}={json.dumps(value)}"]
@@ -110,9 +114,7 @@ def preview_migration(tasks: Tasks, body: MigrationRequest) -> MigrationPlan:
         mode=body.mode,
         items=items,
         total=len(items),
-        counts={str(k): int(v) for k, v in (raw.get("counts") or {}).items()}
-        if isinstance(raw.get("counts"), dict)
-        else {},
+        counts=counts_of(raw),
         command=["furu", *args, "--yes"],
         raw=raw,
     )
@@ -124,7 +126,37 @@ def apply_migration(tasks: Tasks, body: MigrationRequest) -> Task:
     return tasks.start("migration", [*args, "--yes", "--json"], namespace=body.namespace)
 
 
+def undo(index: Index, ref: str) -> Undone:
+    """Remove the alias `ref` names (`furu.undo_migration`: a store operation, no user code);
+    the old result is kept and records the undo.
+
+    Raises:
+        ServerError: `migration_failed` when furu refuses (not an alias, recomputed since, or
+            being computed), with its message.
+    """
+    settings = index.settings
+    store = furu.Store(settings.resolved_root, version_controlled_root=settings.resolved_vc_root)
+    try:
+        done = furu.undo_migration(ref, store=store)
+    except furu.FuruError as exc:
+        raise ServerError(
+            ErrorCode.MIGRATION_FAILED, f"the migration {ref} cannot be undone: {exc}", {"ref": ref}
+        ) from None
+    index.refresh()
+    return Undone(
+        undone=[UndoneMigration(alias=u.alias, migrated_from=u.migrated_from) for u in done]
+    )
+
+
 # ---------------------------------------------------------------- reading the CLI's JSON
+
+
+def counts_of(raw: dict[str, Any]) -> dict[str, int]:
+    """`counts` of the CLI's JSON (items per status); what is not a count is left out."""
+    counts = raw.get("counts")
+    if not isinstance(counts, dict):
+        return {}
+    return {str(k): v for k, v in counts.items() if isinstance(v, int)}
 
 
 def plan_items(raw: dict[str, Any], namespace: str) -> list[MigrationItem]:
@@ -133,43 +165,32 @@ def plan_items(raw: dict[str, Any], namespace: str) -> list[MigrationItem]:
     return [_item(e, namespace) for e in entries or [] if isinstance(e, dict)]
 
 
-def _first(entry: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if entry.get(key) is not None:
-            return entry[key]
-    return None
-
-
-def _hash_of(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("hash")
-    if isinstance(value, str):
-        return value.rsplit("/", 1)[-1]
-    return None
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _item(entry: dict[str, Any], namespace: str) -> MigrationItem:
-    old = _hash_of(_first(entry, "old_hash", "old", "from"))
-    new = _hash_of(_first(entry, "new_hash", "new", "to"))
+    """One entry of `migrations` (`furu migrate --json`, documented in code-changes.md):
+    `namespace`, `old_hash`, `new_hash`, `status`, `reason`, `via`, `changes` of `kind`,
+    `field`, `old`, `new`; a value of another type is left out, never an error."""
     changes = [
         MigrationChange(
-            field=str(_first(c, "field", "name", "path") or "?"),
-            kind=str(c.get("kind") or "changed"),
-            old=_first(c, "old", "a", "before"),
-            new=_first(c, "new", "b", "after"),
+            field=_text(c.get("field")) or "?",
+            kind=_text(c.get("kind")) or "changed",
+            old=c.get("old"),
+            new=c.get("new"),
         )
         for c in entry.get("changes") or []
         if isinstance(c, dict)
     ]
-    ns = _first(entry, "namespace")
-    via = entry.get("via")
+    via = _text(entry.get("via"))
     return MigrationItem(
-        namespace=ns if isinstance(ns, str) else namespace,
-        old_hash=old or "?",
-        new_hash=new,
-        status=str(_first(entry, "status", "action") or "planned"),
-        reason=_first(entry, "reason", "message"),
+        namespace=_text(entry.get("namespace")) or namespace,
+        old_hash=_text(entry.get("old_hash")) or "?",
+        new_hash=_text(entry.get("new_hash")),
+        status=_text(entry.get("status")) or "planned",
+        reason=_text(entry.get("reason")),
         changes=changes,
-        via=via if isinstance(via, str) else None,
-        dependent=isinstance(via, str),
+        via=via,
+        dependent=via is not None,
     )

@@ -47,12 +47,15 @@ class ServerSettings:
         allowed_hosts: extra names the `Host` header may carry (besides localhost and IPs).
         allowed_origins: extra origins (`http://localhost:5173`) allowed to call the API.
         rerun_python: the Python of the project environment reruns run in (default: the
-            interpreter recorded in the experiment's metadata, when it still exists).
-        rerun_cwd: the working directory of reruns (default: the server's).
+            interpreter recorded in the experiment's metadata, when it still exists), and
+            the `furu manifest` / `furu migrate` tasks (default: the one that wrote the
+            manifest).
+        rerun_cwd: the working directory of reruns and tasks (default: the server's; for
+            tasks, the project directory the manifest names when it is the server user's).
         refresh_interval: seconds between incremental index refreshes.
         full_scan_interval: seconds between full rescans (which also catch changes made by
             tools that write no journal, e.g. `rm -rf` of a class directory's file).
-        max_runs: reruns allowed at the same time.
+        max_runs: reruns allowed at the same time (and, separately, tasks).
         static_dir: the built dashboard to serve (default: the one shipped in the package).
         serve_frontend: serve the dashboard (`serve`) or only the API (`api`).
         query_timeout: seconds a listing's query may run before it is stopped and answered

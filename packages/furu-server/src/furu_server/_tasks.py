@@ -119,6 +119,7 @@ class Tasks:
         self.settings = runs.settings
         self._tasks: dict[str, _Task] = {}
         self._lock = threading.Lock()
+        self._waited = threading.BoundedSemaphore(max(1, self.settings.max_runs))
 
     def python(self, namespace: str | None = None) -> str:
         """The project's interpreter: `--rerun-python`, else the one that wrote the manifest,
@@ -175,8 +176,25 @@ class Tasks:
         return [python, "-c", FURU_MAIN, *args]
 
     def run(self, args: list[str], namespace: str | None = None) -> Finished:
-        """Run `furu <args>` and wait (at most `RUN_TIMEOUT_SECS`)."""
+        """Run `furu <args>` and wait (at most `RUN_TIMEOUT_SECS`; at most `max_runs` at once).
+
+        Raises:
+            ServerError: `too_many_runs`, `migration_failed` (timed out) or
+                `rerun_unavailable` (no project Python to run it in).
+        """
         command = self.command(self.python(namespace), args)
+        if not self._waited.acquire(blocking=False):
+            raise ServerError(
+                ErrorCode.TOO_MANY_RUNS,
+                f"{self.settings.max_runs} `furu` commands are being waited for already; "
+                "retry when one has answered, or start the server with a higher --max-runs.",
+            )
+        try:
+            return self._run(command, args)
+        finally:
+            self._waited.release()
+
+    def _run(self, command: list[str], args: list[str]) -> Finished:
         try:
             done = subprocess.run(
                 command,

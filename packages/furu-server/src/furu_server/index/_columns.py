@@ -147,17 +147,18 @@ COLUMNS: tuple[Column, ...] = (
     _listed("version_controlled", "INTEGER NOT NULL", "bool", to_sql=int, from_sql=bool),
     _listed("size_bytes", "INTEGER NOT NULL", "num"),
     Column("file_count", "INTEGER NOT NULL", filter_names=("file_count",), filter_kind="num"),
-    Column("state", "TEXT", to_sql=_json, filter_names=("state",), filter_kind="json"),
-    Column("meta", "TEXT", to_sql=_json, filter_names=("meta",), filter_kind="json"),
-    Column("problems", "TEXT", get=lambda r: r.problems or None, to_sql=_json),
-    Column("mtime_ns", "INTEGER NOT NULL"),
-    # Set by `_stale` after the row is written (null until then, and without a manifest).
+    # Set by `_stale` after the row is written (null until then, and without a manifest);
+    # before the large columns, so that reading them never follows a row's overflow pages.
     _listed("stale", "INTEGER", "bool", get=lambda r: None, to_sql=_flag, from_sql=_bool_or_none),
     _listed("stale_kind", "TEXT", "str", get=lambda r: None),
     _listed("stale_reason", "TEXT", "str", get=lambda r: None),
     _listed("migrated_from", "TEXT", "str"),
     Column("alias_problem", "TEXT"),
     Column("schema_types", "TEXT", get=lambda r: types_key(r.config_schema)),
+    Column("state", "TEXT", to_sql=_json, filter_names=("state",), filter_kind="json"),
+    Column("meta", "TEXT", to_sql=_json, filter_names=("meta",), filter_kind="json"),
+    Column("problems", "TEXT", get=lambda r: r.problems or None, to_sql=_json),
+    Column("mtime_ns", "INTEGER NOT NULL"),
 )
 # fmt: on
 KEY = ("namespace", "hash")

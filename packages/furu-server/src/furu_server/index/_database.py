@@ -45,6 +45,8 @@ CREATE INDEX IF NOT EXISTS exp_stale ON experiments (stale, namespace);
 CREATE INDEX IF NOT EXISTS exp_schema ON experiments (namespace, schema_types);
 CREATE INDEX IF NOT EXISTS exp_migrated ON experiments (migrated_from)
     WHERE migrated_from IS NOT NULL;
+CREATE INDEX IF NOT EXISTS exp_alias_problem ON experiments (id)
+    WHERE alias_problem IS NOT NULL;
 CREATE INDEX IF NOT EXISTS exp_problems ON experiments (id) WHERE problems IS NOT NULL;
 CREATE TABLE IF NOT EXISTS config_kv (
     exp_id INTEGER NOT NULL,
@@ -170,9 +172,12 @@ def connect(path: Path, *, writer: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def open_index(path: Path, *, fresh: bool = False) -> sqlite3.Connection:
+def open_index(
+    path: Path, *, fresh: bool = False, damage: list[str] | None = None
+) -> sqlite3.Connection:
     """The writer's connection. A file of another schema version, one that is not a database,
-    and any file at all when `fresh`, is replaced by a new, empty index.
+    and any file at all when `fresh`, is replaced by a new, empty index (why a damaged one was
+    replaced is appended to `damage`).
 
     Raises:
         IndexPathError: `path` is a directory or another non-file, or cannot be created.
@@ -183,12 +188,12 @@ def open_index(path: Path, *, fresh: bool = False) -> sqlite3.Connection:
             raise IndexPathError(unusable(path, "it is a directory or another non-file"))
         if fresh:
             remove_index(path)
-        return _open(path)
+        return _open(path, damage if damage is not None else [])
     except (OSError, sqlite3.OperationalError) as exc:
         raise IndexPathError(unusable(path, str(exc))) from exc
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def _open(path: Path, damage: list[str]) -> sqlite3.Connection:
     existed = path.is_file() and path.stat().st_size > 0
     conn: sqlite3.Connection | None = None
     why = "it was written by another version of furu-server"
@@ -197,6 +202,8 @@ def _open(path: Path) -> sqlite3.Connection:
         version = _version(conn)
     except sqlite3.DatabaseError as exc:  # not a database (any more): start over
         version, why = None, f"it is damaged ({type(exc).__name__}: {exc})"
+        if existed:
+            damage.append(f"{type(exc).__name__}: {exc}")
     if conn is None or version != str(SCHEMA_VERSION):
         if conn is not None:
             conn.close()

@@ -327,16 +327,22 @@ class Index:
         root = self.roots.get(root_kind)
         return root.abs(rel_dir) if root is not None else rel_dir
 
-    def summary(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        """`ExperimentSummary`'s fields for a row selected with `SELECT_SQL`."""
+    def summary(
+        self, row: tuple[Any, ...], names: dict[tuple[str, str], str] | None = None
+    ) -> dict[str, Any]:
+        """`ExperimentSummary`'s fields for a row selected with `SELECT_SQL` (`names`: the
+        `display_names()` of the page, read once for all its rows)."""
         summary, where = summary_of_row(row)
         summary["furu_dir"] = self.furu_dir(*where)
-        return self.named(summary)
+        return self.named(summary, names)
 
-    def named(self, summary: dict[str, Any]) -> dict[str, Any]:
+    def named(
+        self, summary: dict[str, Any], names: dict[tuple[str, str], str] | None = None
+    ) -> dict[str, Any]:
         """`summary` with its `display_name`: its name in a `FuruList` of the code, else its
         own name."""
-        listed = self.display_names().get((summary["namespace"], summary["hash"]))
+        names = self.display_names() if names is None else names
+        listed = names.get((summary["namespace"], summary["hash"]))
         summary["display_name"] = listed or summary.get("name")
         return summary
 
@@ -404,7 +410,8 @@ class Index:
             if not walk or "no such index" not in str(exc):
                 raise
             rows = page("experiments e")
-        return [self.summary(r) for r in rows], total
+        names = self.display_names()
+        return [self.summary(r, names) for r in rows], total
 
     def count(self, where: str, params: list[Any]) -> int:
         """How many experiments match (memoised until the index changes: paging repeats it)."""

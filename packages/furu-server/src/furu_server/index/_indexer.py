@@ -97,11 +97,11 @@ class Indexer:
         self.built = False
         self.incarnation = 0
         """Counts the files this writer opened: readers reconnect when it changes."""
+        self.last_damage: str | None = None
         self.conn = self._open()
         self.closed = False
         self.damage: str | None = None
         """Damage a reader reported (`report_damage`): the next refresh starts over."""
-        self.last_damage: str | None = None
         self.last: RefreshStats | None = None
         self.last_rescan = 0.0
         self._children: dict[tuple[str, str], set[str]] = {}  # names listed last, per directory
@@ -109,7 +109,10 @@ class Indexer:
         self._logged = 0
 
     def _open(self, *, fresh: bool = False) -> sqlite3.Connection:
-        conn = open_index(self.db_path, fresh=fresh)
+        damage: list[str] = []
+        conn = open_index(self.db_path, fresh=fresh, damage=damage)
+        if damage:  # a file found damaged as it was opened (e.g. at a restart)
+            self.last_damage = damage[0]
         self.stamp = file_stamp(self.db_path)
         self.incarnation += 1
         self.built = get_info(conn, "built") == "1"

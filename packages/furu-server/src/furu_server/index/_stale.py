@@ -92,18 +92,23 @@ class ManifestFile:
 
 
 # ---------------------------------------------------------------- computing the flag
+# (CROSS JOIN fixes the join order: from the few rows of a temporary table outwards; the index
+# has no statistics, and SQLite would otherwise scan `deps` or `experiments` whole.)
 
 
 def update_stale(
     conn: sqlite3.Connection, manifest: furu.Manifest | None, scope: Iterable[int] | None
 ) -> int:
-    """Set `stale` and `stale_reason` of the experiments in `scope` and of everything that
-    depends on them (every experiment when `scope` is None); returns how many were looked at.
+    """Set `stale`, `stale_kind` and `stale_reason` of the experiments in `scope` and of
+    everything that depends on them (every experiment when `scope` is None); returns how many
+    were looked at. Without a manifest every one of them is unknown (null).
 
-    Without a manifest every one of them is unknown (null).
+    The flags are computed in a temporary table (`stale_new`), then each row whose flags
+    changed is written once: a row rewrite is what costs (a row holds its metadata).
     """
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS stale_scope (id INTEGER PRIMARY KEY)")
-    conn.execute("DELETE FROM stale_scope")
+    for name, columns in _TEMP_TABLES.items():
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
+        conn.execute(f"DELETE FROM {name}")
     if scope is None:
         conn.execute("INSERT INTO stale_scope SELECT id FROM experiments")
     else:
@@ -111,44 +116,72 @@ def update_stale(
         _close_downward(conn)
     (count,) = conn.execute("SELECT count(*) FROM stale_scope").fetchone()
     if manifest is None:
-        conn.execute(
-            "UPDATE experiments SET stale = NULL, stale_kind = NULL, stale_reason = NULL "
-            "WHERE id IN (SELECT id FROM stale_scope)"
-        )
-        return int(count)
-    _own_reasons(conn, manifest)
-    _propagate(conn)
+        conn.execute("INSERT INTO stale_new (id) SELECT id FROM stale_scope")
+    else:
+        _own_causes(conn, manifest)
+        _propagate(conn, partial=scope is not None)
+    changed = conn.execute(
+        "SELECT n.stale, n.kind, n.reason, n.id FROM stale_new n "
+        "JOIN experiments e ON e.id = n.id WHERE e.stale IS NOT n.stale "
+        "OR e.stale_kind IS NOT n.kind OR e.stale_reason IS NOT n.reason"
+    ).fetchall()
+    conn.executemany(
+        "UPDATE experiments SET stale = ?, stale_kind = ?, stale_reason = ? WHERE id = ?", changed
+    )
     return int(count)
 
 
+_TEMP_TABLES = {
+    "stale_scope": "id INTEGER PRIMARY KEY",
+    "stale_groups": "namespace TEXT, schema_types TEXT, stale INTEGER, kind TEXT, reason TEXT",
+    "stale_new": "id INTEGER PRIMARY KEY, stale INTEGER, kind TEXT, reason TEXT",
+    "stale_frontier": "id INTEGER PRIMARY KEY, ref TEXT, kind TEXT",
+    "stale_next": "id INTEGER PRIMARY KEY, ref TEXT, reason TEXT",
+}
+"""The temporary tables of one computation (this connection's own, emptied each time)."""
+
+
 def _close_downward(conn: sqlite3.Connection) -> None:
-    """Add every transitive dependent of the experiments in `stale_scope` to it."""
+    """Add every transitive dependent of the experiments in `stale_scope` to it (level by
+    level: each level looks only at the dependents of the one before)."""
+    conn.execute("INSERT INTO stale_frontier (id) SELECT id FROM stale_scope")
     for _ in range(MAX_LEVELS):
-        added = conn.execute(
-            "INSERT OR IGNORE INTO stale_scope "
-            "SELECT DISTINCT d.exp_id FROM stale_scope s JOIN experiments e ON e.id = s.id "
-            "JOIN deps d ON d.dep_namespace = e.namespace AND d.dep_hash = e.hash "
+        conn.execute("DELETE FROM stale_next")
+        conn.execute(
+            "INSERT OR IGNORE INTO stale_next (id) "
+            "SELECT d.exp_id FROM stale_frontier f CROSS JOIN experiments e ON e.id = f.id "
+            "CROSS JOIN deps d ON d.dep_namespace = e.namespace AND d.dep_hash = e.hash "
             "WHERE d.exp_id NOT IN (SELECT id FROM stale_scope)"
-        ).rowcount
+        )
+        added = conn.execute("INSERT INTO stale_scope SELECT id FROM stale_next").rowcount
+        conn.execute("DELETE FROM stale_frontier")
         if added <= 0:
-            return
+            break
+        conn.execute("INSERT INTO stale_frontier (id) SELECT id FROM stale_next")
+    conn.execute("DELETE FROM stale_next")
 
 
-def _own_reasons(conn: sqlite3.Connection, manifest: furu.Manifest) -> None:
+def _own_causes(conn: sqlite3.Connection, manifest: furu.Manifest) -> None:
+    """Each experiment's own flag (into `stale_new`), from its class and field set: decided
+    once per distinct `(namespace, schema_types)`."""
     groups = conn.execute(
         "SELECT DISTINCT e.namespace, e.schema_types FROM experiments e "
         "JOIN stale_scope s ON s.id = e.id"
     ).fetchall()
     conn.executemany(
-        "UPDATE experiments SET stale = ?, stale_kind = ?, stale_reason = ? "
-        "WHERE namespace = ? AND schema_types IS ? AND id IN (SELECT id FROM stale_scope)",
-        [(*own_cause(manifest, ns, types), ns, types) for ns, types in groups],
+        "INSERT INTO stale_groups VALUES (?, ?, ?, ?, ?)",
+        [(ns, types, *own_cause(manifest, ns, types)) for ns, types in groups],
+    )
+    conn.execute(
+        "INSERT INTO stale_new SELECT e.id, g.stale, g.kind, g.reason "
+        "FROM stale_scope s JOIN experiments e ON e.id = s.id "
+        "JOIN stale_groups g ON g.namespace = e.namespace AND g.schema_types IS e.schema_types"
     )
     # an alias whose old directory is gone is stale whatever its class says (ADR 0005)
     conn.execute(
-        f"UPDATE experiments SET stale = 1, stale_kind = '{BROKEN_ALIAS}', "
-        "stale_reason = alias_problem "
-        "WHERE alias_problem IS NOT NULL AND id IN (SELECT id FROM stale_scope)"
+        f"UPDATE stale_new SET stale = 1, kind = '{BROKEN_ALIAS}', reason = e.alias_problem "
+        "FROM (SELECT id, alias_problem FROM experiments WHERE alias_problem IS NOT NULL) e "
+        "WHERE e.id = stale_new.id"
     )
 
 
@@ -177,20 +210,41 @@ def own_cause(
     return 1, cause.kind, cause.reason[:REASON_CHARS]
 
 
-def _propagate(conn: sqlite3.Connection) -> None:
-    """Mark as `dependency-stale` what depends on a stale experiment, level by level."""
-    stale_dep = (
-        "FROM deps d JOIN experiments p ON p.namespace = d.dep_namespace AND p.hash = d.dep_hash "
-        "WHERE d.exp_id = experiments.id AND p.stale = 1"
+def _propagate(conn: sqlite3.Connection, *, partial: bool) -> None:
+    """Mark as `dependency-stale` what in the scope depends on a stale experiment, level by
+    level from the stale ones (each level costs its own edges, not the whole scope)."""
+    # the stale ones of the scope, and (`partial`) the stale dependencies outside it of its
+    # members
+    conn.execute(
+        "INSERT OR IGNORE INTO stale_frontier SELECT n.id, e.namespace || '/' || e.hash, n.kind "
+        "FROM stale_new n JOIN experiments e ON e.id = n.id WHERE n.stale = 1"
     )
+    if partial:
+        conn.execute(
+            "INSERT OR IGNORE INTO stale_frontier "
+            "SELECT p.id, p.namespace || '/' || p.hash, p.stale_kind FROM stale_scope s "
+            "CROSS JOIN deps d ON d.exp_id = s.id "
+            "CROSS JOIN experiments p ON p.namespace = d.dep_namespace AND p.hash = d.dep_hash "
+            "WHERE p.stale = 1 AND p.id NOT IN (SELECT id FROM stale_scope)"
+        )
     for _ in range(MAX_LEVELS):
-        changed = conn.execute(
-            f"UPDATE experiments SET stale = 1, stale_kind = '{DEPENDENCY_STALE}', "
-            "stale_reason = (SELECT 'its `' || d.field || '` (' || p.namespace || '/' || "
-            "p.hash || ') is stale (' || p.stale_kind || ')' "
-            f"{stale_dep} ORDER BY d.rowid LIMIT 1) "
-            "WHERE id IN (SELECT id FROM stale_scope) AND (stale IS NULL OR stale = 0) "
-            f"AND EXISTS (SELECT 1 {stale_dep})"
+        conn.execute("DELETE FROM stale_next")
+        added = conn.execute(
+            "INSERT OR IGNORE INTO stale_next (id, ref, reason) "
+            "SELECT n.id, c.namespace || '/' || c.hash, "
+            "'its `' || d.field || '` (' || f.ref || ') is stale (' || f.kind || ')' "
+            "FROM stale_frontier f CROSS JOIN experiments p ON p.id = f.id "
+            "CROSS JOIN deps d ON d.dep_namespace = p.namespace AND d.dep_hash = p.hash "
+            "CROSS JOIN stale_new n ON n.id = d.exp_id CROSS JOIN experiments c ON c.id = n.id "
+            "WHERE n.stale IS NOT 1 ORDER BY d.rowid"
         ).rowcount
-        if changed <= 0:
+        if added <= 0:
             return
+        conn.execute(
+            f"UPDATE stale_new SET stale = 1, kind = '{DEPENDENCY_STALE}', reason = x.reason "
+            "FROM stale_next x WHERE stale_new.id = x.id"
+        )
+        conn.execute("DELETE FROM stale_frontier")
+        conn.execute(
+            f"INSERT INTO stale_frontier SELECT id, ref, '{DEPENDENCY_STALE}' FROM stale_next"
+        )

@@ -11,9 +11,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from furu_server._code_models import ManifestInfo, MigrationPlan, MigrationRequest, Task
+from furu_server._code_models import (
+    ManifestInfo,
+    MigrationPlan,
+    MigrationRequest,
+    Task,
+    Undone,
+    UndoRequest,
+)
 from furu_server._manifest import manifest_info
-from furu_server._migrations import apply_migration, preview_migration
+from furu_server._migrations import apply_migration, preview_migration, undo
 from furu_server.routes._deps import Guarded, Svc
 
 router = APIRouter(prefix="/api")
@@ -56,6 +63,15 @@ def apply(svc: Svc, body: MigrationRequest) -> Task:
     """Start the migration (`furu migrate --yes --json`); follow it with
     GET /api/migrations/{task_id}."""
     return apply_migration(svc.tasks, body)
+
+
+@router.post(
+    "/migrations/undo", operation_id="undoMigration", response_model=Undone, dependencies=Guarded
+)
+def undo_migration(svc: Svc, body: UndoRequest) -> Undone:
+    """Remove a migration's alias directory (the migrated result is kept and records the
+    undo); refused when the alias has since been recomputed into a real result."""
+    return undo(svc.index, body.ref)
 
 
 @router.get("/migrations/{task_id}", operation_id="getMigration", response_model=Task)

@@ -170,6 +170,10 @@ async def list_experiments(
     started_before: datetime | None = None,
     config_filter: Annotated[list[str] | None, Query(description="e.g. lr=0.001")] = None,
     tag: Annotated[list[str] | None, Query()] = None,
+    stale: Annotated[
+        bool | None,
+        Query(description="Only stale (true) or current (false) experiments; needs a manifest."),
+    ] = None,
     q: Annotated[str | None, Query(max_length=10_000, description="Text filter.")] = None,
     sort: SortKey = SortKey.updated,
     order: Order = Order.desc,
@@ -198,6 +202,8 @@ async def list_experiments(
         parts.append(CompareFilter(op="lt", path="started_at", value=started_before.isoformat()))
     parts += [_config_filter(text) for text in config_filter or []]
     parts += [build(TextFilter, op="contains", path="tags", value=t) for t in tag or []]
+    if stale is not None:
+        parts.append(CompareFilter(op="eq", path="stale", value=stale))
     return await _run_listing(request, svc, parts, sort, order, limit, offset)
 
 
