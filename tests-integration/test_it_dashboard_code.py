@@ -244,9 +244,13 @@ def test_the_code_view_stale_badges_and_the_migration_helper(
     expect(table).to_be_visible(timeout=60_000)
     old_hashes = {
         r.get_attribute("data-old"): r.get_attribute("data-new")
-        for r in table.get_by_test_id("plan-row").all()
+        for r in table.locator(f"[data-testid=plan-row][data-namespace='{TRAIN}']").all()
     }
-    assert len(old_hashes) >= 2, old_hashes
+    assert len(old_hashes) == 2, old_hashes
+    # Their dependents (the two Evaluates) are migrated with them.
+    expect(
+        table.locator("[data-testid=plan-row][data-namespace='evoproj.steps.Evaluate']")
+    ).to_have_count(2)
     shoot(page, "63-migrate-preview-light")
     # Nothing is written by a preview.
     assert stale_count(server, f"namespace = {TRAIN} and stale = true") == 2
@@ -297,3 +301,13 @@ def test_the_code_view_stale_badges_and_the_migration_helper(
         "print(json.dumps(Sweep.by_name('baseline').model.exists()))",
     )
     assert json.loads(check.stdout.strip().splitlines()[-1]) is True
+
+    # A migration can be undone from the alias's page: the alias goes, the old result stays.
+    page.goto(server.url + f"/experiments/{TRAIN}/{new}")
+    page.get_by_role("button", name="Undo migration…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Undo this migration?")
+    dialog.get_by_role("button", name="Undo migration").click()
+    expect(page.get_by_test_id("experiment-hash")).to_have_text(old)
+    assert server.api(f"/api/experiments/{TRAIN}/{new}").status_code == 404
+    assert server.api(f"/api/experiments/{TRAIN}/{old}").json()["result_status"] == "success"

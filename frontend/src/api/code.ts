@@ -88,3 +88,12 @@ export function useApplyMigration() {
     mutationFn: (body: MigrationRequest) => unwrap(api.POST("/api/migrations/apply", { body })),
   });
 }
+
+/** Undo a migration: its alias `<namespace>/<hash>` is removed (the old result stays). */
+export function useUndoMigration() {
+  const invalidate = useInvalidateCode();
+  return useMutation({
+    mutationFn: (ref: string) => unwrap(api.POST("/api/migrations/undo", { body: { ref } })),
+    onSuccess: invalidate,
+  });
+}

@@ -73,7 +73,7 @@ function PlanTable({ plan, testid }: { plan: MigrationPlan; testid: string }) {
         </thead>
         <tbody>
           {plan.items.map((it) => (
-            <tr key={`${it.namespace}/${it.old_hash}`} className="border-t" data-testid="plan-row" data-old={it.old_hash} data-new={it.new_hash ?? undefined}>
+            <tr key={`${it.namespace}/${it.old_hash}`} className="border-t" data-testid="plan-row" data-namespace={it.namespace} data-old={it.old_hash} data-new={it.new_hash ?? undefined}>
               <td className="px-2 py-1">
                 {it.namespace.slice(it.namespace.lastIndexOf(".") + 1)}
                 {it.dependent && <span className="ml-1 text-xs text-muted-foreground">(dependent)</span>}

@@ -1,11 +1,15 @@
-import { Link } from "@tanstack/react-router";
-import { ArrowRightIcon, HistoryIcon, Link2Icon, TriangleAlertIcon } from "lucide-react";
+import { Link, useNavigate } from "@tanstack/react-router";
+import { ArrowRightIcon, HistoryIcon, Link2Icon, TriangleAlertIcon, Undo2Icon } from "lucide-react";
+import { useState } from "react";
 
+import { useUndoMigration } from "@/api/code";
 import { parseRef, type ExperimentDetail } from "@/api/client";
 import { staleKind, staleText } from "@/lib/evolution";
 import { formatAgo, formatTime } from "@/lib/format";
 
+import { ConfirmDialog } from "../ConfirmDialog";
 import { ExperimentLink } from "../ExperimentLink";
+import { Button } from "../ui/button";
 
 function RefLink({ refText }: { refText: string }) {
   const { namespace, hash } = parseRef(refText);
@@ -23,6 +27,9 @@ function RefLink({ refText }: { refText: string }) {
  */
 export function CodeChangeNote({ e }: { e: ExperimentDetail }) {
   const from = e.migration ?? null;
+  const undo = useUndoMigration();
+  const navigate = useNavigate();
+  const [confirm, setConfirm] = useState(false);
   const to = (e.migrations ?? []).filter((m) => m.migrated_to !== `${e.namespace}/${e.hash}`);
   if (!e.stale && !from && to.length === 0) return null;
   return (
@@ -47,6 +54,9 @@ export function CodeChangeNote({ e }: { e: ExperimentDetail }) {
           {from.by && <span>by {from.by}</span>}
           {from.how && <span>({from.how})</span>}
           <span>· its files are links into that directory</span>
+          <Button variant="outline" size="xs" onClick={() => setConfirm(true)}>
+            <Undo2Icon /> Undo migration…
+          </Button>
           {from.broken && (
             <span className="flex items-center gap-1 text-destructive">
               <TriangleAlertIcon className="size-3.5" /> broken: the old directory is gone, recompute it
@@ -63,6 +73,25 @@ export function CodeChangeNote({ e }: { e: ExperimentDetail }) {
           {m.by && <span>by {m.by}</span>}
         </div>
       ))}
+      {from && (
+        <ConfirmDialog
+          open={confirm}
+          onOpenChange={setConfirm}
+          title="Undo this migration?"
+          confirm="Undo migration"
+          onConfirm={async () => {
+            await undo.mutateAsync(`${e.namespace}/${e.hash}`);
+            const old = parseRef(from.migrated_from);
+            await navigate({ to: "/experiments/$namespace/$hash", params: old });
+          }}
+        >
+          <p>
+            This directory (the alias, whose files are links) is removed; the result it reused stays in{" "}
+            <span className="font-mono">{from.migrated_from}</span>, which records the undo. The current code then computes this config again
+            unless you migrate it anew.
+          </p>
+        </ConfirmDialog>
+      )}
     </div>
   );
 }
