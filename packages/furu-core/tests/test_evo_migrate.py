@@ -368,3 +368,79 @@ def test_declared_added_field_is_adopted_on_a_miss(project: Project) -> None:
     assert json.loads((new / ".furu" / "migration.json").read_text())["how"] == (
         "declared: FieldAdded('average', default=False)"
     )
+
+
+PYTHON_API = """
+import json, furu
+from pipe.steps import Train
+
+def only_small(config):
+    return config["lr"] < 0.05
+
+try:
+    furu.migrate(Train, values={"averag": True})
+except furu.FuruConfigError as exc:
+    print("ERROR", exc)
+plan = furu.migrate(Train, where=only_small, values={"average": True}, dry_run=True)
+print(json.dumps(plan.to_json()))
+plan = furu.migrate(Train, where=only_small, values={"average": True})
+print(json.dumps(plan.to_json()))
+print(plan.describe())
+print(Train(lr=0.03, average=True).exists(), Train(lr=0.03).exists())
+"""
+
+
+def test_the_python_api_filters_with_a_callable_and_sets_values(project: Project) -> None:
+    v1 = project.pipeline()
+    project.write(V2)
+    lines = project.run(sys.executable, "-c", PYTHON_API).stdout.splitlines()
+    assert lines[0].startswith("ERROR pipe.steps.Train has no field 'averag'")
+    assert "its fields are ['average', 'lr']" in lines[0]
+    dry, done = json.loads(lines[1]), json.loads(lines[2])
+    assert dry["dry_run"] is True
+    assert [m["status"] for m in dry["migrations"]] == ["planned", "planned"]
+    assert [(m["namespace"], m["old_hash"], m["status"]) for m in done["migrations"]] == [
+        ("pipe.steps.Train", v1["0.03"]["train"], "migrated"),
+        ("pipe.steps.Evaluate", v1["0.03"]["eval"], "migrated"),
+    ]
+    assert lines[3] == "Migrations of pipe.steps.Train: 2 experiment(s) (2 migrated)"
+    assert "`average` added = True" in lines[4]
+    assert lines[-1] == "True False"
+
+
+CRASH = """
+import furu, furu._staging
+from pipe.steps import Train
+
+def boom(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+furu._staging.publish = boom
+plan = furu.migrate(Train, default=True, hashes=["{prefix}"])
+print(plan.migrations[0].status, plan.migrations[0].reason)
+print(Train(lr=0.1).exists())
+"""
+
+
+def test_a_migration_cut_short_leaves_a_miss_and_can_be_redone(project: Project) -> None:
+    v1 = project.pipeline()
+    project.write(V2)
+    script = CRASH.format(prefix=v1["0.1"]["train"][:7])
+    first, second = project.run(sys.executable, "-c", script).stdout.splitlines()
+    assert first.startswith("failed ")
+    assert "No space left on device" in first
+    assert second == "False"  # no SUCCESS.json: a miss, never a half-made result
+    redo = json.loads(
+        project.furu(
+            "migrate",
+            "pipe.steps.Train",
+            "--default",
+            "--hash",
+            v1["0.1"]["train"][:7],
+            "--yes",
+            "--json",
+        ).stdout
+    )
+    assert [m["status"] for m in redo["migrations"]] == ["migrated", "migrated"]
+    assert project.pipeline()["0.1"]["score"] == v1["0.1"]["score"]
+    assert sorted(project.created()) == ["Evaluate", "Train"]  # lr=0.03, never migrated
