@@ -430,6 +430,15 @@ def test_a_migration_cut_short_leaves_a_miss_and_can_be_redone(project: Project)
     assert first.startswith("failed ")
     assert "No space left on device" in first
     assert second == "False"  # no SUCCESS.json: a miss, never a half-made result
+    new_dir = (
+        project.class_dir("Train")
+        / json.loads(
+            project.furu("migrate", "pipe.steps.Train", "--default", "--dry-run", "--json").stdout
+        )["migrations"][0]["new_hash"]
+    )
+    # No links are left where a later computation of the step would start from them.
+    left = [p for p in new_dir.rglob("*") if p.is_symlink()] if new_dir.exists() else []
+    assert left == []
     redo = json.loads(
         project.furu(
             "migrate",
