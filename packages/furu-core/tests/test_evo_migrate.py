@@ -425,17 +425,17 @@ print(Train(lr=0.1).exists())
 def test_a_migration_cut_short_leaves_a_miss_and_can_be_redone(project: Project) -> None:
     v1 = project.pipeline()
     project.write(V2)
-    script = CRASH.format(prefix=v1["0.1"]["train"][:7])
+    prefix = v1["0.1"]["train"][:7]
+    script = CRASH.format(prefix=prefix)
     first, second = project.run(sys.executable, "-c", script).stdout.splitlines()
     assert first.startswith("failed ")
     assert "No space left on device" in first
     assert second == "False"  # no SUCCESS.json: a miss, never a half-made result
-    new_dir = (
-        project.class_dir("Train")
-        / json.loads(
-            project.furu("migrate", "pipe.steps.Train", "--default", "--dry-run", "--json").stdout
-        )["migrations"][0]["new_hash"]
+    dry = project.furu(
+        "migrate", "pipe.steps.Train", "--default", "--dry-run", "--json", "--hash", prefix
     )
+    new_dir = project.class_dir("Train") / json.loads(dry.stdout)["migrations"][0]["new_hash"]
+    assert (new_dir / ".furu").is_dir()  # the cut-short migration was there
     # No links are left where a later computation of the step would start from them.
     left = [p for p in new_dir.rglob("*") if p.is_symlink()] if new_dir.exists() else []
     assert left == []
@@ -445,7 +445,7 @@ def test_a_migration_cut_short_leaves_a_miss_and_can_be_redone(project: Project)
             "pipe.steps.Train",
             "--default",
             "--hash",
-            v1["0.1"]["train"][:7],
+            prefix,
             "--yes",
             "--json",
         ).stdout
