@@ -453,3 +453,28 @@ def test_a_migration_cut_short_leaves_a_miss_and_can_be_redone(project: Project)
     assert [m["status"] for m in redo["migrations"]] == ["migrated", "migrated"]
     assert project.pipeline()["0.1"]["score"] == v1["0.1"]["score"]
     assert sorted(project.created()) == ["Evaluate", "Train"]  # lr=0.03, never migrated
+
+
+def test_a_rename_without_declaration_migrates_with_the_rename_option(project: Project) -> None:
+    v1 = project.pipeline()
+    project.write(
+        {"train_fields": "learning_rate: float", "lr": "self.learning_rate"}, "learning_rate"
+    )
+    proc = project.furu("migrate", "pipe.steps.Train", "--dry-run", check=False)
+    assert proc.returncode == 1
+    assert "field 'learning_rate' is new and has no default" in proc.stderr
+    assert "if it is 'lr' renamed, say so" in proc.stderr
+    assert "(--rename lr=learning_rate)" in proc.stderr
+    done = json.loads(
+        project.furu(
+            "migrate", "pipe.steps.Train", "--rename", "lr=learning_rate", "--yes", "--json"
+        ).stdout
+    )
+    trains = [m for m in done["migrations"] if m["namespace"] == "pipe.steps.Train"]
+    assert [m["changes"] for m in trains] == [
+        [{"field": "learning_rate", "kind": "renamed", "old": "lr", "new": "learning_rate"}]
+    ] * 2
+    assert done["counts"]["migrated"] == 4
+    v2 = project.pipeline()
+    assert project.created() == []
+    assert {lr: r["score"] for lr, r in v2.items()} == {lr: r["score"] for lr, r in v1.items()}

@@ -285,10 +285,17 @@ def _new_config(
         else:
             fallback = field_default(cls, name)
             if fallback is MISSING:
+                gone = [n for n in old if n not in fields]
+                renamed = (
+                    f"; or, if it is {gone[0]!r} renamed, say so: renames={{{gone[0]!r}: "
+                    f"{name!r}}} (--rename {gone[0]}={name})"
+                    if gone
+                    else ""
+                )
                 raise FuruConfigError(
                     f"{where}: field {name!r} is new and has no default, so the stored configs "
                     f"lack its value; give it: values={{{name!r}: ...}} (furu migrate --set "
-                    f"{name}=VALUE)."
+                    f"{name}=VALUE){renamed}."
                 )
             if not spec.default:
                 raise FuruConfigError(
