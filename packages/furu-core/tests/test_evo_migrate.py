@@ -104,9 +104,16 @@ class Project:
         )
         return env
 
-    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *argv: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            argv, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=120
+            argv,
+            cwd=self.root,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"{argv} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -173,10 +180,20 @@ def test_adding_a_field_then_migrating_to_the_default_reuses_every_result(
         "changes",
     }
 
-    done = json.loads(
-        project.furu("migrate", "pipe.steps.Train", "--default", "--yes", "--json").stdout
+    elsewhere = project.run(
+        FURU,
+        "--root",
+        str(project.store),
+        "migrate",
+        "pipe.steps.Train",
+        "--default",
+        "--yes",
+        "--json",
+        env={"FURU_PATH": str(project.root / "other-store")},
     )
+    done = json.loads(elsewhere.stdout)
     assert done["counts"] == {"planned": 0, "migrated": 4, "skipped": 0, "failed": 0}
+    assert not (project.root / "other-store").exists()  # --root is where aliases go too
     v2 = project.pipeline()
     assert project.created() == []  # every step loaded: nothing recomputed
     for lr, run in v1.items():

@@ -74,11 +74,12 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from furu._settings import FURU_CONFIG
+    """The store `--root` names (else `FURU_PATH`); aliases are written there too."""
+    from furu._settings import set_furu_root
     from furu._workspace import Store
 
     if args.root:
-        return Store(args.root, version_controlled_root=FURU_CONFIG.version_controlled_root)
+        set_furu_root(args.root)
     return Store.current()
 
 
