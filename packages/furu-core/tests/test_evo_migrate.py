@@ -239,6 +239,10 @@ def test_a_new_field_without_default_choice_is_a_clear_error(project: Project) -
     assert "field 'average' is new (default False)" in proc.stderr
     assert "--default" in proc.stderr
     assert "--set average=VALUE" in proc.stderr
+    missing = project.furu("migrate", "pipe.steps.Trian", "--dry-run", check=False)
+    assert missing.returncode == 1
+    assert "cannot import 'pipe.steps.Trian'" in missing.stderr
+    assert "run it from the project's root" in missing.stderr
     not_tty = project.furu("migrate", "pipe.steps.Train", "--default", check=False)
     assert not_tty.returncode == 1
     assert "pass --yes" in not_tty.stderr
