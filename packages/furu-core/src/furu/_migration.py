@@ -363,16 +363,17 @@ def publish_alias(
         for name in entries:
             os.symlink(os.path.relpath(old.path / name, new_dir), staging / name)
         _staging.publish(staging, new_dir, Path(loc.success), dump_json(marker))
-    except _staging.PublishConflict as exc:
-        raise FuruStoreError(
-            f"cannot migrate {old.id} into {new_dir}: {exc.args[0]}; something wrote there "
-            "meanwhile. Look at it, then migrate again.",
-            path=new_dir,
-        ) from None
-    finally:
+    except BaseException as exc:  # publish removed the staging directory only on success
         shutil.rmtree(staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             staging.parent.rmdir()
+        if isinstance(exc, _staging.PublishConflict):
+            raise FuruStoreError(
+                f"cannot migrate {old.id} into {new_dir}: {exc.args[0]}; something wrote there "
+                "meanwhile. Look at it, then migrate again.",
+                path=new_dir,
+            ) from None
+        raise
     StateManager(new_dir).write(ResultStatus.SUCCESS, attempt, 1)
     _append_line(old, {"at": stamp, "by": who(), "action": "migrate", "to": _ref(step), "how": how})
     text = f"migrated from {old.id} ({how}); its {len(entries)} entries are links, nothing copied"
