@@ -104,9 +104,16 @@ class Project:
         )
         return env
 
-    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *argv: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            argv, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=120
+            argv,
+            cwd=self.root,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"{argv} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -173,10 +180,20 @@ def test_adding_a_field_then_migrating_to_the_default_reuses_every_result(
         "changes",
     }
 
-    done = json.loads(
-        project.furu("migrate", "pipe.steps.Train", "--default", "--yes", "--json").stdout
+    elsewhere = project.run(
+        FURU,
+        "--root",
+        str(project.store),
+        "migrate",
+        "pipe.steps.Train",
+        "--default",
+        "--yes",
+        "--json",
+        env={"FURU_PATH": str(project.root / "other-store")},
     )
+    done = json.loads(elsewhere.stdout)
     assert done["counts"] == {"planned": 0, "migrated": 4, "skipped": 0, "failed": 0}
+    assert not (project.root / "other-store").exists()  # --root is where aliases go too
     v2 = project.pipeline()
     assert project.created() == []  # every step loaded: nothing recomputed
     for lr, run in v1.items():
@@ -222,6 +239,10 @@ def test_a_new_field_without_default_choice_is_a_clear_error(project: Project) -
     assert "field 'average' is new (default False)" in proc.stderr
     assert "--default" in proc.stderr
     assert "--set average=VALUE" in proc.stderr
+    missing = project.furu("migrate", "pipe.steps.Trian", "--dry-run", check=False)
+    assert missing.returncode == 1
+    assert "cannot import 'pipe.steps.Trian'" in missing.stderr
+    assert "run it from the project's root" in missing.stderr
     not_tty = project.furu("migrate", "pipe.steps.Train", "--default", check=False)
     assert not_tty.returncode == 1
     assert "pass --yes" in not_tty.stderr
@@ -368,3 +389,113 @@ def test_declared_added_field_is_adopted_on_a_miss(project: Project) -> None:
     assert json.loads((new / ".furu" / "migration.json").read_text())["how"] == (
         "declared: FieldAdded('average', default=False)"
     )
+
+
+PYTHON_API = """
+import json, furu
+from pipe.steps import Train
+
+def only_small(config):
+    return config["lr"] < 0.05
+
+try:
+    furu.migrate(Train, values={"averag": True})
+except furu.FuruConfigError as exc:
+    print("ERROR", exc)
+plan = furu.migrate(Train, where=only_small, values={"average": True}, dry_run=True)
+print(json.dumps(plan.to_json()))
+plan = furu.migrate(Train, where=only_small, values={"average": True})
+print(json.dumps(plan.to_json()))
+print(plan.describe())
+print(Train(lr=0.03, average=True).exists(), Train(lr=0.03).exists())
+"""
+
+
+def test_the_python_api_filters_with_a_callable_and_sets_values(project: Project) -> None:
+    v1 = project.pipeline()
+    project.write(V2)
+    lines = project.run(sys.executable, "-c", PYTHON_API).stdout.splitlines()
+    assert lines[0].startswith("ERROR pipe.steps.Train has no field 'averag'")
+    assert "its fields are ['average', 'lr']" in lines[0]
+    dry, done = json.loads(lines[1]), json.loads(lines[2])
+    assert dry["dry_run"] is True
+    assert [m["status"] for m in dry["migrations"]] == ["planned", "planned"]
+    assert [(m["namespace"], m["old_hash"], m["status"]) for m in done["migrations"]] == [
+        ("pipe.steps.Train", v1["0.03"]["train"], "migrated"),
+        ("pipe.steps.Evaluate", v1["0.03"]["eval"], "migrated"),
+    ]
+    assert lines[3] == "Migrations of pipe.steps.Train: 2 experiment(s) (2 migrated)"
+    assert "`average` added = True" in lines[4]
+    assert lines[-1] == "True False"
+
+
+CRASH = """
+import furu, furu._staging
+from pipe.steps import Train
+
+def boom(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+furu._staging.publish = boom
+plan = furu.migrate(Train, default=True, hashes=["{prefix}"])
+print(plan.migrations[0].status, plan.migrations[0].reason)
+print(Train(lr=0.1).exists())
+"""
+
+
+def test_a_migration_cut_short_leaves_a_miss_and_can_be_redone(project: Project) -> None:
+    v1 = project.pipeline()
+    project.write(V2)
+    prefix = v1["0.1"]["train"][:7]
+    script = CRASH.format(prefix=prefix)
+    first, second = project.run(sys.executable, "-c", script).stdout.splitlines()
+    assert first.startswith("failed ")
+    assert "No space left on device" in first
+    assert second == "False"  # no SUCCESS.json: a miss, never a half-made result
+    dry = project.furu(
+        "migrate", "pipe.steps.Train", "--default", "--dry-run", "--json", "--hash", prefix
+    )
+    new_dir = project.class_dir("Train") / json.loads(dry.stdout)["migrations"][0]["new_hash"]
+    assert (new_dir / ".furu").is_dir()  # the cut-short migration was there
+    # No links are left where a later computation of the step would start from them.
+    left = [p for p in new_dir.rglob("*") if p.is_symlink()] if new_dir.exists() else []
+    assert left == []
+    redo = json.loads(
+        project.furu(
+            "migrate",
+            "pipe.steps.Train",
+            "--default",
+            "--hash",
+            prefix,
+            "--yes",
+            "--json",
+        ).stdout
+    )
+    assert [m["status"] for m in redo["migrations"]] == ["migrated", "migrated"]
+    assert project.pipeline()["0.1"]["score"] == v1["0.1"]["score"]
+    assert sorted(project.created()) == ["Evaluate", "Train"]  # lr=0.03, never migrated
+
+
+def test_a_rename_without_declaration_migrates_with_the_rename_option(project: Project) -> None:
+    v1 = project.pipeline()
+    project.write(
+        {"train_fields": "learning_rate: float", "lr": "self.learning_rate"}, "learning_rate"
+    )
+    proc = project.furu("migrate", "pipe.steps.Train", "--dry-run", check=False)
+    assert proc.returncode == 1
+    assert "field 'learning_rate' is new and has no default" in proc.stderr
+    assert "if it is 'lr' renamed, say so" in proc.stderr
+    assert "(--rename lr=learning_rate)" in proc.stderr
+    done = json.loads(
+        project.furu(
+            "migrate", "pipe.steps.Train", "--rename", "lr=learning_rate", "--yes", "--json"
+        ).stdout
+    )
+    trains = [m for m in done["migrations"] if m["namespace"] == "pipe.steps.Train"]
+    assert [m["changes"] for m in trains] == [
+        [{"field": "learning_rate", "kind": "renamed", "old": "lr", "new": "learning_rate"}]
+    ] * 2
+    assert done["counts"]["migrated"] == 4
+    v2 = project.pipeline()
+    assert project.created() == []
+    assert {lr: r["score"] for lr, r in v2.items()} == {lr: r["score"] for lr, r in v1.items()}

@@ -26,6 +26,7 @@ hit, `load_or_create()` computes the hashes the same config had before the decla
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -345,10 +346,9 @@ def publish_alias(
     attempt = attempt.finish(AttemptStatus.SUCCESS)
     MetadataManager.write(new_dir, MetadataManager.build(step._furu_record()))
     write_json_atomic(meta / MIGRATION_FILE, record)
-    staging = _staging.attempts_dir(new_dir) / lock.attempt_id
-    staging.mkdir(parents=True)
-    for name in entries:
-        os.symlink(os.path.relpath(old.path / name, new_dir), staging / name)
+    # A dot name: the core never resumes an attempt from it, so a migration cut short cannot
+    # hand its links (into the old result) to a later computation that would write through them.
+    staging = _staging.attempts_dir(new_dir) / f".migration-{lock.attempt_id}"
     marker = {
         "namespace": step._furu_namespace,
         "hash": step._furu_hash,
@@ -359,14 +359,21 @@ def publish_alias(
         "migrated_at": stamp,
     }
     try:
+        staging.mkdir(parents=True)
+        for name in entries:
+            os.symlink(os.path.relpath(old.path / name, new_dir), staging / name)
         _staging.publish(staging, new_dir, Path(loc.success), dump_json(marker))
-    except _staging.PublishConflict as exc:
+    except BaseException as exc:  # publish removed the staging directory only on success
         shutil.rmtree(staging, ignore_errors=True)
-        raise FuruStoreError(
-            f"cannot migrate {old.id} into {new_dir}: {exc.args[0]}; something wrote there "
-            "meanwhile. Look at it, then migrate again.",
-            path=new_dir,
-        ) from None
+        with contextlib.suppress(OSError):
+            staging.parent.rmdir()
+        if isinstance(exc, _staging.PublishConflict):
+            raise FuruStoreError(
+                f"cannot migrate {old.id} into {new_dir}: {exc.args[0]}; something wrote there "
+                "meanwhile. Look at it, then migrate again.",
+                path=new_dir,
+            ) from None
+        raise
     StateManager(new_dir).write(ResultStatus.SUCCESS, attempt, 1)
     _append_line(old, {"at": stamp, "by": who(), "action": "migrate", "to": _ref(step), "how": how})
     text = f"migrated from {old.id} ({how}); its {len(entries)} entries are links, nothing copied"

@@ -74,11 +74,12 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from furu._settings import FURU_CONFIG
+    """The store `--root` names (else `FURU_PATH`); aliases are written there too."""
+    from furu._settings import set_furu_root
     from furu._workspace import Store
 
     if args.root:
-        return Store(args.root, version_controlled_root=FURU_CONFIG.version_controlled_root)
+        set_furu_root(args.root)
     return Store.current()
 
 
@@ -151,7 +152,14 @@ def _import_class(name: str) -> type:
 
     if os.getcwd() not in sys.path:  # like `python -m`: the project's own modules import
         sys.path.insert(0, os.getcwd())
-    found = import_qualified(name)
+    try:
+        found = import_qualified(name)
+    except FuruConfigError as exc:
+        raise FuruConfigError(
+            f"{exc} furu migrate imports CLASS from the current directory ({os.getcwd()}) and "
+            "the environment: run it from the project's root, in the project's environment, "
+            "or add the project to PYTHONPATH."
+        ) from None
     if not (isinstance(found, type) and issubclass(found, Furu)):
         raise FuruConfigError(
             f"{name!r} is {found!r}, not a furu step class; give package.module.Class of a "

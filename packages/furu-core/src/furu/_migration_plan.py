@@ -175,8 +175,27 @@ def migrate(
     if found:
         found += _dependents(the_store, {m.old_ref: m for m in found if m.status == "planned"})
     if not dry_run:
-        found = [_apply(the_store, m) if m.status == "planned" else m for m in found]
+        found = _apply_all(the_store, found)
     return MigrationPlan(namespace, dry_run, tuple(found))
+
+
+_WORKERS = 8
+
+
+def _apply_all(store: Store, found: list[Migration]) -> list[Migration]:
+    """Make every planned alias; a few at a time, since each waits on its own `fsync`.
+
+    Order does not matter for consistency: an alias names its config's hash only, so a
+    dependent's alias is valid before (or without) its dependency's.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    planned = [m for m in found if m.status == "planned"]
+    if len(planned) < 2:
+        return [_apply(store, m) if m.status == "planned" else m for m in found]
+    with ThreadPoolExecutor(min(_WORKERS, len(planned)), "furu-migrate") as pool:
+        done = iter(list(pool.map(lambda m: _apply(store, m), planned)))
+    return [next(done) if m.status == "planned" else m for m in found]
 
 
 def _namespace(cls: type) -> str:
@@ -266,10 +285,17 @@ def _new_config(
         else:
             fallback = field_default(cls, name)
             if fallback is MISSING:
+                gone = [n for n in old if n not in fields]
+                renamed = (
+                    f"; or, if it is {gone[0]!r} renamed, say so: renames={{{gone[0]!r}: "
+                    f"{name!r}}} (--rename {gone[0]}={name})"
+                    if gone
+                    else ""
+                )
                 raise FuruConfigError(
                     f"{where}: field {name!r} is new and has no default, so the stored configs "
                     f"lack its value; give it: values={{{name!r}: ...}} (furu migrate --set "
-                    f"{name}=VALUE)."
+                    f"{name}=VALUE){renamed}."
                 )
             if not spec.default:
                 raise FuruConfigError(
