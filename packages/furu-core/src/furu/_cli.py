@@ -5,6 +5,8 @@ furu ls [--namespace PREFIX] [--status STATUS] [--json]   every step, with its s
 furu status                                               counts per class and status
 furu show NAMESPACE HASH | furu show REF | furu show DIR  state and metadata of one step
 furu checkout REF DIR                                     recreate the code that made a step
+furu explain TARGET [TARGET ...] [--json]                 why steps would be created (module:attr)
+furu diff A B [--json]                                    two stored experiments, field by field
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
@@ -19,6 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from furu import _explain_cli
 from furu._errors import FuruError, FuruStoreError
 from furu._settings import FURU_CONFIG
 from furu._state import ResultStatus, StepState
@@ -205,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     checkout.add_argument("dir", help="a new (or empty) directory for the working tree")
     checkout.set_defaults(run=_checkout)
+    _explain_cli.register(sub)
     return parser
 
 
