@@ -55,7 +55,7 @@ def load_target(target: str) -> list[tuple[str, Any]]:
     module_name, colon, attr = target.partition(":")
     if not colon or not module_name or not attr:
         raise FuruConfigError(
-            f"furu explain: {target!r} is not module:attr; name a step, a list of steps or a "
+            f"the explain target {target!r} is not module:attr; name a step, a list of steps or a "
             "FuruList defined in an importable module, e.g. `pipeline.experiments:Sweep`."
         )
     if os.getcwd() not in sys.path:
@@ -64,13 +64,13 @@ def load_target(target: str) -> list[tuple[str, Any]]:
         value: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise FuruConfigError(
-            f"furu explain: cannot import {module_name!r} ({exc}). Run it from the project's "
+            f"cannot import {module_name!r} ({exc}). Run it from the project's "
             "directory, in the environment that has the project installed."
         ) from exc
     for part in attr.split("."):
         if not hasattr(value, part):
             raise FuruConfigError(
-                f"furu explain: module {module_name!r} has no attribute {attr!r}; name a step, "
+                f"module {module_name!r} has no attribute {attr!r}; name a step, "
                 "a list of steps or a FuruList it defines."
             )
         value = getattr(value, part)
@@ -81,7 +81,7 @@ def load_target(target: str) -> list[tuple[str, Any]]:
     if isinstance(value, list | tuple) and value and all(isinstance(v, Furu) for v in value):
         return [(f"{attr}[{i}]", v) for i, v in enumerate(value)]
     raise FuruConfigError(
-        f"furu explain: {target} is a {type(value).__name__}, not a furu step, a list or tuple "
+        f"{target} is a {type(value).__name__}, not a furu step, a list or tuple "
         "of steps, or a FuruList."
     )
 
