@@ -215,18 +215,28 @@ def record_published(root: Path, record: dict[str, Any], *, kind: str, at: str) 
 
 
 def parse(data: bytes) -> dict[tuple[str, str], CatalogEntry]:
-    """The entries of a catalog file by `(kind, hash)`; the last line wins, torn lines skipped."""
+    """The entries of a catalog file by `(kind, hash)`; the last line wins, torn lines skipped.
+
+    The lines are parsed as one JSON array (one call, the common case), else one by one.
+    """
+    lines = [line for line in data.splitlines() if line.strip()]
+    try:
+        parsed: list[Any] = json.loads(b"[" + b",".join(lines) + b"]")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        parsed = [_loads(line) for line in lines]
     found: dict[tuple[str, str], CatalogEntry] = {}
-    for line in data.splitlines():
-        if not line.strip():
-            continue
-        try:
-            entry = CatalogEntry.from_json(json.loads(line))
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            continue
+    for item in parsed:
+        entry = CatalogEntry.from_json(item)
         if entry is not None:
             found[(entry.kind, entry.hash)] = entry
     return found
+
+
+def _loads(line: bytes) -> Any:
+    try:
+        return json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
 
 
 def read(store: Store, namespace: str, *, heal: bool = True) -> list[CatalogEntry]:

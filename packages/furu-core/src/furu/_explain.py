@@ -272,16 +272,6 @@ def leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
-def flat(fields: dict[str, Any]) -> dict[str, Any]:
-    """Every leaf of `fields` by path (the dict itself when every field is a scalar)."""
-    if all(_is_scalar(v) for v in fields.values()):
-        return fields
-    out: dict[str, Any] = {}
-    for name, value in fields.items():
-        out.update(leaves(value, name))
-    return out
-
-
 # ---------------------------------------------------------------- sides of a comparison
 
 
@@ -294,7 +284,6 @@ class _Side:
     fields: dict[str, Any]
     live: dict[str, Furu[Any]] = field(default_factory=dict)
     cls: type | None = None
-    _flat: dict[str, Any] | None = None
 
     @classmethod
     def of_step(cls, step: Furu[Any]) -> _Side:
@@ -308,12 +297,6 @@ class _Side:
     @classmethod
     def of_entry(cls, namespace: str, entry: CatalogEntry) -> _Side:
         return cls(namespace, entry.hash, entry.fields)
-
-    @property
-    def leaves(self) -> dict[str, Any]:
-        if self._flat is None:
-            self._flat = flat(self.fields)
-        return self._flat
 
 
 class Comparer:
@@ -350,16 +333,35 @@ class Comparer:
     # ------------------------------------------------------------ distance
 
     def distance(self, new: _Side, old: dict[str, Any]) -> int:
-        """How many leaves of `new` differ from the stored fields `old` (flattened)."""
+        """How many leaves of `new` differ from the stored fields `old`.
+
+        Fields compare whole first (most are equal); only a differing one is flattened. An
+        added or removed field counts once.
+        """
         n = 0
-        mine = new.leaves
-        for path, value in mine.items():
-            before = old.get(path, _ABSENT)
+        fields = new.fields
+        for name, value in fields.items():
+            before = old.get(name, _ABSENT)
             if before is _ABSENT:
                 n += 1
-            elif not _same(value, before):
-                n += self._nested_distance(new, path, value, before)
-        return n + sum(1 for path in old if path not in mine)
+            elif value == before and type(value) is type(before):
+                continue
+            elif isinstance(value, dict | list) or isinstance(before, dict | list):
+                n += self._field_distance(new, name, value, before)
+            else:  # two different scalars: one leaf
+                n += 1
+        return n + sum(1 for name in old if name not in fields)
+
+    def _field_distance(self, new: _Side, name: str, value: Any, before: Any) -> int:
+        mine, theirs = dict(leaves(value, name)), dict(leaves(before, name))
+        n = 0
+        for path, leaf in mine.items():
+            old_leaf = theirs.get(path, _ABSENT)
+            if old_leaf is _ABSENT:
+                n += 1
+            elif not _same(leaf, old_leaf):
+                n += self._nested_distance(new, path, leaf, old_leaf)
+        return max(1, n + sum(1 for path in theirs if path not in mine))
 
     def _nested_distance(self, new: _Side, path: str, value: Any, before: Any) -> int:
         ref, old_ref = step_of(value), step_of(before)
@@ -372,7 +374,7 @@ class Comparer:
             dep, stored = self.dep_side(new, path, ref), self.entry(*old_ref)
             found = 1
             if dep is not None and stored is not None:
-                found = max(1, self.distance(dep, flat(stored.fields)))
+                found = max(1, self.distance(dep, stored.fields))
             self._distances[key] = found
         return found
 
@@ -450,8 +452,8 @@ def _default_of(cls: type | None, name: str) -> tuple[Any, bool]:
     spec = fields.get(name)
     if spec is None:
         return None, False
-    default = getattr(spec, "_default", MISSING)
-    factory = getattr(spec, "_default_factory", MISSING)
+    default: Any = getattr(spec, "_default", MISSING)
+    factory: Any = getattr(spec, "_default_factory", MISSING)
     try:
         if default is not MISSING:
             return to_dict(default), True
@@ -563,7 +565,7 @@ def _missing(step: Furu[Any], comparer: Comparer) -> list[Reason]:
     if not stored:
         return [Reason("missing", f"no {cls} is stored yet")]
     ranked = sorted(
-        ((comparer.distance(new, flat(e.fields)), e.at, e) for e in stored.values()),
+        ((comparer.distance(new, e.fields), e.at, e) for e in stored.values()),
         key=lambda t: (t[0], t[1]),
     )
     neighbours = tuple(
