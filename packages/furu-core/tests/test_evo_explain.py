@@ -94,9 +94,11 @@ def test_a_renamed_field_names_the_declaration_that_reuses_it() -> None:
     assert change == FieldChange("renamed", "learning_rate", 0.03, 0.03, old_name="lr")
     assert why.reasons[0].message == (
         "field `lr` was renamed to `learning_rate` (same value 0.03), compared with the nearest "
-        f"stored Model ({_hash(M1(lr=0.03))[:9]}); declare `furu_migrations = "
-        '(furu.FieldRenamed("lr", "learning_rate"),)` on Model to reuse them'
+        f"stored Model ({_hash(M1(lr=0.03))[:9]}); migrate it with "
+        f"`furu migrate {v.MODEL} --rename lr=learning_rate` (or declare `furu_migrations = "
+        '(furu.FieldRenamed("lr", "learning_rate"),)` on Model)'
     )
+    assert why.reasons[1].command == f"furu migrate {v.MODEL} --rename lr=learning_rate"
 
 
 def test_a_changed_value_against_the_nearest_stored_config() -> None:

@@ -587,16 +587,16 @@ def _missing(step: Furu[Any], comparer: Comparer) -> list[Reason]:
         reasons.append(
             Reason(
                 "migratable",
-                f"{len(alike)} stored {cls}(s) hold this result under the old fields: "
-                f"`{command}` reuses them instead of computing",
+                f"{len(alike)} stored {cls}(s) were made before these changes: `{command}` "
+                "reuses them instead of computing",
                 count=len(alike),
                 hashes=tuple(alike),
                 command=command,
             )
         )
-    elif renames := [c for c in nearest.changes if c.kind == "renamed"]:
+    if renames := [c for c in nearest.changes if c.kind == "renamed"]:
         declared = ", ".join(f'furu.FieldRenamed("{c.old_name}", "{c.path}")' for c in renames)
-        message += f"; declare `furu_migrations = ({declared},)` on {cls} to reuse them"
+        message += f" (or declare `furu_migrations = ({declared},)` on {cls})"
     reasons[0] = Reason("missing", message, neighbours, len(alike))
     return reasons
 
@@ -634,14 +634,17 @@ def _signature(changes: tuple[FieldChange, ...]) -> str:
 
 
 def _migrate_command(namespace: str, changes: tuple[FieldChange, ...]) -> str | None:
-    """`furu migrate NS --default` when every change is a field added at its default.
+    """`furu migrate NS --default [--rename OLD=NEW ...]` when every change is a field added at
+    its default or a renamed field (the migration ADR 0005 §5 makes from the stored results).
 
     A nested step whose own changes are such is migrated first: its dependents follow it.
     """
     if not changes:
         return None
-    if all(c.at_default for c in changes):
-        return f"furu migrate {namespace} --default"
+    if all(c.at_default or c.kind == "renamed" for c in changes):
+        flags = [" --default"] if any(c.kind == "added" for c in changes) else []
+        flags += [f" --rename {c.old_name}={c.path}" for c in changes if c.kind == "renamed"]
+        return f"furu migrate {namespace}{''.join(flags)}"
     if len(changes) == 1 and changes[0].kind == "step" and changes[0].step:
         return _migrate_command(changes[0].step, changes[0].changes)
     return None
