@@ -271,7 +271,7 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
         raise
     _catalog.record_published(
         loc.base_root,
-        metadata.to_json(),
+        vars(metadata),
         kind="vc" if type(step)._furu_version_controlled else "data",
         at=attempt.started_at,
     )
