@@ -143,7 +143,8 @@ def test_plan_finds_the_forced_step_below_cached_dependents(cached: steps.Evalua
     model = cached.model._furu_short()
     assert the_plan.describe().splitlines()[:2] == [
         "plan: 2 to create, 4 cached",
-        f"  create {model} (forced)",
+        f"  create {model} (forced: FURU_FORCE_RECOMPUTE names "
+        "core_test_steps.TrainTextModel, so its stored result is recomputed)",
     ]
 
 
@@ -160,7 +161,8 @@ def test_plan_with_dependents_creates_them_after_the_forced_step(cached: steps.E
     ]
     assert the_plan.steps[2].deps == [1]
     assert the_plan.describe().splitlines()[3] == (
-        f"  create {cached._furu_short()} (dependent) after {cached.model._furu_short()}"
+        f"  create {cached._furu_short()} (dependent: a FURU_FORCE_RECOMPUTE class lies below "
+        f"it (FURU_FORCE_RECOMPUTE_DEPENDENTS)) after {cached.model._furu_short()}"
     )
 
 
@@ -268,7 +270,7 @@ def test_dry_run_of_a_cached_dependent_logs_the_forced_step_and_loads(
 
     assert CALLS == {}
     assert _attempts(cached.model) == 1
-    assert f"create {cached.model._furu_short()} (forced)" in caplog.text
+    assert f"create {cached.model._furu_short()} (forced: FURU_FORCE_RECOMPUTE names" in caplog.text
     furu.FURU_CONFIG.force_recompute_dependents = True
     assert cached.load_or_create() is None  # it would be created: a dry run returns None
 

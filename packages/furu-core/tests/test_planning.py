@@ -41,11 +41,12 @@ def test_describe() -> None:
     assert text == "\n".join(
         [
             "plan: 3 to create, 0 cached",
-            f"  create {_short(data)} (missing)",
+            f"  create {_short(data)} (missing: no Dataset is stored yet)",
             f"         {data.furu_dir}",
-            f"  create {_short(model)} (missing) after {_short(data)}",
+            f"  create {_short(model)} (missing: no TrainTextModel is stored yet) after "
+            f"{_short(data)}",
             f"         {model.furu_dir}",
-            f"  create {_short(top)} (missing) after {_short(model)}",
+            f"  create {_short(top)} (missing: no Evaluate is stored yet) after {_short(model)}",
             f"         {top.furu_dir}",
         ]
     )
@@ -64,7 +65,7 @@ def test_cached_steps_are_not_explored() -> None:
     assert the_plan.steps[1].deps == []  # nothing to wait for: the model is cached
     assert the_plan.describe().splitlines()[:2] == [
         "plan: 1 to create, 1 cached",
-        f"  create {_short(top)} (missing)",
+        f"  create {_short(top)} (missing: no Evaluate is stored yet)",
     ]
 
 

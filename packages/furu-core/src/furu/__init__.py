@@ -46,8 +46,10 @@ from furu._store import read_regular_file
 if _typing.TYPE_CHECKING:
     from furu._attempt_context import AttemptContext, attempt_context, current_attempt_context
     from furu._batch import load_or_create_many
+    from furu._catalog import CatalogEntry
     from furu._code_state import CodeState
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
+    from furu._explain import Diff, Explanation, FieldChange, Neighbour, Reason, diff, explain
     from furu._lock import LockInfo
     from furu._manifest import (
         STALE_KINDS,
@@ -87,7 +89,15 @@ _LAZY = {
     "attempt_context": "furu._attempt_context",
     "current_attempt_context": "furu._attempt_context",
     "load_or_create_many": "furu._batch",
+    "CatalogEntry": "furu._catalog",
     "CodeState": "furu._code_state",
+    "Diff": "furu._explain",
+    "Explanation": "furu._explain",
+    "FieldChange": "furu._explain",
+    "Neighbour": "furu._explain",
+    "Reason": "furu._explain",
+    "diff": "furu._explain",
+    "explain": "furu._explain",
     "Executor": "furu._executor",
     "InlineExecutor": "furu._executor",
     "Job": "furu._executor",
@@ -166,10 +176,14 @@ __all__ = [
     "Attempt",
     "AttemptContext",
     "AttemptStatus",
+    "CatalogEntry",
     "ClassRef",
     "CodeState",
+    "Diff",
     "Executor",
+    "Explanation",
     "FieldAdded",
+    "FieldChange",
     "FieldRemoved",
     "FieldRenamed",
     "Furu",
@@ -203,8 +217,10 @@ __all__ = [
     "MetadataManager",
     "Migration",
     "MigrationPlan",
+    "Neighbour",
     "Plan",
     "PlannedStep",
+    "Reason",
     "RenderedConfig",
     "Reporter",
     "Resources",
@@ -227,9 +243,11 @@ __all__ = [
     "config_leaves",
     "configure_logging",
     "current_attempt_context",
+    "diff",
     "env_bool",
     "env_float",
     "env_int",
+    "explain",
     "find_stale",
     "get_furu_root",
     "get_logger",

@@ -10,6 +10,8 @@ furu dag [MODULE ...] [--mermaid | --json]                the class graph of the
 furu stale [MODULE ...] [--json]                          stale experiments, grouped by cause
 furu migrate CLASS [--default] [--set F=V] [--rename O=N] [--hash H] [--where F=V] [--dry-run]
 furu migrate --undo REF                                   remove a migration's alias
+furu explain TARGET [TARGET ...] [--json]                 why steps would be created (module:attr)
+furu diff A B [--json]                                    two stored experiments, field by field
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
@@ -24,7 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from furu import _migration_cli
+from furu import _explain_cli, _migration_cli
 from furu._errors import FuruError, FuruStoreError
 from furu._manifest_cli import register as register_manifest
 from furu._settings import FURU_CONFIG
@@ -214,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     checkout.set_defaults(run=_checkout)
     register_manifest(sub)
     _migration_cli.register(sub)
+    _explain_cli.register(sub)
     return parser
 
 

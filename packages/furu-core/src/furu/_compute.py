@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from furu import _policy, _staging
+from furu import _catalog, _policy, _staging
 from furu._errors import (
     FuruComputeError,
     FuruIdentityError,
@@ -282,6 +282,12 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     except FuruStoreError as exc:
         _record_failure(step, states, attempt, number, exc, log_path, used)
         raise
+    _catalog.record_published(
+        loc.base_root,
+        vars(metadata),
+        kind="vc" if type(step)._furu_version_controlled else "data",
+        at=attempt.started_at,
+    )
     # What `_create` returned may point into its staging directory, now moved: every call
     # returns what `_load()` gives, the first one included.
     return step._load()

@@ -68,16 +68,39 @@ class Plan:
         return [s for s in self.steps if s.action == "create"]
 
     def describe(self) -> str:
-        """A readable plan: one line per step to create, with what it waits for."""
+        """A readable plan: one line per step to create, why (`furu.explain`'s first reason),
+        and what it waits for."""
         creates = self.to_create
         cached = len(self.steps) - len(creates)
         lines = [f"plan: {len(creates)} to create, {cached} cached"]
+        why = _Why()
         for planned in creates:
             after = ", ".join(self.steps[i].describe() for i in planned.deps)
             suffix = f" after {after}" if after else ""
-            lines.append(f"  create {planned.describe()} ({planned.reason}){suffix}")
+            lines.append(f"  create {planned.describe()} ({why(planned)}){suffix}")
             lines.append(f"         {planned.step._furu_location.furu_dir}")
         return "\n".join(lines)
+
+
+class _Why:
+    """`reason: first reason's message` for the steps of one plan (catalogs read once)."""
+
+    def __init__(self) -> None:
+        self._comparer: Any = None
+
+    def __call__(self, planned: PlannedStep) -> str:
+        from furu._explain import Comparer, explain
+        from furu._workspace import Store
+
+        try:
+            if self._comparer is None:
+                self._comparer = Comparer(Store.current())
+            first = explain(planned.step, comparer=self._comparer).first
+        except Exception:  # an explanation is a courtesy: the plan stands without it
+            return planned.reason
+        if first is None or not first.message:
+            return planned.reason
+        return f"{planned.reason}: {first.message}"
 
 
 def _reason(step: Furu[Any], forced: str | None) -> str | None:

@@ -4,6 +4,7 @@
 <root>/data/<module path>/<Class>/<hash>/   steps (StepDir)
 <root>/journal/<host>-<pid>-<nonce>.jsonl   which step directories changed (Journal)
 <root>/code/<sha256>/                       recorded code states (commit, diff, untracked files)
+<root>/catalog/<namespace>.jsonl            one line per stored result of a class (catalog)
 <root>/raw/                                 large files shared by steps
 <version-controlled root>/<module path>/<Class>/<hash>/
 ```
@@ -26,6 +27,7 @@ from furu._journal import JOURNAL_DIR
 from furu._store import FURU_DIR
 
 if TYPE_CHECKING:
+    from furu._catalog import CatalogEntry
     from furu._code_state import CodeState
     from furu._furu import Furu
     from furu._step_dir import StepDir, StepId
@@ -104,6 +106,20 @@ class Store:
         from furu._code_state import read_code_state
 
         return read_code_state(self.root, state_id)
+
+    def catalog(self, namespace: str) -> list[CatalogEntry]:
+        """Every stored result of the class `namespace`, from `<root>/catalog/` (ADR 0005).
+
+        The catalog is a cache healed here: results it lacks are read from their
+        `metadata.json` (and their line appended), lines of removed results are left out,
+        torn lines are skipped. Oldest first.
+
+        Raises:
+            FuruStoreError: the catalog file is not a regular file.
+        """
+        from furu._catalog import read
+
+        return read(self, namespace)
 
     def root_of(self, kind: str) -> Path:
         """The directory step directories of `kind` (`data` or `vc`) are relative to."""
