@@ -89,7 +89,7 @@ def test_dry_run_computes_nothing_and_prints_the_plan(store: Store) -> None:
     assert out["results"] == [None, None]
     assert "FURU_DRY_RUN" in proc.stderr
     assert "plan: 1 to create, 0 cached" in proc.stderr
-    assert f"create Counted {Path(out['furu_dir']).name[:9]} (missing)" in proc.stderr
+    assert f"create Counted {Path(out['furu_dir']).name[:9]} (missing: " in proc.stderr
     assert store.count(spec["kwargs"]["counter_path"]) == 0
     assert store.files() == []  # at most directories
 

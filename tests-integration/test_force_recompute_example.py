@@ -133,7 +133,11 @@ def test_forcing_evaluate_rescores_without_retraining(
     ("dependents", "counts", "evaluate_line"),
     [
         ("0", "plan: 7 to create, 8 cached", None),
-        ("1", "plan: 14 to create, 1 cached", r"  create Evaluate [0-9a-f]{9} \(dependent\) "),
+        (
+            "1",
+            "plan: 14 to create, 1 cached",
+            r"  create Evaluate [0-9a-f]{9} \(dependent[:)].* after ",
+        ),
     ],
 )
 def test_dry_run_shows_the_forced_inner_steps_and_changes_nothing(
@@ -155,7 +159,7 @@ def test_dry_run_shows_the_forced_inner_steps_and_changes_nothing(
     lines = dry.stdout.splitlines()
     assert lines[0] == counts
     forced = [
-        line for line in lines if re.match(r"  create TrainModel [0-9a-f]{9} \(forced\)", line)
+        line for line in lines if re.match(r"  create TrainModel [0-9a-f]{9} \(forced[:)]", line)
     ]
     assert len(forced) == 7
     rescored = [line for line in lines if evaluate_line and re.match(evaluate_line, line)]
