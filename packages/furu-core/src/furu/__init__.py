@@ -50,6 +50,7 @@ if _typing.TYPE_CHECKING:
     from furu._code_state import CodeState
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
     from furu._explain import Diff, Explanation, FieldChange, Neighbour, Reason, diff, explain
+    from furu._graph import StoreGraph
     from furu._lock import LockInfo
     from furu._manifest import (
         STALE_KINDS,
@@ -147,6 +148,7 @@ _LAZY = {
     "Labels": "furu._step_dir",
     "StepDir": "furu._step_dir",
     "StepId": "furu._step_dir",
+    "StoreGraph": "furu._graph",
     "Journal": "furu._workspace",
     "Store": "furu._workspace",
     "step_dir": "furu._workspace",
@@ -234,6 +236,7 @@ __all__ = [
     "StepId",
     "StepState",
     "Store",
+    "StoreGraph",
     "StoredRecord",
     "Submitted",
     "__version__",
