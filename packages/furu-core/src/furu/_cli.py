@@ -181,6 +181,21 @@ def _checkout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tui(args: argparse.Namespace) -> int:
+    """`furu tui`: the terminal dashboard, which furu-server provides (it reuses its index)."""
+    from importlib.metadata import entry_points
+
+    found = list(entry_points(group="furu.tui"))
+    if not found:
+        raise FuruError(
+            "`furu tui` is part of furu-server (it reuses the dashboard's index and filter "
+            "language): install it with `pip install furu-server`, then run `furu tui` again."
+        )
+    run = found[0].load()
+    argv = [*(["--root", args.root] if args.root else []), *args.tui_args]
+    return int(run(argv))
+
+
 def _quote(text: str) -> str:
     import shlex
 
@@ -214,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     checkout.add_argument("dir", help="a new (or empty) directory for the working tree")
     checkout.set_defaults(run=_checkout)
+    tui = sub.add_parser(
+        "tui",
+        help="the terminal dashboard: browse, filter, inspect and act on experiments",
+        add_help=False,
+    )
+    tui.add_argument("tui_args", nargs=argparse.REMAINDER)
+    tui.set_defaults(run=_tui)
     register_manifest(sub)
     _migration_cli.register(sub)
     _explain_cli.register(sub)

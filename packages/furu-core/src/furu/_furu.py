@@ -235,6 +235,22 @@ class Furu(Generic[T]):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    @property
+    def step_raw_dir(self) -> Path:
+        """`<root>/raw/steps/<module path>/<Class>/<hash>`: large files owned by this step.
+
+        Write files here (rather than into the shared `raw_dir`) when they belong to this step
+        alone: `furu du` counts them, `furu export` packs them, and deleting the step (`furu
+        rm`, garbage collection, the dashboard) removes them. Created on first use; files
+        written here are not staged, so write them from `_create` and name them yourself.
+        """
+        from furu._workspace import Store
+
+        store = Store.current()
+        path = store.step_dir_of(self).raw_dir
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def __getstate__(self) -> dict[str, Any]:
         # Caches depend on this process's settings; the receiver recomputes them. The staging
         # directory is not sent either: a step pickled into its own result must load later.

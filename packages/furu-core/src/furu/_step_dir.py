@@ -36,12 +36,14 @@ from furu._store import (
 
 if TYPE_CHECKING:
     from furu._code_state import CodeState
-    from furu._lock import LockInfo
+    from furu._lock import ComputeLock, LockInfo
     from furu._policy import RunPolicy
     from furu._state import AttemptStatus, StepState
     from furu._workspace import Store
 
 _LABEL_MAX = 200
+STEP_RAW_DIR = "steps"
+"""`<root>/raw/steps/`: the raw directories steps own (`StepDir.raw_dir`)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -162,6 +164,16 @@ class StepDir:
     @property
     def labels_path(self) -> Path:
         return self.meta_dir / TAGS_FILE
+
+    @property
+    def raw_dir(self) -> Path:
+        """`<root>/raw/steps/<module path>/<Class>/<hash>`: large files this step owns.
+
+        Unlike the rest of `<root>/raw`, shared by every step, these files belong to the
+        step: `furu du` counts them, `furu export` packs them and deleting the step removes
+        them. `Furu.step_raw_dir` creates it.
+        """
+        return self.store.root / "raw" / STEP_RAW_DIR / self.rel_dir
 
     # ------------------------------------------------------------ reading
 
@@ -397,10 +409,9 @@ class StepDir:
         Takes the compute lock while it removes `SUCCESS.json`, so a process that is computing
         the step right now is never disturbed; the reason goes to the attempt and the log.
         """
-        from furu._lock import ComputeLock
         from furu._state import ResultStatus, StateManager
 
-        lock = ComputeLock.try_acquire(self.meta_dir, lease_secs=60.0, heartbeat=20.0)
+        lock = self._take_lock()
         if lock is None:
             return False
         try:
@@ -421,12 +432,46 @@ class StepDir:
         self.note_change("invalidate")
         return True
 
-    def delete(self) -> bool:
-        """Remove the whole directory; False when it was already gone.
+    def _take_lock(self) -> ComputeLock | None:
+        """The compute lock, for a change to the stored result; None while a live process
+        holds it (a dead holder's lock is broken first)."""
+        from furu._lock import ComputeLock, break_if_dead
 
-        It is renamed away first, so it disappears from listings at once even when removing
-        its files takes a while. Callers check that nothing is computing it (`live_holder`).
+        lock = ComputeLock.try_acquire(self.meta_dir, lease_secs=60.0, heartbeat=20.0)
+        if lock is None:
+            holder = self.lock_holder()
+            if (
+                holder is not None
+                and not holder.is_alive()
+                and break_if_dead(self.meta_dir, holder)
+            ):
+                lock = ComputeLock.try_acquire(self.meta_dir, lease_secs=60.0, heartbeat=20.0)
+        return lock
+
+    def delete(self) -> bool:
+        """Remove the whole directory and its own raw files; False when it was already gone.
+
+        Holds the compute lock while the directory is renamed away, so it disappears from
+        listings at once and a process that starts computing the step meanwhile waits, then
+        creates it anew.
+
+        Raises:
+            FuruLockNotAcquired: a live process holds its compute lock (it is being computed).
         """
+        from furu._errors import FuruLockNotAcquired
+
+        if not self.path.exists():
+            return False
+        lock = self._take_lock()
+        if lock is None:
+            if not self.meta_dir.is_dir():
+                return False
+            holder = self.live_holder()
+            raise FuruLockNotAcquired(
+                f"{self.id} is being computed{f' by {holder.describe()}' if holder else ''}, "
+                "so it cannot be deleted now; wait until it finishes, or stop that process.",
+                lock_path=self.lock_path,
+            )
         trash = self.path.with_name(
             f".{self.path.name}.deleting.{os.getpid()}.{os.urandom(4).hex()}"
         )
@@ -434,7 +479,10 @@ class StepDir:
             os.rename(self.path, trash)
         except FileNotFoundError:
             return False
+        finally:
+            lock.release()  # after the rename its file is gone with the directory
         shutil.rmtree(trash, ignore_errors=True)
+        shutil.rmtree(self.raw_dir, ignore_errors=True)
         self.note_change("delete")
         return True
 

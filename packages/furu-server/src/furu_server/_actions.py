@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from furu import FuruStoreError, Labels
+from furu import FuruLockNotAcquired, FuruStoreError, Labels
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import is_active, locate
 from furu_server._models import Deleted, Invalidated
@@ -77,7 +77,10 @@ def delete(index: Index, namespace: str, digest: str) -> Deleted:
     if is_active(where.step_dir):
         raise _running_error(where, "deleted")
     with _writing(where, "deleted"):
-        gone = where.step_dir.delete()
+        try:
+            gone = where.step_dir.delete()
+        except FuruLockNotAcquired:
+            raise _running_error(where, "deleted") from None
     if not gone:
         raise ServerError(
             ErrorCode.EXPERIMENT_NOT_FOUND, f"{namespace}/{digest} was deleted meanwhile."
