@@ -995,6 +995,10 @@ export interface components {
             migrated_from?: string | null;
             /** Display Name */
             display_name?: string | null;
+            /** Values */
+            values?: {
+                [key: string]: number | string | boolean | null;
+            };
             /** Config */
             config: {
                 [key: string]: unknown;
@@ -1019,6 +1023,10 @@ export interface components {
             }[];
             /** Problems */
             problems: string[];
+            /** Results */
+            results?: {
+                [key: string]: number | string | boolean | null;
+            };
             code_state?: components["schemas"]["CodeStateInfo"] | null;
             migration?: components["schemas"]["MigrationInfo"] | null;
             /** Migrations */
@@ -1110,6 +1118,10 @@ export interface components {
             migrated_from?: string | null;
             /** Display Name */
             display_name?: string | null;
+            /** Values */
+            values?: {
+                [key: string]: number | string | boolean | null;
+            };
         };
         /** Health */
         Health: {
@@ -1719,6 +1731,10 @@ export interface components {
             sort: components["schemas"]["SortKey"];
             /** @default desc */
             order: components["schemas"]["Order"];
+            /** Sort Field */
+            sort_field?: string | null;
+            /** Columns */
+            columns?: string[];
             /**
              * Limit
              * @default 50

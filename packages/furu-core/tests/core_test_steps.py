@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import json
 import logging
 import os
 import pathlib
@@ -384,3 +385,40 @@ class HoldsLoudStr(furu.Furu[str]):
 
     def _load(self) -> str:
         return str(self.text)
+
+
+class Scored(furu.Furu[float]):
+    """Declares its results with `_results()` (read back from its staging directory)."""
+
+    score: float = 0.5
+    bad: bool = False
+
+    def _create(self) -> float:
+        (self.furu_dir / "score.txt").write_text(str(self.score))
+        return self.score
+
+    def _load(self) -> float:
+        return float((self.furu_dir / "score.txt").read_text())
+
+    def _results(self) -> Any:
+        if self.bad:
+            return {"": 1}
+        score = float((self.furu_dir / "score.txt").read_text())
+        return {"score": score, "val": {"loss": 1 - score, "name": "holdout"}}
+
+
+class WritesEval(furu.Furu[str]):
+    """Writes results the conventional way: eval.json and a metrics.jsonl training log."""
+
+    accuracy: float = 0.9
+
+    def _create(self) -> str:
+        (self.furu_dir / "eval.json").write_text(
+            json.dumps({"accuracy": self.accuracy, "split": "test", "per_class": [1, 2]})
+        )
+        rows = [{"step": i, "loss": 1.0 / (i + 1)} for i in range(3)]
+        (self.furu_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return "ok"
+
+    def _load(self) -> str:
+        return "ok"

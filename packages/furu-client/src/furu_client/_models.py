@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
 class Type(StrEnum):
@@ -487,6 +487,14 @@ class Run(BaseModel):
     result_hash: Annotated[str | None, Field(title="Result Hash")]
 
 
+class SortField(RootModel[str]):
+    root: Annotated[str, Field(max_length=1000, title="Sort Field")]
+
+
+class Column1(RootModel[str]):
+    root: Annotated[str, Field(max_length=1000)]
+
+
 class Sizes(BaseModel):
     total_bytes: Annotated[int, Field(title="Total Bytes")]
     file_count: Annotated[int, Field(title="File Count")]
@@ -743,6 +751,9 @@ class ExperimentDetail(BaseModel):
     stale_reason: Annotated[str | None, Field(title="Stale Reason")] = None
     migrated_from: Annotated[str | None, Field(title="Migrated From")] = None
     display_name: Annotated[str | None, Field(title="Display Name")] = None
+    values: Annotated[dict[str, float | int | str | bool | None] | None, Field(title="Values")] = (
+        None
+    )
     config: Annotated[dict[str, Any] | None, Field(title="Config")]
     python_def: Annotated[str | None, Field(title="Python Def")]
     state: Annotated[dict[str, Any] | None, Field(title="State")]
@@ -752,6 +763,9 @@ class ExperimentDetail(BaseModel):
     class_bases: Annotated[list[str], Field(title="Class Bases")]
     config_schema: Annotated[list[dict[str, Any]], Field(title="Config Schema")]
     problems: Annotated[list[str], Field(title="Problems")]
+    results: Annotated[
+        dict[str, float | int | str | bool | None] | None, Field(title="Results")
+    ] = None
     code_state: CodeStateInfo | None = None
     migration: MigrationInfo | None = None
     migrations: Annotated[list[MigrationInfo] | None, Field(title="Migrations")] = None
@@ -795,6 +809,9 @@ class ExperimentSummary(BaseModel):
     stale_reason: Annotated[str | None, Field(title="Stale Reason")] = None
     migrated_from: Annotated[str | None, Field(title="Migrated From")] = None
     display_name: Annotated[str | None, Field(title="Display Name")] = None
+    values: Annotated[dict[str, float | int | str | bool | None] | None, Field(title="Values")] = (
+        None
+    )
 
 
 class Health(BaseModel):
@@ -1055,6 +1072,8 @@ class SearchRequest(BaseModel):
     query: Annotated[str | None, Field(title="Query")] = None
     sort: SortKey = SortKey.updated
     order: Order = Order.desc
+    sort_field: Annotated[SortField | None, Field(title="Sort Field")] = None
+    columns: Annotated[list[Column1] | None, Field(max_length=16, title="Columns")] = None
     limit: Annotated[int, Field(ge=1, le=1000, title="Limit")] = 50
     offset: Annotated[int, Field(ge=0, le=10000000, title="Offset")] = 0
 

@@ -39,6 +39,7 @@ from furu._lock import ComputeLock, LockInfo, break_if_dead, read_lock
 from furu._logging import append_to_log, get_logger, step_log
 from furu._metadata import MetadataManager
 from furu._resources import Meter
+from furu._results import RESULTS_FILE, clean_results, write_results
 from furu._settings import FURU_CONFIG
 from furu._state import (
     Attempt,
@@ -250,6 +251,7 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     with _store_errors(step):
         recompute = os.path.exists(loc.success)
         Path(loc.success).unlink(missing_ok=True)
+        (loc.meta_dir / RESULTS_FILE).unlink(missing_ok=True)  # the last result's summary
         staging = _staging.prepare(loc.furu_dir, attempt.id, previous, recompute=recompute)
         states.write(ResultStatus.INCOMPLETE, attempt, number)
         try:
@@ -263,6 +265,7 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
         try:
             with _staged(step, staging), _signals_raise(step):
                 step._create()
+                results = _declared_results(step)
         except BaseException as exc:
             used = meter.stop()
             if not _still_holds(lock):
@@ -276,6 +279,8 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     used = meter.stop()
     try:
         with _store_errors(step):
+            if results is not None:
+                write_results(loc.meta_dir, results)
             _publish(step, lock, states, attempt, number, staging, used)
     except FuruLockNotAcquired:
         raise
@@ -291,6 +296,16 @@ def _create_locked(step: Furu[T], lock: ComputeLock) -> T:
     # What `_create` returned may point into its staging directory, now moved: every call
     # returns what `_load()` gives, the first one included.
     return step._load()
+
+
+def _declared_results(step: Furu[Any]) -> dict[str, Any] | None:
+    """What the step's `_results()` returns, checked (None when it declares none)."""
+    if type(step)._results is Furu._results:
+        return None
+    declared = step._results()
+    if declared is None:
+        return None
+    return clean_results(declared, where=f"{type(step).__qualname__}._results()")
 
 
 @contextlib.contextmanager

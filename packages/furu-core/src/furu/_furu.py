@@ -183,6 +183,18 @@ class Furu(Generic[T]):
         """Steps this one uses without holding them as fields (planned before it)."""
         return ()
 
+    def _results(self) -> Mapping[str, Any] | None:
+        """The scalar results people sort and compare by (`{"accuracy": 0.93}`), or None.
+
+        Called right after `_create` succeeds (`self.furu_dir` is still the attempt's staging
+        directory, so read what `_create` wrote from there); furu stores what it returns in
+        `.furu/results.json`, and the dashboard, `furu show` and the filter language show it
+        as `result.<name>`. Nested mappings are flattened with dots. Without this method, a
+        `results.json`, `metrics.json` or `eval.json` the step writes (or the last line of a
+        `.jsonl` of those names) serves the same purpose; see `furu.read_results`.
+        """
+        return None
+
     def _checkpoint(self) -> None:
         """Save progress now: the attempt is being stopped and will be resumed later.
 

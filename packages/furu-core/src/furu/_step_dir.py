@@ -284,6 +284,18 @@ class StepDir:
             name=name if isinstance(name, str) else None,
         )
 
+    def read_results(self) -> tuple[dict[str, float | int | str | bool | None], list[str]]:
+        """`(results, problems)`: the step's scalar results (`result.*` in the dashboard).
+
+        From `.furu/results.json` (what `_results()` returned), then `results.json`,
+        `metrics.json`, `eval.json` and the last line of `results.jsonl`, `metrics.jsonl`,
+        `eval.jsonl`; a name found twice keeps its first value. A damaged source is skipped
+        and described in `problems` (see `furu._results`).
+        """
+        from furu._results import read_results
+
+        return read_results(self.path)
+
     def read_file(self, name: str) -> bytes | None:
         """The bytes of `.furu/<name>` (e.g. a scheduler's claim); None when absent.
 

@@ -122,6 +122,7 @@ def detail(index: Index, namespace: str, digest: str) -> ExperimentDetail:
         class_bases=clipper.clip_each(rec.class_bases, "class_bases"),
         config_schema=clipper.clip_each(rec.config_schema, "config_schema"),
         problems=clipper.clip_each(rec.problems, "problems"),
+        results=clipper.clip_each(rec.results, "results"),
         code_state=code_state_info(step_dir, metadata, clipper),
         migration=alias_info(step_dir, namespace, digest, clipper),
         migrations=migrations_info(step_dir, namespace, digest, clipper),

@@ -6,7 +6,7 @@ Model names are part of the contract: furu-client's models are generated from th
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -116,6 +116,9 @@ class ExperimentSummary(_Model):
     display_name: str | None = None
     """Its name in the code: the name a module-level `FuruList` gives this config (from the
     manifest), else its own name (`name`)."""
+    values: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    """The values of the `columns` a search asked for (`config.lr`, `result.accuracy`, ...),
+    by field; a field the experiment lacks is left out."""
 
 
 class IndexInfo(_Model):
@@ -155,6 +158,15 @@ class SearchRequest(_Request):
     query: str | None = None
     sort: SortKey = SortKey.updated
     order: Order = Order.desc
+    sort_field: str | None = Field(default=None, max_length=1000)
+    """Sort by a config or result field instead of `sort`: `config.lr`, `result.accuracy`,
+    or `downstream.Evaluate.result.accuracy` (the result of its dependents of that class).
+    Experiments without the field come last."""
+    columns: list[Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=list, max_length=16
+    )
+    """Config and result fields (the forms `sort_field` takes) whose values each item carries
+    in `values`, so a table needs no request per row."""
     limit: int = Field(default=50, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=10_000_000)
 
@@ -283,6 +295,10 @@ class ExperimentDetail(ExperimentSummary):
     class_bases: list[str]
     config_schema: list[dict[str, Any]]
     problems: list[str]
+    results: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    """Its scalar results, `result.*` in filters: from `.furu/results.json` (what the step's
+    `_results()` returned), `results.json`, `metrics.json`, `eval.json`, or the last line of
+    `results.jsonl`, `metrics.jsonl`, `eval.jsonl`."""
     code_state: CodeStateInfo | None = None
     """The code it was created from (None: made outside a git repository)."""
     migration: MigrationInfo | None = None

@@ -4,6 +4,8 @@ Where a path points decides how it is compiled:
 
 - `config.<path>`: the leaves of every config are rows of `config_kv` (path, kind, number,
   text), indexed by `(path, num)` and `(path, str)`, so `config.lr < 1e-3` is an index range;
+  `result.<name>` the same in `result_kv` (an experiment's scalar results), and
+  `downstream.<Class>.result.<name>` tests the direct dependents of class `Class` (`_fields`);
 - top-level fields (`status`, `namespace`, `runtime`, ...) and `resources.*` are columns of
   `experiments`, by the names the index's column declaration gives them (`index/_columns.py`);
 - `tags` is the `tags` table; `state.*` and `meta.*` are read with `json_extract`.
@@ -21,6 +23,7 @@ most `MAX_DEPTH` levels (a test runs the deepest tree of every shape).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -28,6 +31,7 @@ from typing import Any
 
 from furu_server._errors import FilterInvalidError
 from furu_server._regex import RegexError, check_regex
+from furu_server.filters._fields import parse_field
 from furu_server.filters._models import (
     AndFilter,
     BetweenFilter,
@@ -45,6 +49,7 @@ from furu_server.index._columns import filter_fields
 
 FIELDS = filter_fields()
 """Every field a filter may name besides `config.*` and `tags`, and the column it compiles to."""
+_NAMES = sorted([*FIELDS, "tags"])
 _KNOWN = ", ".join(sorted([*(n for n, c in FIELDS.items() if c.filter_kind != "json"), "tags"]))
 _SEGMENT = re.compile(r"[^.\[\]]+|\[(\d+)\]")
 _SQL_OP = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -164,6 +169,16 @@ class _Compiler:
             if len(parts) < 2:
                 raise FilterInvalidError("name a config field, e.g. config.lr", path=expr.path)
             return self.config_leaf(expr, ".".join(parts[1:]))
+        if head == "result":
+            if len(parts) < 2:
+                raise FilterInvalidError(
+                    "name a result, e.g. result.accuracy (results come from results.json, "
+                    "metrics.json, eval.json or a step's _results())",
+                    path=expr.path,
+                )
+            return self.config_leaf(expr, ".".join(parts[1:]), table="result_kv")
+        if head == "downstream":
+            return self.downstream_leaf(expr)
         whole = FIELDS.get(expr.path)  # a dotted column name (`resources.peak_rss_bytes`)
         if "." in expr.path and whole is not None and whole.filter_kind not in (None, "json"):
             return self.column_leaf(expr, whole.name, whole.filter_kind)
@@ -174,20 +189,27 @@ class _Compiler:
             return self.tags_leaf(expr)
         if len(parts) == 1 and column is not None and column.filter_kind is not None:
             return self.column_leaf(expr, column.name, column.filter_kind)
+        close = difflib.get_close_matches(head, [*_NAMES, "config", "result", "downstream"], n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise FilterInvalidError(
-            f"unknown field {expr.path!r}: use config.<field>, state.<field>, meta.<field> or "
-            f"one of {_KNOWN}",
+            f"unknown field {expr.path!r}: {hint}use config.<field>, result.<name>, "
+            f"state.<field>, meta.<field> or one of {_KNOWN}",
             path=expr.path,
         )
 
     # ------------------------------------------------------------ config leaves
 
-    def config_leaf(self, expr: Leaf, path: str) -> str:
-        select = "e.id IN (SELECT exp_id FROM config_kv WHERE path = ? AND "
+    def config_leaf(
+        self, expr: Leaf, path: str, table: str = "config_kv", subject: str = "e.id"
+    ) -> str:
+        """A test of one leaf of `config_kv` (`config.*`) or `result_kv` (`result.*`) of the
+        experiment `subject` (the listed one, `e.id`, or a dependent's `c.id`)."""
+        select = f"{subject} IN (SELECT exp_id FROM {table} WHERE path = ? AND "
         if isinstance(expr, ExistsFilter):
             self.add(path, path + ".", path + "/")
             return (
-                "e.id IN (SELECT exp_id FROM config_kv WHERE path = ? OR (path >= ? AND path < ?))"
+                f"{subject} IN (SELECT exp_id FROM {table} "
+                "WHERE path = ? OR (path >= ? AND path < ?))"
             )
         self.add(path)
         if isinstance(expr, TextFilter):
@@ -200,6 +222,17 @@ class _Compiler:
             kind, value = "bool", float(value)
         self.add(kind, value)
         return select + f"kind = ? AND {column} {_SQL_OP[expr.op]} ?)"
+
+    def downstream_leaf(self, expr: Leaf) -> str:
+        """`downstream.<Class>.result.<name>`: some direct dependent of class `Class` matches."""
+        field = parse_field(expr.path)
+        self.add(field.downstream)
+        inner = self.config_leaf(expr, field.path, table=field.table, subject="c.id")
+        return (
+            "EXISTS (SELECT 1 FROM deps d JOIN experiments c ON c.id = d.exp_id "
+            "WHERE d.dep_namespace = e.namespace AND d.dep_hash = e.hash "
+            f"AND c.class_name = ? AND {inner})"
+        )
 
     def text_test(self, column: str, expr: TextFilter) -> str:
         if expr.op == "contains":

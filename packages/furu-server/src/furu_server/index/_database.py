@@ -21,7 +21,7 @@ from furu_server._regex import regexp
 from furu_server.index._columns import TABLE_SQL
 
 _log = logging.getLogger("furu_server")
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT);
@@ -58,6 +58,16 @@ CREATE TABLE IF NOT EXISTS config_kv (
 CREATE INDEX IF NOT EXISTS kv_num ON config_kv (path, kind, num, exp_id);
 CREATE INDEX IF NOT EXISTS kv_str ON config_kv (path, kind, str, exp_id);
 CREATE INDEX IF NOT EXISTS kv_exp ON config_kv (exp_id);
+CREATE TABLE IF NOT EXISTS result_kv (
+    exp_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    num REAL,
+    str TEXT
+);
+CREATE INDEX IF NOT EXISTS rkv_num ON result_kv (path, kind, num, exp_id);
+CREATE INDEX IF NOT EXISTS rkv_str ON result_kv (path, kind, str, exp_id);
+CREATE INDEX IF NOT EXISTS rkv_exp ON result_kv (exp_id);
 CREATE TABLE IF NOT EXISTS deps (
     exp_id INTEGER NOT NULL,
     namespace TEXT NOT NULL,

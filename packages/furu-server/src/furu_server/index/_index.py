@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from furu import StepDir
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._models import IndexInfo, Order, SortKey
 from furu_server._settings import ServerSettings
+from furu_server.filters._fields import FieldRef, column_values, order_by
 from furu_server.index._columns import SELECT_SQL, summary_of_row
 from furu_server.index._database import IndexPathError, connect, is_damage
 from furu_server.index._indexer import Indexer, RefreshStats
@@ -380,27 +381,40 @@ class Index:
         order: Order,
         limit: int,
         offset: int,
+        *,
+        sort_field: FieldRef | None = None,
+        columns: Sequence[FieldRef] = (),
     ) -> tuple[list[dict[str, Any]], int]:
-        """One page of experiments matching `where`, and how many match in all."""
+        """One page of experiments matching `where`, and how many match in all.
+
+        `sort_field` (a config or result field, see `filters._fields`) replaces `sort`;
+        each summary gets the values of `columns` in its `values`.
+        """
         params = sql_value(params)  # a filter's text as the index stores it (`_text`)
         direction = "DESC" if order is Order.desc else "ASC"
-        column = SORT_COLUMNS[sort].format(order=direction)
+        order_params: list[Any] = []
+        if sort_field is not None:
+            clause, order_params = order_by(sort_field, order is Order.desc)
+        else:
+            column = SORT_COLUMNS[sort].format(order=direction)
+            clause = f"{column} {direction}, e.id {direction}"
         total = self.count(where, params)
         # Many matches: walk the sort column's index and stop after the page (SQLite would
         # otherwise collect every match and sort it). Few matches: let SQLite pick.
         # (Not while the index is built: a build drops the indexes until its end.)
         walk = (
-            sort in SORT_INDEXES
+            sort_field is None
+            and sort in SORT_INDEXES
             and self.indexer.built
             and total * total >= (offset + limit) * self.count("1", [])
         )
 
         def page(source: str) -> list[Any]:
             sql = (
-                f"SELECT {SELECT_SQL} FROM {source} WHERE {where} "
-                f"ORDER BY {column} {direction}, e.id {direction} LIMIT ? OFFSET ?"
+                f"SELECT {SELECT_SQL}, e.id FROM {source} WHERE {where} "
+                f"ORDER BY {clause} LIMIT ? OFFSET ?"
             )
-            return self.conn().execute(sql, [*params, limit, offset]).fetchall()
+            return self.conn().execute(sql, [*params, *order_params, limit, offset]).fetchall()
 
         try:
             rows = page(
@@ -411,7 +425,8 @@ class Index:
                 raise
             rows = page("experiments e")
         names = self.display_names()
-        return [self.summary(r, names) for r in rows], total
+        values = column_values(self.conn(), list(columns), [r[-1] for r in rows])
+        return [{**self.summary(r[:-1], names), "values": values[r[-1]]} for r in rows], total
 
     def count(self, where: str, params: list[Any]) -> int:
         """How many experiments match (memoised until the index changes: paging repeats it)."""

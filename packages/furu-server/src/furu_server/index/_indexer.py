@@ -248,7 +248,7 @@ class Indexer:
             self._set_dirs(root.kind, result.dirs, replace=True)
             self._remember_children(root.kind, result)
         self.conn.execute("DELETE FROM experiments")
-        for table in ("config_kv", "deps", "tags"):
+        for table in ("config_kv", "result_kv", "deps", "tags"):
             self.conn.execute(f"DELETE FROM {table}")
         # Loading into unindexed tables, then indexing once, takes half the time of keeping
         # every index up to date row by row (requests meanwhile are answered, more slowly).
@@ -472,7 +472,7 @@ class Indexer:
         return found
 
     def _delete_children(self, ids: list[int]) -> None:
-        for table in ("config_kv", "deps", "tags"):
+        for table in ("config_kv", "result_kv", "deps", "tags"):
             self.conn.executemany(f"DELETE FROM {table} WHERE exp_id = ?", [(i,) for i in ids])
 
     def _write_records(self, records: Iterable[RecordRows], *, fresh: bool) -> None:
@@ -529,16 +529,19 @@ class Indexer:
             self._delete_children(ids)
         self._touched += ids
         kv: list[tuple[Any, ...]] = []
+        results: list[tuple[Any, ...]] = []
         deps: list[tuple[Any, ...]] = []
         tags: list[tuple[Any, ...]] = []
         classes: dict[str, tuple[str, str, str]] = {}
-        for exp_id, (_, leaves, dependencies, labels, cls) in zip(ids, batch, strict=True):
+        for exp_id, (_, leaves, dependencies, labels, cls, outcome) in zip(ids, batch, strict=True):
             kv += [(exp_id, *leaf) for leaf in leaves]
+            results += [(exp_id, *leaf) for leaf in outcome]
             deps += [(exp_id, *dep) for dep in dependencies]
             tags += [(exp_id, tag) for tag in labels]
             if cls is not None:
                 classes[cls[0]] = cls
         conn.executemany("INSERT INTO config_kv VALUES (?, ?, ?, ?, ?)", kv)
+        conn.executemany("INSERT INTO result_kv VALUES (?, ?, ?, ?, ?)", results)
         conn.executemany("INSERT INTO deps VALUES (?, ?, ?, ?, ?)", deps)
         conn.executemany("INSERT INTO tags VALUES (?, ?)", tags)
         conn.executemany("INSERT OR REPLACE INTO classes VALUES (?, ?, ?)", classes.values())
@@ -613,7 +616,7 @@ def _listing_only(rows: RecordRows, exc: Exception) -> RecordRows:
     )
     row[_PROBLEMS] = sql_value(json.dumps(problems))
     row[_META] = row[_STATE] = None
-    return tuple(row), [], [], [], None
+    return tuple(row), [], [], [], None, []
 
 
 def _furu_mtime(step_dir: str) -> int:

@@ -72,6 +72,8 @@ class StepRecord:
     """`<namespace>/<hash>` this alias directory was migrated from (`.furu/migration.json`)."""
     alias_problem: str | None = None
     """Why this alias no longer reaches the result it links to."""
+    results: dict[str, Any] = field(default_factory=dict)
+    """Its scalar results (`result.*`: `StepDir.read_results`)."""
 
     @property
     def class_name(self) -> str:
@@ -114,6 +116,11 @@ def read_record(root_kind: str, rel_dir: str, furu_dir: str) -> StepRecord:
             read(rec, step_dir)
         except Exception as exc:  # a file no reader expected must not hide the experiment
             rec.problems.append(f".furu/{name} could not be read ({type(exc).__name__}: {exc})")
+    try:
+        rec.results, found = step_dir.read_results()
+        rec.problems += found
+    except Exception as exc:  # a file no reader expected must not hide the experiment
+        rec.problems.append(f"results could not be read ({type(exc).__name__}: {exc})")
     alias = read_alias(step_dir, namespace)
     if alias is not None:
         rec.migrated_from, rec.alias_problem = alias.migrated_from, alias.problem

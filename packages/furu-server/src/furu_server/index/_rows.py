@@ -27,6 +27,7 @@ RecordRows = tuple[
     list[tuple[str, str, str, str]],
     list[str],
     tuple[str, str, str] | None,
+    list[Leaf],
 ]
 """The rows of one experiment: see `index_rows`."""
 
@@ -43,8 +44,9 @@ MAX_DEPTH = 32
 
 def index_rows(rec: StepRecord) -> RecordRows:
     """What the index stores for `rec`: the experiments row (no id), config leaves, dependencies
-    `(namespace, field, dependency namespace, dependency hash)`, tags, and the class row (when
-    metadata was read); every value one SQLite can store (`sql_value`).
+    `(namespace, field, dependency namespace, dependency hash)`, tags, the class row (when
+    metadata was read) and result leaves (`result_kv`); every value one SQLite can store
+    (`sql_value`).
 
     What one experiment adds is bounded (`MAX_LEAVES`, `MAX_TEXT`, `MAX_ITEMS`, `MAX_DEPTH`):
     what was cut is named in the record's `problems` (the detail route still shows it whole).
@@ -82,7 +84,8 @@ def index_rows(rec: StepRecord) -> RecordRows:
             json.dumps(_clip(rec.config_schema, "", [], 0), default=str),
         )
     # the record's text is encodable already; its location and ints may not be storable
-    return tuple(sql_value(v) for v in row_of(rec)), kv, deps, rec.tags, cls
+    results = [leaf for name, value in rec.results.items() for leaf in _leaf(name, value)]
+    return tuple(sql_value(v) for v in row_of(rec)), kv, deps, rec.tags, cls, results
 
 
 def _bounded_leaves(config: Any, clipped: list[str]) -> tuple[list[Leaf], int]:
@@ -177,14 +180,19 @@ def flatten_config(config: Any) -> Iterator[Leaf]:
     namespace). `kind` is `num`, `str`, `bool` or `null`; empty lists and objects are left out.
     """
     for path, value in config_leaves(config):
-        if isinstance(value, bool):
-            yield path, "bool", float(value), None
-        elif isinstance(value, int | float):
-            yield _number(path, value)
-        elif isinstance(value, str):
-            yield path, "str", None, value
-        elif value is None:
-            yield path, "null", None, None
+        yield from _leaf(path, value)
+
+
+def _leaf(path: str, value: Any) -> Iterator[Leaf]:
+    """The leaf row of a scalar (nothing for any other value)."""
+    if isinstance(value, bool):
+        yield path, "bool", float(value), None
+    elif isinstance(value, int | float):
+        yield _number(path, value)
+    elif isinstance(value, str):
+        yield path, "str", None, value
+    elif value is None:
+        yield path, "null", None, None
 
 
 def _number(path: str, number: int | float) -> Leaf:

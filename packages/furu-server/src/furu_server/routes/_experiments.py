@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -46,6 +46,7 @@ from furu_server.filters import (
     parse_filter,
     to_text,
 )
+from furu_server.filters._fields import FieldRef, parse_field
 from furu_server.filters._models import build
 from furu_server.index._index import QueryInterrupted
 from furu_server.routes._deps import Services, Svc
@@ -85,11 +86,16 @@ async def _run_listing(
     order: Order,
     limit: int,
     offset: int,
+    *,
+    sort_field: FieldRef | None = None,
+    columns: Sequence[FieldRef] = (),
 ) -> ExperimentList:
     where, params = compile_filter(parts)  # (and-ed, each held to the limits on its own)
 
     def run() -> ExperimentList:
-        rows, total = svc.index.listing(where, params, sort, order, limit, offset)
+        rows, total = svc.index.listing(
+            where, params, sort, order, limit, offset, sort_field=sort_field, columns=columns
+        )
         return ExperimentList(
             items=[ExperimentSummary(**r) for r in rows],
             total=total,
@@ -211,7 +217,17 @@ async def list_experiments(
 async def search_experiments(request: Request, svc: Svc, body: SearchRequest) -> ExperimentList:
     """Search with the filter language: a JSON tree (`filter`) and/or its text form (`query`)."""
     parts = [body.filter, parse_filter(body.query) if body.query else None]
-    return await _run_listing(request, svc, parts, body.sort, body.order, body.limit, body.offset)
+    return await _run_listing(
+        request,
+        svc,
+        parts,
+        body.sort,
+        body.order,
+        body.limit,
+        body.offset,
+        sort_field=parse_field(body.sort_field) if body.sort_field else None,
+        columns=[parse_field(c) for c in body.columns],
+    )
 
 
 @router.post("/filters/parse", operation_id="parseFilter", response_model=ParseResponse)
