@@ -140,3 +140,35 @@ def test_bad_sort_fields_and_columns_are_clear_400s(fresh_api: TestClient) -> No
         "/api/experiments/search", json={"columns": [f"config.f{i}" for i in range(17)]}
     )
     assert too_many.status_code in (400, 422)
+
+
+def _pages(api: TestClient, body: dict[str, Any], page: int = 3) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        got = api.post(
+            "/api/experiments/search", json={**body, "limit": page, "offset": len(items)}
+        ).json()
+        items += got["items"]
+        if len(items) >= got["total"]:
+            return items
+
+
+def test_paging_a_field_sort_keeps_numbers_then_texts_then_the_rest(
+    fresh_api: TestClient, fresh_store: BuiltStore
+) -> None:
+    every = _pages(fresh_api, {})
+    for field in ("config.lr", "config.optimizer", "config.split", "config.steps"):
+        for order in ("asc", "desc"):
+            items = _pages(
+                fresh_api, {"sort_field": field, "order": order, "columns": [field]}, page=2
+            )
+            refs = [(i["namespace"], i["hash"]) for i in items]
+            assert sorted(refs) == sorted((i["namespace"], i["hash"]) for i in every)
+            values = [i["values"].get(field) for i in items]
+            have = [v for v in values if v is not None]
+            assert values[: len(have)] == have, (field, order, values)  # missing ones last
+            numbers = [v for v in have if not isinstance(v, str)]
+            texts = [v for v in have if isinstance(v, str)]
+            assert have == numbers + texts
+            for group in (numbers, texts):
+                assert group == sorted(group, reverse=order == "desc"), (field, order, group)

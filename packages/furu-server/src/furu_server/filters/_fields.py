@@ -40,15 +40,19 @@ class FieldRef:
     downstream: str | None = None
 
     def value_sql(self, column: str, aggregate: str = "max") -> tuple[str, list[Any]]:
-        """A scalar subquery of `column` (`num` or `str`) of this field for the row `e`."""
+        """A scalar subquery of `column` (`num` or `str`) of this field for the row `e`.
+
+        `+k.path` keeps SQLite from walking every row of the path (`kv_num`) for each
+        experiment: it looks the experiment's few leaves up by `exp_id` instead.
+        """
         if self.downstream is None:
             return (
-                f"(SELECT k.{column} FROM {self.table} k WHERE k.exp_id = e.id AND k.path = ?)",
+                f"(SELECT k.{column} FROM {self.table} k WHERE k.exp_id = e.id AND +k.path = ?)",
                 [self.path],
             )
         return (
             f"(SELECT {aggregate}(k.{column}) FROM deps d JOIN experiments c ON c.id = d.exp_id "
-            f"JOIN {self.table} k ON k.exp_id = c.id AND k.path = ? "
+            f"JOIN {self.table} k ON k.exp_id = c.id AND +k.path = ? "
             "WHERE d.dep_namespace = e.namespace AND d.dep_hash = e.hash AND c.class_name = ?)",
             [self.path, self.downstream],
         )
@@ -82,16 +86,16 @@ def parse_field(name: str) -> FieldRef:
 
 
 def order_by(field: FieldRef, descending: bool) -> tuple[str, list[Any]]:
-    """An ORDER BY clause: experiments with a value first (numbers, then text), then the rest."""
+    """An ORDER BY clause over the row `e`: experiments with a number first, then a text,
+    then the rest (for a downstream field, the largest value among the dependents when
+    descending, the smallest ascending). A sort by the experiment's own leaf walks the leaf
+    table's index instead (`Index._page_by_leaf`)."""
     direction = "DESC" if descending else "ASC"
     aggregate = "max" if descending else "min"
     num, num_params = field.value_sql("num", aggregate)
     text, text_params = field.value_sql("str", aggregate)
-    clause = (
-        f"({num} IS NULL AND {text} IS NULL), {num} {direction}, {text} {direction}, "
-        f"e.id {direction}"
-    )
-    return clause, [*num_params, *text_params, *num_params, *text_params]
+    clause = f"{num} {direction} NULLS LAST, {text} {direction} NULLS LAST, e.id {direction}"
+    return clause, [*num_params, *text_params]
 
 
 def column_values(conn: Any, fields: list[FieldRef], ids: list[int]) -> dict[int, dict[str, Any]]:

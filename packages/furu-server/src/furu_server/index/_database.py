@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS config_kv (
 );
 CREATE INDEX IF NOT EXISTS kv_num ON config_kv (path, kind, num, exp_id);
 CREATE INDEX IF NOT EXISTS kv_str ON config_kv (path, kind, str, exp_id);
-CREATE INDEX IF NOT EXISTS kv_exp ON config_kv (exp_id);
+CREATE INDEX IF NOT EXISTS kv_exp ON config_kv (exp_id, path);
 CREATE TABLE IF NOT EXISTS result_kv (
     exp_id INTEGER NOT NULL,
     path TEXT NOT NULL,
@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS result_kv (
 );
 CREATE INDEX IF NOT EXISTS rkv_num ON result_kv (path, kind, num, exp_id);
 CREATE INDEX IF NOT EXISTS rkv_str ON result_kv (path, kind, str, exp_id);
-CREATE INDEX IF NOT EXISTS rkv_exp ON result_kv (exp_id);
+CREATE INDEX IF NOT EXISTS rkv_exp ON result_kv (exp_id, path);
 CREATE TABLE IF NOT EXISTS deps (
     exp_id INTEGER NOT NULL,
     namespace TEXT NOT NULL,

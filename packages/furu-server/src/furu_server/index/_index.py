@@ -392,13 +392,16 @@ class Index:
         """
         params = sql_value(params)  # a filter's text as the index stores it (`_text`)
         direction = "DESC" if order is Order.desc else "ASC"
+        total = self.count(where, params)
+        if sort_field is not None and sort_field.downstream is None:
+            rows = self._page_by_leaf(sort_field, where, params, direction, limit, offset)
+            return self._with_values(rows, columns), total
         order_params: list[Any] = []
         if sort_field is not None:
             clause, order_params = order_by(sort_field, order is Order.desc)
         else:
             column = SORT_COLUMNS[sort].format(order=direction)
             clause = f"{column} {direction}, e.id {direction}"
-        total = self.count(where, params)
         # Many matches: walk the sort column's index and stop after the page (SQLite would
         # otherwise collect every match and sort it). Few matches: let SQLite pick.
         # (Not while the index is built: a build drops the indexes until its end.)
@@ -424,9 +427,62 @@ class Index:
             if not walk or "no such index" not in str(exc):
                 raise
             rows = page("experiments e")
+        return self._with_values(rows, columns), total
+
+    def _with_values(self, rows: list[Any], columns: Sequence[FieldRef]) -> list[dict[str, Any]]:
+        """Summaries of rows selected with `SELECT_SQL, e.id`, with the `columns`' values."""
         names = self.display_names()
         values = column_values(self.conn(), list(columns), [r[-1] for r in rows])
-        return [{**self.summary(r[:-1], names), "values": values[r[-1]]} for r in rows], total
+        return [{**self.summary(r[:-1], names), "values": values[r[-1]]} for r in rows]
+
+    def _page_by_leaf(
+        self,
+        field: FieldRef,
+        where: str,
+        params: list[Any],
+        direction: str,
+        limit: int,
+        offset: int,
+    ) -> list[Any]:
+        """A page sorted by a config or result leaf: numbers, then booleans, then texts, each
+        in the leaf table's own index order (a walk that stops after the page, not a sort of
+        every match), then the experiments without the field, by id."""
+        table, path = field.table, field.path
+        conn = self.conn()
+        rows: list[Any] = []
+        skip, want = offset, limit
+        for kind, column in (("num", "num"), ("bool", "num"), ("str", "str")):
+            source = f"{table} k JOIN experiments e ON e.id = k.exp_id"
+            cond = f"k.path = ? AND k.kind = '{kind}' AND ({where})"
+            args = [path, *params]
+
+            def count(source: str = source, cond: str = cond, args: list[Any] = args) -> int:
+                return int(
+                    conn.execute(f"SELECT count(*) FROM {source} WHERE {cond}", args).fetchone()[0]
+                )
+
+            found = self.cached(f"leaf:{table}:{path}:{kind}:{where}\x00{params!r}", count)
+            if skip >= found:
+                skip -= found
+                continue
+            rows += conn.execute(
+                f"SELECT {SELECT_SQL}, e.id FROM {source} WHERE {cond} "
+                f"ORDER BY k.{column} {direction}, e.id {direction} LIMIT ? OFFSET ?",
+                [*args, want, skip],
+            ).fetchall()
+            want, skip = limit - len(rows), 0
+            if want <= 0:
+                return rows
+        rest = (
+            f"({where}) AND e.id NOT IN (SELECT exp_id FROM {table} "
+            "WHERE path = ? AND kind IN ('num', 'bool', 'str'))"
+        )
+        rows += conn.execute(
+            f"SELECT {SELECT_SQL}, e.id FROM experiments e WHERE {rest} "
+            f"ORDER BY e.id {direction} LIMIT ? OFFSET ?",
+            [*params, path, want, skip],
+        ).fetchall()
+        return rows
 
     def count(self, where: str, params: list[Any]) -> int:
         """How many experiments match (memoised until the index changes: paging repeats it)."""
