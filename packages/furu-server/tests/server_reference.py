@@ -52,6 +52,14 @@ def read_store(root: Path, vc_root: Path | None) -> list[dict[str, Any]]:
                 "class": entry.namespace.rsplit(".", 1)[-1],
                 "result_status": state.result_status.value,
                 "attempt_status": attempt.status.value if attempt else None,
+                # what the badge shows: the attempt's status unless it or the result succeeded
+                "status": (
+                    attempt.status.value
+                    if attempt
+                    and attempt.status.value != "success"
+                    and state.result_status.value != "success"
+                    else state.result_status.value
+                ),
                 "attempts": state.attempts,
                 "attempt_number": attempt.number if attempt else None,
                 "backend": attempt.backend if attempt else None,
@@ -75,7 +83,7 @@ def read_store(root: Path, vc_root: Path | None) -> list[dict[str, Any]]:
     return rows
 
 
-ALIASES = {"status": "result_status", "class_name": "class", "host": "hostname"}
+ALIASES = {"class_name": "class", "host": "hostname"}
 ALIASES |= {"runtime_sec": "runtime", "dependencies": "n_dependencies"}
 
 

@@ -162,10 +162,10 @@ def _leaves() -> list[dict[str, Any]]:
         {"op": "ne", "path": "state.attempt.number", "value": True},
         {"op": "regex", "path": "tags", "value": "x"},
         {"op": "startswith", "path": "name", "value": "x"},
-        {"op": "lt", "path": "config.a.b", "value": 1},
-        {"op": "in", "path": "config.seed", "values": [1, "a", None, True]},
+        {"op": "lt", "path": "config.corpus.size", "value": 1},
+        {"op": "in", "path": "config.steps", "values": [1, "a", None, True]},
         {"op": "between", "path": "runtime", "low": 1, "high": 2},
-        {"op": "exists", "path": "config.x"},
+        {"op": "exists", "path": "config.layers"},
     ]
 
 
@@ -205,14 +205,14 @@ def test_many_nots_and_long_lists_within_the_limits_run(api: TestClient) -> None
         _deepest(quoted, ["and", "or"]),
         _nested(21, "not"),  # the probe's: a 500 (SQLite's parser stack)
         _nested(MAX_DEPTH - 1, "not"),
-        {"op": "in", "path": "config.seed", "values": list(range(MAX_VALUES))},  # expr depth
+        {"op": "in", "path": "config.steps", "values": list(range(MAX_VALUES))},  # expr depth
         {"op": "in", "path": "meta.python_version", "values": [str(i) for i in range(999)]},
         {"op": "or", "args": [{"op": "eq", "path": "runtime", "value": i} for i in range(999)]},
         {"op": "not", "arg": {"op": "in", "path": "name", "values": list(range(MAX_VALUES))}},
     ):
         got = api.post("/api/experiments/search", json={"filter": tree, "limit": 1})
         assert got.status_code == 200, got.text
-    seeds = "config.seed in (" + ", ".join(str(i) for i in range(MAX_VALUES)) + ")"
+    seeds = "config.steps in (" + ", ".join(str(i) for i in range(MAX_VALUES)) + ")"
     assert api.get("/api/experiments", params={"q": seeds}).status_code == 200
     many = " or ".join(f"runtime = {i}" for i in range(MAX_NODES - 1))
     assert len(many) > 10_000 or api.get("/api/experiments", params={"q": many}).is_success

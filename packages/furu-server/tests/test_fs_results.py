@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from server_fixtures import BuiltStore
+from server_fixtures import BuiltStore, running_step
 
 
 def _search(api: TestClient, query: str) -> dict[str, Any]:
@@ -156,8 +157,11 @@ def _pages(api: TestClient, body: dict[str, Any], page: int = 3) -> list[dict[st
 def test_paging_a_field_sort_keeps_numbers_then_texts_then_the_rest(
     fresh_api: TestClient, fresh_store: BuiltStore
 ) -> None:
+    _plant_evals(fresh_store)
+    fresh_api.post("/api/index/refresh", params={"full": True}).raise_for_status()
     every = _pages(fresh_api, {})
-    for field in ("config.lr", "config.optimizer", "config.split", "config.steps"):
+    fields = ("config.lr", "config.optimizer", "config.split", "config.steps", "result.accuracy")
+    for field in (*fields, "downstream.Evaluate.result.accuracy"):
         for order in ("asc", "desc"):
             items = _pages(
                 fresh_api, {"sort_field": field, "order": order, "columns": [field]}, page=2
@@ -172,3 +176,33 @@ def test_paging_a_field_sort_keeps_numbers_then_texts_then_the_rest(
             assert have == numbers + texts
             for group in (numbers, texts):
                 assert group == sorted(group, reverse=order == "desc"), (field, order, group)
+
+
+def test_status_matches_what_the_badge_shows(
+    fresh_api: TestClient, fresh_store: BuiltStore, tmp_path: Path
+) -> None:
+    with running_step(tmp_path, lr=0.25) as (step, _):
+        fresh_api.post("/api/index/refresh").raise_for_status()
+        running = _search(fresh_api, "status = running")
+        assert [(i["namespace"], i["hash"]) for i in running["items"]] == [
+            (step._furu_namespace, step._furu_hash)
+        ]
+        assert _search(fresh_api, "attempt_status = running")["total"] == 1
+        assert _search(fresh_api, "result_status = running")["total"] == 0
+    failed = _search(fresh_api, "status = failed")
+    assert [(i["namespace"], i["hash"]) for i in failed["items"]] == [fresh_store.ref("failed")]
+
+
+def test_a_field_no_experiment_has_is_refused_with_the_closest(fresh_api: TestClient) -> None:
+    got = fresh_api.post("/api/experiments/search", json={"query": "config.optimiser = 'sgd'"})
+    assert got.status_code == 400, got.text
+    error = got.json()["error"]
+    assert error["code"] == "filter_invalid"
+    assert "no experiment has the config field 'config.optimiser'" in error["message"]
+    assert "Did you mean config.optimizer" in error["message"]
+    assert error["detail"]["path"] == "config.optimiser"
+    sort = fresh_api.post("/api/experiments/search", json={"sort_field": "result.acuracy"})
+    assert sort.status_code == 400
+    assert "Did you mean result.accuracy" in sort.json()["error"]["message"]
+    # a prefix of existing leaves is a field (`config.layers exists`)
+    assert _search(fresh_api, "config.layers exists")["status"] == 200

@@ -85,17 +85,18 @@ def parse_field(name: str) -> FieldRef:
     return FieldRef(name, TABLES[parts[0]], ".".join(parts[1:]), downstream)
 
 
-def order_by(field: FieldRef, descending: bool) -> tuple[str, list[Any]]:
-    """An ORDER BY clause over the row `e`: experiments with a number first, then a text,
-    then the rest (for a downstream field, the largest value among the dependents when
-    descending, the smallest ascending). A sort by the experiment's own leaf walks the leaf
-    table's index instead (`Index._page_by_leaf`)."""
-    direction = "DESC" if descending else "ASC"
+def downstream_values(field: FieldRef, descending: bool) -> tuple[str, list[Any]]:
+    """A `WITH v AS (...)` of the downstream field's value per experiment (`v.ns`, `v.h`,
+    `v.num`, `v.str`): the largest among its dependents of that class when `descending`, the
+    smallest otherwise. Computed once per query from the dependents' leaves, then joined."""
     aggregate = "max" if descending else "min"
-    num, num_params = field.value_sql("num", aggregate)
-    text, text_params = field.value_sql("str", aggregate)
-    clause = f"{num} {direction} NULLS LAST, {text} {direction} NULLS LAST, e.id {direction}"
-    return clause, [*num_params, *text_params]
+    return (
+        f"WITH v AS (SELECT d.dep_namespace AS ns, d.dep_hash AS h, {aggregate}(k.num) AS num, "
+        f"{aggregate}(k.str) AS str FROM deps d JOIN experiments c ON c.id = d.exp_id "
+        f"JOIN {field.table} k ON k.exp_id = c.id AND +k.path = ? "
+        "WHERE c.class_name = ? GROUP BY d.dep_namespace, d.dep_hash) ",
+        [field.path, field.downstream],
+    )
 
 
 def column_values(conn: Any, fields: list[FieldRef], ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -228,10 +228,11 @@ class _Compiler:
         field = parse_field(expr.path)
         self.add(field.downstream)
         inner = self.config_leaf(expr, field.path, table=field.table, subject="c.id")
+        # Uncorrelated: the matching dependents are found once (by the leaf's index), then
+        # what they depend on, instead of a lookup per listed experiment.
         return (
-            "EXISTS (SELECT 1 FROM deps d JOIN experiments c ON c.id = d.exp_id "
-            "WHERE d.dep_namespace = e.namespace AND d.dep_hash = e.hash "
-            f"AND c.class_name = ? AND {inner})"
+            "(e.namespace, e.hash) IN (SELECT d.dep_namespace, d.dep_hash FROM deps d "
+            f"JOIN experiments c ON c.id = d.exp_id WHERE c.class_name = ? AND {inner})"
         )
 
     def text_test(self, column: str, expr: TextFilter) -> str:
@@ -309,6 +310,23 @@ class _Compiler:
         types = "('text')" if isinstance(value, str) else "('integer', 'real')"
         self.add(value)
         return f"coalesce({jtype} IN {types} AND {value_sql} {_SQL_OP[expr.op]} ?, 0)"
+
+
+def field_paths(expr: FilterExpr | Sequence[FilterExpr | None] | None) -> list[str]:
+    """The `config.*`, `result.*` and `downstream.*` paths a filter names, in order."""
+    found: list[str] = []
+    stack: list[Any] = list(expr) if isinstance(expr, Sequence) else [expr]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, AndFilter | OrFilter):
+            stack[:0] = node.args
+        elif isinstance(node, NotFilter):
+            stack.insert(0, node.arg)
+        elif node is not None:
+            path = node.path
+            if path.split(".", 1)[0] in ("config", "result", "downstream"):
+                found.append(path)
+    return found
 
 
 def compile_filter(expr: FilterExpr | Sequence[FilterExpr | None] | None) -> tuple[str, list[Any]]:

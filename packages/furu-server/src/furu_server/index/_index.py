@@ -8,6 +8,7 @@ background thread keeps it fresh (`Indexer`). A request never waits for a refres
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import logging
 import sqlite3
@@ -20,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from furu import StepDir
-from furu_server._errors import ErrorCode, ServerError
+from furu_server._errors import ErrorCode, FilterInvalidError, ServerError
 from furu_server._models import IndexInfo, Order, SortKey
 from furu_server._settings import ServerSettings
-from furu_server.filters._fields import FieldRef, column_values, order_by
+from furu_server.filters._fields import FieldRef, column_values, downstream_values
 from furu_server.index._columns import SELECT_SQL, summary_of_row
 from furu_server.index._database import IndexPathError, connect, is_damage
 from furu_server.index._indexer import Indexer, RefreshStats
@@ -396,12 +397,13 @@ class Index:
         if sort_field is not None and sort_field.downstream is None:
             rows = self._page_by_leaf(sort_field, where, params, direction, limit, offset)
             return self._with_values(rows, columns), total
-        order_params: list[Any] = []
         if sort_field is not None:
-            clause, order_params = order_by(sort_field, order is Order.desc)
-        else:
-            column = SORT_COLUMNS[sort].format(order=direction)
-            clause = f"{column} {direction}, e.id {direction}"
+            return self._with_values(
+                self._page_by_downstream(sort_field, where, params, direction, limit, offset),
+                columns,
+            ), total
+        column = SORT_COLUMNS[sort].format(order=direction)
+        clause = f"{column} {direction}, e.id {direction}"
         # Many matches: walk the sort column's index and stop after the page (SQLite would
         # otherwise collect every match and sort it). Few matches: let SQLite pick.
         # (Not while the index is built: a build drops the indexes until its end.)
@@ -417,7 +419,7 @@ class Index:
                 f"SELECT {SELECT_SQL}, e.id FROM {source} WHERE {where} "
                 f"ORDER BY {clause} LIMIT ? OFFSET ?"
             )
-            return self.conn().execute(sql, [*params, *order_params, limit, offset]).fetchall()
+            return self.conn().execute(sql, [*params, limit, offset]).fetchall()
 
         try:
             rows = page(
@@ -434,6 +436,26 @@ class Index:
         names = self.display_names()
         values = column_values(self.conn(), list(columns), [r[-1] for r in rows])
         return [{**self.summary(r[:-1], names), "values": values[r[-1]]} for r in rows]
+
+    def _page_by_downstream(
+        self,
+        field: FieldRef,
+        where: str,
+        params: list[Any],
+        direction: str,
+        limit: int,
+        offset: int,
+    ) -> list[Any]:
+        """A page sorted by a field of the dependents (`downstream.<Class>.result.<name>`):
+        numbers, then texts, then the experiments without one."""
+        values, values_params = downstream_values(field, direction == "DESC")
+        sql = (
+            f"{values}SELECT {SELECT_SQL}, e.id FROM experiments e "
+            "LEFT JOIN v ON v.ns = e.namespace AND v.h = e.hash "
+            f"WHERE {where} ORDER BY v.num {direction} NULLS LAST, v.str {direction} NULLS LAST, "
+            f"e.id {direction} LIMIT ? OFFSET ?"
+        )
+        return self.conn().execute(sql, [*values_params, *params, limit, offset]).fetchall()
 
     def _page_by_leaf(
         self,
@@ -483,6 +505,42 @@ class Index:
             [*params, path, want, skip],
         ).fetchall()
         return rows
+
+    def check_fields(self, fields: Sequence[FieldRef]) -> None:
+        """Refuse a config or result field no indexed experiment has (a typo such as
+        `config.acuracy`), suggesting the closest ones; nothing is checked while the index is
+        still being built (the field may be in what is not read yet).
+
+        Raises:
+            FilterInvalidError: no experiment has one of `fields`.
+        """
+        if not self.indexer.built:
+            return
+        conn = self.conn()
+        for field in fields:
+            path = field.path
+            known = conn.execute(
+                f"SELECT 1 FROM {field.table} WHERE path = ? OR (path > ? AND path < ?) LIMIT 1",
+                (path, path + ".", path + "/"),
+            ).fetchone()
+            if known is not None:
+                continue
+            names = self.cached(
+                f"paths:{field.table}",
+                lambda t=field.table: [
+                    p for (p,) in conn.execute(f"SELECT DISTINCT path FROM {t}")
+                ],
+            )
+            close = difflib.get_close_matches(path, names, n=3, cutoff=0.6)
+            head = field.name[: len(field.name) - len(path)]
+            hint = f" Did you mean {', '.join(head + c for c in close)}?" if close else ""
+            kind = "config field" if field.table == "config_kv" else "result"
+            raise FilterInvalidError(
+                f"no experiment has the {kind} {field.name!r}.{hint} Results come from "
+                "results.json, metrics.json, eval.json or a step's _results(); config fields "
+                "are the step's fields (see docs/filter-language.md).",
+                path=field.name,
+            )
 
     def count(self, where: str, params: list[Any]) -> int:
         """How many experiments match (memoised until the index changes: paging repeats it)."""

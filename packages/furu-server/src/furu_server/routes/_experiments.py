@@ -48,6 +48,7 @@ from furu_server.filters import (
 )
 from furu_server.filters._fields import FieldRef, parse_field
 from furu_server.filters._models import build
+from furu_server.filters._sql import field_paths
 from furu_server.index._index import QueryInterrupted
 from furu_server.routes._deps import Services, Svc
 
@@ -91,8 +92,10 @@ async def _run_listing(
     columns: Sequence[FieldRef] = (),
 ) -> ExperimentList:
     where, params = compile_filter(parts)  # (and-ed, each held to the limits on its own)
+    named = [parse_field(path) for path in field_paths(parts)]
 
     def run() -> ExperimentList:
+        svc.index.check_fields([*named, *([sort_field] if sort_field else [])])
         rows, total = svc.index.listing(
             where, params, sort, order, limit, offset, sort_field=sort_field, columns=columns
         )
