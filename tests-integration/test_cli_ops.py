@@ -244,9 +244,15 @@ def test_without_a_terminal_nothing_changes_without_yes(store: Store) -> None:
         assert done.stdout.startswith("furu will ")
         assert done.stdout.count("(dependent)") == 3  # features, model, model2
     assert all(step.has_result() for step in s.values())
+    alone = run(store, "invalidate", ref(s["clean"]))
+    assert alone.returncode == 1
+    assert "note: 3 stored step(s) depend on these and are not included" in alone.stdout
     dry = json.loads(ok(store, "rm", ref(s["clean"]), "--dependents", "--dry-run", "--json"))
     assert dry["dry_run"] is True
     assert [p["dependent"] for p in dry["planned"]] == [False, True, True, True]
+    assert dry["dependents_not_included"] == []
+    alone = json.loads(ok(store, "rm", ref(s["features"]), "--dry-run", "--json"))
+    assert set(alone["dependents_not_included"]) == {str(s["model"].id), str(s["model2"].id)}
     assert all(step.has_result() for step in s.values())
 
 

@@ -213,7 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(run=_status)
     show = sub.add_parser("show", help="state and metadata of one step")
     show.add_argument(
-        "target", nargs="+", help="NAMESPACE HASH, a hash prefix, or the step's directory"
+        "target",
+        nargs="+",
+        help="namespace/hash, NAMESPACE HASH, a hash prefix, Class/hash-prefix, or the "
+        "step's directory",
     )
     show.set_defaults(run=_show, namespace=None)
     checkout = sub.add_parser(

@@ -160,14 +160,16 @@ def plan_targets(
     roots = [as_step_dir(store, s) for s in steps]
     found: dict[Path, StepDir] = {r.path: r for r in roots}
     if dependents and roots:
-        provider = dependents_of or _graph_dependents(store)
+        provider = dependents_of or graph_dependents(store)
         for root in roots:
             for dep in provider(root):
                 found.setdefault(dep.path, dep)
     return list(found.values())
 
 
-def _graph_dependents(store: Store) -> DependentsOf:
+def graph_dependents(store: Store) -> DependentsOf:
+    """Transitive dependents from the store's `StoreGraph` (every `metadata.json` read once,
+    now): the default of `plan_targets`."""
     from furu._graph import StoreGraph
 
     graph = StoreGraph.load(store)

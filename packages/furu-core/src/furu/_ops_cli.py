@@ -28,6 +28,7 @@ from furu._ops import (
     StepChanges,
     busy_reason,
     find_step,
+    graph_dependents,
     invalidate_steps,
     plan_targets,
     remove_steps,
@@ -243,13 +244,18 @@ def _change(args: argparse.Namespace) -> int:
     store = _store(args)
     verb, done_word = _VERB[args.action]
     roots = [find_step(store, r) for r in args.refs]
-    targets = plan_targets(store, roots, dependents=args.dependents)
+    dependents_of = graph_dependents(store)  # one read of every metadata.json
+    targets = plan_targets(store, roots, dependents=args.dependents, dependents_of=dependents_of)
     planned = _planned(targets, {r.path for r in roots})  # read before anything changes
     listing = sys.stderr if args.json else sys.stdout
     _print_plan(planned, verb, listing)
+    left_out = [] if args.dependents else _left_out(roots, targets, dependents_of)
+    if left_out:
+        _note_left_out(len(left_out), args.action, listing)
     if args.dry_run:
         if args.json:
-            print(json.dumps({"action": verb, "dry_run": True, "planned": planned}, indent=2))
+            dry = {"action": verb, "dry_run": True, "planned": planned}
+            print(json.dumps({**dry, "dependents_not_included": left_out}, indent=2))
         return 0
     if not args.yes:
         _confirm(len(targets), verb, done_word, listing)
@@ -259,7 +265,8 @@ def _change(args: argparse.Namespace) -> int:
     else:
         changes = remove_steps(store, targets)
     if args.json:
-        print(json.dumps({**changes.to_json(), "planned": planned}, indent=2))
+        out = {**changes.to_json(), "planned": planned, "dependents_not_included": left_out}
+        print(json.dumps(out, indent=2))
     else:
         _print_changes(changes, done_word)
     return 0 if changes.ok else 1
@@ -287,6 +294,26 @@ def _print_plan(planned: list[dict[str, Any]], verb: str, out: TextIO) -> None:
     out.flush()
 
 
+def _left_out(
+    roots: list[StepDir], targets: list[StepDir], dependents_of: Callable[[StepDir], Any]
+) -> list[str]:
+    """The stored steps made from `roots` (at any level) that are not among `targets`."""
+    hit = {t.path for t in targets}
+    left = {d.path: d for r in roots for d in dependents_of(r) if d.path not in hit}
+    return [str(d.id) for d in left.values()]
+
+
+def _note_left_out(count: int, action: str, out: TextIO) -> None:
+    if action == "rm":
+        what = "they stay, made from a step that will be gone"
+    else:
+        what = "they keep results made from the old one"
+    out.write(
+        f"note: {count} stored step(s) depend on these and are not included ({what}); "
+        "--dependents adds them.\n"
+    )
+
+
 def _confirm(count: int, verb: str, done_word: str, out: TextIO) -> None:
     """Ask on a terminal; refuse elsewhere, so a script never changes a store by accident."""
     if not sys.stdin.isatty():
@@ -296,7 +323,10 @@ def _confirm(count: int, verb: str, done_word: str, out: TextIO) -> None:
         )
     out.write("Proceed? [y/N] ")
     out.flush()
-    answer = sys.stdin.readline().strip().lower()
+    try:
+        answer = sys.stdin.readline().strip().lower()
+    except KeyboardInterrupt:
+        answer = ""
     if answer not in ("y", "yes"):
         raise FuruError(f"nothing was {done_word}: the answer was not 'y'.")
 
