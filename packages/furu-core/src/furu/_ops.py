@@ -76,11 +76,11 @@ def find_step(store: Store, ref: str | os.PathLike[str]) -> StepDir:
             "lists the store's steps).",
             path=path,
         )
-    exact = _exact(store, text.strip())
+    exact = exact_step(store, text.strip())
     return exact if exact is not None else store.find(text)
 
 
-def _exact(store: Store, ref: str) -> StepDir | None:
+def exact_step(store: Store, ref: str) -> StepDir | None:
     """The step `namespace/hash` names when its directory exists: no walk of the store."""
     namespace, _, digest = ref.rpartition("/")
     if "." not in namespace or not digest:

@@ -100,13 +100,13 @@ class _Node:
 def _dependency_graph(store: Store) -> _Graph:
     """Dependencies are read lazily: only the metadata of the steps walked."""
     from furu._graph import direct_dependencies
-    from furu._ops import _exact
+    from furu._ops import exact_step
 
     found: dict[StepId, StepDir | None] = {}
 
     def lookup(step_id: StepId) -> StepDir | None:
         if step_id not in found:
-            found[step_id] = _exact(store, str(step_id))
+            found[step_id] = exact_step(store, str(step_id))
         return found[step_id]
 
     def neighbours(step_id: StepId) -> list[StepId]:
@@ -240,36 +240,48 @@ def _step_json(step_id: StepId, step: StepDir | None) -> dict[str, Any]:
 _VERB = {"invalidate": ("invalidate", "invalidated"), "rm": ("remove", "removed")}
 
 
+@dataclass
+class _Plan:
+    """What `invalidate`/`rm` will hit, read before anything changes."""
+
+    targets: list[StepDir]
+    rows: list[dict[str, Any]]
+    left_out: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"planned": self.rows, "dependents_not_included": self.left_out}
+
+
 def _change(args: argparse.Namespace) -> int:
     store = _store(args)
     verb, done_word = _VERB[args.action]
-    roots = [find_step(store, r) for r in args.refs]
-    dependents_of = graph_dependents(store)  # one read of every metadata.json
-    targets = plan_targets(store, roots, dependents=args.dependents, dependents_of=dependents_of)
-    planned = _planned(targets, {r.path for r in roots})  # read before anything changes
+    plan = _plan(store, args)
     listing = sys.stderr if args.json else sys.stdout
-    _print_plan(planned, verb, listing)
-    left_out = [] if args.dependents else _left_out(roots, targets, dependents_of)
-    if left_out:
-        _note_left_out(len(left_out), args.action, listing)
+    _print_plan(plan, verb, args.action, listing)
     if args.dry_run:
         if args.json:
-            dry = {"action": verb, "dry_run": True, "planned": planned}
-            print(json.dumps({**dry, "dependents_not_included": left_out}, indent=2))
+            print(json.dumps({"action": verb, "dry_run": True, **plan.to_json()}, indent=2))
         return 0
     if not args.yes:
-        _confirm(len(targets), verb, done_word, listing)
+        _confirm(len(plan.targets), verb, done_word, listing)
     if args.action == "invalidate":
         reason = f"invalidated by `furu invalidate` at {_now()}"
-        changes = invalidate_steps(store, targets, reason=reason)
+        changes = invalidate_steps(store, plan.targets, reason=reason)
     else:
-        changes = remove_steps(store, targets)
+        changes = remove_steps(store, plan.targets)
     if args.json:
-        out = {**changes.to_json(), "planned": planned, "dependents_not_included": left_out}
-        print(json.dumps(out, indent=2))
+        print(json.dumps({**changes.to_json(), **plan.to_json()}, indent=2))
     else:
         _print_changes(changes, done_word)
     return 0 if changes.ok else 1
+
+
+def _plan(store: Store, args: argparse.Namespace) -> _Plan:
+    roots = [find_step(store, r) for r in args.refs]
+    dependents_of = graph_dependents(store)  # one read of every metadata.json
+    targets = plan_targets(store, roots, dependents=args.dependents, dependents_of=dependents_of)
+    left_out = [] if args.dependents else _left_out(roots, targets, dependents_of)
+    return _Plan(targets, _planned(targets, {r.path for r in roots}), left_out)
 
 
 def _planned(targets: list[StepDir], roots: set[Path]) -> list[dict[str, Any]]:
@@ -280,9 +292,9 @@ def _planned(targets: list[StepDir], roots: set[Path]) -> list[dict[str, Any]]:
     ]
 
 
-def _print_plan(planned: list[dict[str, Any]], verb: str, out: TextIO) -> None:
-    out.write(f"furu will {verb} {len(planned)} step(s):\n")
-    for row in planned:
+def _print_plan(plan: _Plan, verb: str, action: str, out: TextIO) -> None:
+    out.write(f"furu will {verb} {len(plan.rows)} step(s):\n")
+    for row in plan.rows:
         why = "  (dependent)" if row["dependent"] else ""
         skip = f"  (will be skipped: {row['busy']})" if row["busy"] else ""
         attempt = row["attempt_status"] or "-"
@@ -291,6 +303,8 @@ def _print_plan(planned: list[dict[str, Any]], verb: str, out: TextIO) -> None:
             f"  {row['result_status']:<11} {attempt:<10} {vc:<2} {row['namespace']} "
             f"{row['hash']}{why}{skip}\n"
         )
+    if plan.left_out:
+        _note_left_out(len(plan.left_out), action, out)
     out.flush()
 
 
