@@ -191,6 +191,19 @@ def test_a_missing_dependency_is_marked(store: Store) -> None:
     )
 
 
+def test_damaged_metadata_is_named_not_read_as_no_dependencies(store: Store) -> None:
+    s = chain(store)
+    s["model"].metadata_path.write_bytes(b"\xff\xfe{not json")
+    err = failed(store, "deps", ref(s["model"]))
+    assert f"furu: {s['model'].metadata_path} is not valid JSON" in err
+    assert "Delete it (or the whole step directory)" in err
+    ups = json.loads(ok(store, "rdeps", ref(s["features"]), "--json"))["dependents"]
+    assert [d["hash"] for d in ups] == [s["model2"].hash]  # the damaged record has no edges
+    assert json.loads(ok(store, "rm", ref(s["model"]), "--yes", "--json"))["done"] == [
+        str(s["model"].id)
+    ]
+
+
 def test_ls_marks_version_controlled_steps(store: Store) -> None:
     s = chain(store)
     rows = {r["hash"]: r for r in json.loads(ok(store, "ls", "--json"))}

@@ -126,7 +126,9 @@ def _dependent_graph(store: Store) -> _Graph:
 
 def _deps(args: argparse.Namespace) -> int:
     store = _store(args)
-    return _relatives(args, find_step(store, args.ref), _dependency_graph(store), "dependencies")
+    step = find_step(store, args.ref)
+    step.read_metadata()  # a damaged record is an error here, not "no dependencies"
+    return _relatives(args, step, _dependency_graph(store), "dependencies")
 
 
 def _rdeps(args: argparse.Namespace) -> int:
