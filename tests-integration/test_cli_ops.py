@@ -116,6 +116,9 @@ def test_show_names_a_step_every_way(store: Store) -> None:
         shown = json.loads(ok(store, "show", *how))
         assert shown["furu_dir"] == str(model.path), how
         assert shown["state"]["result_status"] == "success"
+    # every command naming a step takes the same forms: `diff` a directory and a prefix
+    fields = json.loads(ok(store, "diff", str(model.path), ref(chain(store)["model2"]), "--json"))
+    assert fields["a"] == str(model.id)
 
 
 def test_show_refuses_an_unknown_or_ambiguous_step(store: Store) -> None:

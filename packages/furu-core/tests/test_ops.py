@@ -88,6 +88,7 @@ def test_find_step_by_every_kind_of_reference(store: furu.Store) -> None:
         str(want.path / ".furu"),
     ):
         assert furu.find_step(store, ref) == want, ref
+        assert store.find(ref) == want, ref  # Store.find is find_step: every caller agrees
     pinned = furu.find_step(store, f"{__name__}.Pinned/{Pinned(k=1)._furu_hash}")
     assert pinned.version_controlled
 

@@ -77,7 +77,7 @@ def find_step(store: Store, ref: str | os.PathLike[str]) -> StepDir:
             path=path,
         )
     exact = exact_step(store, text.strip())
-    return exact if exact is not None else store.find(text)
+    return exact if exact is not None else store._search(text)
 
 
 def exact_step(store: Store, ref: str) -> StepDir | None:

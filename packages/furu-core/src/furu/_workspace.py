@@ -185,9 +185,19 @@ class Store:
         return None
 
     def find(self, ref: str) -> StepDir:
-        """The one step `ref` names: `namespace/hash`, `namespace/hash-prefix` or a hash prefix.
+        """The one step `ref` names: `namespace/hash`, `namespace/hash-prefix`, a hash prefix,
+        `Class/hash-prefix` (the class name alone) or the step's directory (`furu.find_step`).
 
-        A namespace may also be given by its class name alone (`TrainModel/3f9a`).
+        Raises:
+            FuruStoreError: no step, or more than one, matches (the message lists them).
+        """
+        from furu._ops import find_step
+
+        return find_step(self, ref)
+
+    def _search(self, ref: str) -> StepDir:
+        """The one step whose hash starts with `ref`'s hex digits (after the last `/`), in the
+        namespace or class `ref` gives before it, if any: a walk of every step directory.
 
         Raises:
             FuruStoreError: no step, or more than one, matches (the message lists them).
