@@ -97,6 +97,9 @@ def test_find_step_names_what_is_wrong(store: furu.Store, tmp_path: Path) -> Non
     _chain()
     with pytest.raises(furu.FuruStoreError, match=r"no step matches 'Train/ffffff'.*furu ls"):
         furu.find_step(store, "Train/ffffff")
+    with pytest.raises(furu.FuruStoreError) as info:
+        furu.find_step(store, "Data/ffffff")
+    assert f"It holds 1 step(s) of Data: {Data()._furu_hash[:10]}." in str(info.value)
     with pytest.raises(furu.FuruStoreError, match=r"no step matches 'no.Such/abc'"):
         furu.find_step(store, "no.Such/abc")
     with pytest.raises(furu.FuruStoreError, match="is not a step reference"):

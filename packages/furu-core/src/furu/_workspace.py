@@ -210,17 +210,22 @@ class Store:
                 "`Class/hash-prefix` (hex digits after the last '/').",
                 path=self.root,
             )
-        matches = [
+        of_class = [
             d
             for d in self.step_dirs()
-            if d.hash.startswith(prefix)
-            and (not namespace or d.namespace == namespace or d.namespace.endswith("." + namespace))
+            if not namespace or d.namespace == namespace or d.namespace.endswith("." + namespace)
         ]
+        matches = [d for d in of_class if d.hash.startswith(prefix)]
         if len(matches) == 1:
             return matches[0]
         if not matches:
+            some = ""
+            if namespace and of_class:
+                listed = ", ".join(d.hash[:10] for d in of_class[:5])
+                more = ", …" if len(of_class) > 5 else ""
+                some = f" It holds {len(of_class)} step(s) of {namespace}: {listed}{more}."
             raise FuruStoreError(
-                f"no step matches {ref!r} in {self.root}. List the store's steps with "
+                f"no step matches {ref!r} in {self.root}.{some} List the store's steps with "
                 "`furu ls` (FURU_PATH or --root chooses the store).",
                 path=self.root,
             )
