@@ -240,8 +240,10 @@ def test_the_cli_lists_and_shows_every_step_with_its_status(store: Path) -> None
 
     lines = _furu_cli(store, "ls").splitlines()
     assert sorted(tuple(line.split()) for line in lines) == sorted(
-        (result, attempt, ns, h) for (ns, h), (result, attempt) in STATUSES.items()
+        (result, attempt, "vc" if ns == f"{NS}.Vocabulary" else "-", ns, h)
+        for (ns, h), (result, attempt) in STATUSES.items()
     )
+    assert [r["version_controlled"] for r in rows].count(True) == 1
     failed_only = json.loads(_furu_cli(store, "ls", "--status", "failed", "--json"))
     assert [(r["namespace"], r["hash"]) for r in failed_only] == [(f"{NS}.Train", FAILED_HASH)]
     crashed_only = json.loads(_furu_cli(store, "ls", "--status", "crashed", "--json"))

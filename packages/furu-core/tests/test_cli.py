@@ -93,7 +93,7 @@ def test_show_unknown_step_fails_with_a_message(
     furu_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--root", str(furu_store), "show", "no.Such", "abc"]) == 1
-    assert "no step no.Such abc" in capsys.readouterr().err
+    assert "no step matches 'no.Such/abc'" in capsys.readouterr().err
 
 
 def test_show_by_class_and_hash_prefix(

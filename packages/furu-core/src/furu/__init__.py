@@ -66,6 +66,15 @@ if _typing.TYPE_CHECKING:
     from furu._metadata import Metadata, MetadataManager
     from furu._migration import FieldAdded, FieldRemoved, FieldRenamed, undo_migration
     from furu._migration_plan import Migration, MigrationPlan, migrate
+    from furu._ops import (
+        SkippedStep,
+        StepChanges,
+        busy_reason,
+        find_step,
+        invalidate_steps,
+        plan_targets,
+        remove_steps,
+    )
     from furu._planning import Plan, PlannedStep, plan
     from furu._policy import RunContext, RunPolicy
     from furu._serialization import FuruSerializer
@@ -127,6 +136,13 @@ _LAZY = {
     "Migration": "furu._migration_plan",
     "MigrationPlan": "furu._migration_plan",
     "migrate": "furu._migration_plan",
+    "SkippedStep": "furu._ops",
+    "StepChanges": "furu._ops",
+    "busy_reason": "furu._ops",
+    "find_step": "furu._ops",
+    "invalidate_steps": "furu._ops",
+    "plan_targets": "furu._ops",
+    "remove_steps": "furu._ops",
     "Plan": "furu._planning",
     "PlannedStep": "furu._planning",
     "plan": "furu._planning",
@@ -229,9 +245,11 @@ __all__ = [
     "ResultStatus",
     "RunContext",
     "RunPolicy",
+    "SkippedStep",
     "StaleCause",
     "StaleResult",
     "StateManager",
+    "StepChanges",
     "StepDir",
     "StepId",
     "StepState",
@@ -242,6 +260,7 @@ __all__ = [
     "__version__",
     "attempt_context",
     "build_manifest",
+    "busy_reason",
     "chz",
     "config_leaves",
     "configure_logging",
@@ -252,13 +271,17 @@ __all__ = [
     "env_int",
     "explain",
     "find_stale",
+    "find_step",
     "get_furu_root",
     "get_logger",
+    "invalidate_steps",
     "load_env",
     "load_or_create_many",
     "migrate",
     "plan",
+    "plan_targets",
     "read_regular_file",
+    "remove_steps",
     "render_config",
     "set_furu_root",
     "status_rank",

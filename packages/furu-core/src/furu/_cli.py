@@ -1,7 +1,7 @@
-"""`furu`: look at a store from the shell (read-only).
+"""`furu`: look at a store from the shell, and fix it.
 
 ```
-furu ls [--namespace PREFIX] [--status STATUS] [--json]   every step, with its status
+furu ls [--namespace PREFIX] [--status STATUS] [--json]   every step, with its status (vc marked)
 furu status                                               counts per class and status
 furu show NAMESPACE HASH | furu show REF | furu show DIR  state and metadata of one step
 furu checkout REF DIR                                     recreate the code that made a step
@@ -12,9 +12,14 @@ furu migrate CLASS [--default] [--set F=V] [--rename O=N] [--hash H] [--where F=
 furu migrate --undo REF                                   remove a migration's alias
 furu explain TARGET [TARGET ...] [--json]                 why steps would be created (module:attr)
 furu diff A B [--json]                                    two stored experiments, field by field
+furu deps REF [--transitive] [--tree] [--json]            what a step was made from
+furu rdeps REF [--transitive] [--tree] [--json]           what was made from a step
+furu invalidate REF... [--dependents] [--yes] [--json]    drop results (asks first; --yes)
+furu rm REF... [--dependents] [--yes] [--json]            delete steps (asks first; --yes)
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
-REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
+REF is `namespace/hash`, a hash prefix, `Class/hash-prefix` or the step's directory
+(`furu.find_step`). The store is `FURU_PATH` (or `--root`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from furu import _explain_cli, _migration_cli
+from furu import _explain_cli, _migration_cli, _ops_cli
 from furu._errors import FuruError, FuruStoreError
 from furu._manifest_cli import register as register_manifest
 from furu._settings import FURU_CONFIG
@@ -36,8 +41,14 @@ from furu._workspace import Store
 
 
 def _store(args: argparse.Namespace) -> Store:
+    """The store `--root` (or `FURU_PATH`) names, with the version-controlled root furu uses
+    (`FURU_VERSION_CONTROLLED_PATH`, else `furu-data/artifacts` beside the project)."""
     root = Path(args.root) if args.root else FURU_CONFIG.base_root
-    return Store(root, version_controlled_root=FURU_CONFIG.version_controlled_root)
+    try:
+        vc_root: Path | None = FURU_CONFIG.vc_root()
+    except FuruError:  # outside a project and no FURU_VERSION_CONTROLLED_PATH: none to list
+        vc_root = None
+    return Store(root, version_controlled_root=vc_root)
 
 
 def _entries(args: argparse.Namespace) -> list[StepDir]:
@@ -72,6 +83,7 @@ def _ls(args: argparse.Namespace) -> int:
                 "result_status": status,
                 "attempt_status": attempt.status.value if attempt else None,
                 "updated_at": state.updated_at,
+                "version_controlled": entry.version_controlled,
                 "furu_dir": str(entry.path),
             }
         )
@@ -80,7 +92,8 @@ def _ls(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         last = row["attempt_status"] or "-"
-        print(f"{row['result_status']:<11} {last:<10} {row['namespace']} {row['hash']}")
+        vc = "vc" if row["version_controlled"] else "-"
+        print(f"{row['result_status']:<11} {last:<10} {vc:<2} {row['namespace']} {row['hash']}")
     print(f"{len(rows)} step(s) under {args.root or FURU_CONFIG.base_root}", file=sys.stderr)
     return 0
 
@@ -95,31 +108,15 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _find(args: argparse.Namespace, target: str) -> StepDir:
-    """The step `target` names: a reference `Store.find` accepts, or its directory."""
-    store = _store(args)
-    if not Path(target).is_dir():
-        return store.find(target)
-    found = store.locate(target)
-    if found is None:
-        raise FuruStoreError(
-            f"{target} is not a step directory of the store {store.root}; give the store with "
-            "--root (or FURU_PATH)",
-            path=Path(target),
-        )
-    return found
+    """The step `target` names: any reference `furu.find_step` accepts, or its directory."""
+    from furu._ops import find_step
+
+    return find_step(_store(args), target)
 
 
 def _show(args: argparse.Namespace) -> int:
-    if len(args.target) == 1:
-        step_dir = _find(args, args.target[0])
-    else:
-        namespace, digest = args.target
-        matches = [e for e in _entries(args) if (e.namespace, e.hash) == (namespace, digest)]
-        if not matches:
-            root = args.root or FURU_CONFIG.base_root
-            print(f"furu: no step {namespace} {digest} in {root}", file=sys.stderr)
-            return 1
-        step_dir = matches[0]
+    # `furu show NAMESPACE HASH` is `furu show NAMESPACE/HASH` (a hash prefix works too)
+    step_dir = _find(args, "/".join(args.target))
     state = step_dir.read_state()
     out = {
         "furu_dir": str(step_dir.path),
@@ -216,7 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(run=_status)
     show = sub.add_parser("show", help="state and metadata of one step")
     show.add_argument(
-        "target", nargs="+", help="NAMESPACE HASH, a hash prefix, or the step's directory"
+        "target",
+        nargs="+",
+        help="namespace/hash, NAMESPACE HASH, a hash prefix, Class/hash-prefix, or the "
+        "step's directory",
     )
     show.set_defaults(run=_show, namespace=None)
     checkout = sub.add_parser(
@@ -239,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_manifest(sub)
     _migration_cli.register(sub)
     _explain_cli.register(sub)
+    _ops_cli.register(sub)
     return parser
 
 

@@ -185,9 +185,19 @@ class Store:
         return None
 
     def find(self, ref: str) -> StepDir:
-        """The one step `ref` names: `namespace/hash`, `namespace/hash-prefix` or a hash prefix.
+        """The one step `ref` names: `namespace/hash`, `namespace/hash-prefix`, a hash prefix,
+        `Class/hash-prefix` (the class name alone) or the step's directory (`furu.find_step`).
 
-        A namespace may also be given by its class name alone (`TrainModel/3f9a`).
+        Raises:
+            FuruStoreError: no step, or more than one, matches (the message lists them).
+        """
+        from furu._ops import find_step
+
+        return find_step(self, ref)
+
+    def _search(self, ref: str) -> StepDir:
+        """The one step whose hash starts with `ref`'s hex digits (after the last `/`), in the
+        namespace or class `ref` gives before it, if any: a walk of every step directory.
 
         Raises:
             FuruStoreError: no step, or more than one, matches (the message lists them).
@@ -200,17 +210,22 @@ class Store:
                 "`Class/hash-prefix` (hex digits after the last '/').",
                 path=self.root,
             )
-        matches = [
+        of_class = [
             d
             for d in self.step_dirs()
-            if d.hash.startswith(prefix)
-            and (not namespace or d.namespace == namespace or d.namespace.endswith("." + namespace))
+            if not namespace or d.namespace == namespace or d.namespace.endswith("." + namespace)
         ]
+        matches = [d for d in of_class if d.hash.startswith(prefix)]
         if len(matches) == 1:
             return matches[0]
         if not matches:
+            some = ""
+            if namespace and of_class:
+                listed = ", ".join(d.hash[:10] for d in of_class[:5])
+                more = ", …" if len(of_class) > 5 else ""
+                some = f" It holds {len(of_class)} step(s) of {namespace}: {listed}{more}."
             raise FuruStoreError(
-                f"no step matches {ref!r} in {self.root}. List the store's steps with "
+                f"no step matches {ref!r} in {self.root}.{some} List the store's steps with "
                 "`furu ls` (FURU_PATH or --root chooses the store).",
                 path=self.root,
             )

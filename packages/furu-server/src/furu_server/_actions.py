@@ -17,9 +17,17 @@ from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from furu import FuruLockNotAcquired, FuruStoreError, Labels
+from furu import (
+    FuruStoreError,
+    Labels,
+    SkippedStep,
+    StepDir,
+    busy_reason,
+    invalidate_steps,
+    remove_steps,
+)
 from furu_server._errors import ErrorCode, ServerError
-from furu_server._experiments import is_active, locate
+from furu_server._experiments import locate
 from furu_server._models import Deleted, Invalidated
 from furu_server._models import Labels as LabelsModel
 from furu_server.index._index import Index, Located
@@ -72,21 +80,29 @@ def _running_error(where: Located, action: str) -> ServerError:
 
 
 def delete(index: Index, namespace: str, digest: str) -> Deleted:
-    """Remove the experiment's directory (renamed away first, so it vanishes at once)."""
+    """Remove the experiment's directory (renamed away first, so it vanishes at once).
+
+    `furu.remove_steps` does it, as `furu rm` does: never while it is computed or queued.
+    """
     where = locate(index, namespace, digest)
-    if is_active(where.step_dir):
-        raise _running_error(where, "deleted")
+    step = where.step_dir
     with _writing(where, "deleted"):
-        try:
-            gone = where.step_dir.delete()
-        except FuruLockNotAcquired:
-            raise _running_error(where, "deleted") from None
-    if not gone:
-        raise ServerError(
-            ErrorCode.EXPERIMENT_NOT_FOUND, f"{namespace}/{digest} was deleted meanwhile."
-        )
+        changes = remove_steps(step.store, [step])
+    if changes.skipped:
+        raise _skip_error(where, changes.skipped[0], "deleted")
     _reindex(index, where)
     return Deleted(deleted=f"{namespace}/{digest}")
+
+
+def _skip_error(where: Located, skipped: SkippedStep, action: str) -> ServerError:
+    """The API's answer for a step `furu.remove_steps`/`invalidate_steps` left alone."""
+    if skipped.cause == "running":
+        return _running_error(where, action)
+    if skipped.cause == "failed" and skipped.error is not None:
+        return _not_writable(where, action, skipped.error)
+    return ServerError(
+        ErrorCode.EXPERIMENT_NOT_FOUND, f"{where.namespace}/{where.hash} was {action} meanwhile."
+    )
 
 
 def _dependents(index: Index, namespace: str, digest: str) -> list[tuple[str, str]]:
@@ -108,33 +124,48 @@ def _dependents(index: Index, namespace: str, digest: str) -> list[tuple[str, st
 
 
 def invalidate(index: Index, namespace: str, digest: str, dependents: bool) -> Invalidated:
-    """Remove `SUCCESS.json` (the next `load_or_create` recomputes); optionally of dependents."""
+    """Remove `SUCCESS.json` (the next `load_or_create` recomputes); optionally of dependents.
+
+    `furu.invalidate_steps` does it, as `furu invalidate` does, with the dependents read from
+    the index; the experiment asked for must not be running, its dependents that are are
+    skipped.
+    """
     where = locate(index, namespace, digest)
-    if is_active(where.step_dir):
+    if busy_reason(where.step_dir) is not None:
         raise _running_error(where, "invalidated")
-    targets = [where]
-    if dependents:
+    located = {where.step_dir.path: where}
+
+    def dependents_of(_: StepDir) -> list[StepDir]:
         for ns, h in _dependents(index, namespace, digest):
             try:
-                targets.append(locate(index, ns, h))
+                found = locate(index, ns, h)
             except ServerError:
                 continue
-    done: list[str] = []
-    skipped: list[str] = []
-    for target in targets:
-        name = f"{target.namespace}/{target.hash}"
-        (done if _invalidate_one(index, target) else skipped).append(name)
-    return Invalidated(invalidated=done, skipped=skipped)
+            located[found.step_dir.path] = found
+        return [w.step_dir for w in located.values() if w is not where]
 
-
-def _invalidate_one(index: Index, where: Located) -> bool:
     stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
     with _writing(where, "invalidated"):
-        done = where.step_dir.invalidate(f"invalidated by furu-server at {stamp}")
-    if not done:
-        return False  # someone is computing it right now
-    _reindex(index, where)
-    return True
+        changes = invalidate_steps(
+            where.step_dir.store,
+            [where.step_dir],
+            dependents=dependents,
+            reason=f"invalidated by furu-server at {stamp}",
+            dependents_of=dependents_of,
+        )
+    for step in changes.done:
+        _reindex(index, located[step.path])
+    for skipped in changes.skipped:
+        if skipped.cause == "failed":
+            raise _skip_error(located[skipped.step.path], skipped, "invalidated")
+    return Invalidated(
+        invalidated=[_name(located[s.path]) for s in changes.done],
+        skipped=[_name(located[s.step.path]) for s in changes.skipped],
+    )
+
+
+def _name(where: Located) -> str:
+    return f"{where.namespace}/{where.hash}"
 
 
 def set_labels(
