@@ -43,8 +43,12 @@ async def settle(app: FuruTui, pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-def run(store: BuiltStore, cache: str, body: Callable[[FuruTui, Pilot[Any]], Awaitable[None]],
-        initial_filter: str = "") -> None:
+def run(
+    store: BuiltStore,
+    cache: str,
+    body: Callable[[FuruTui, Pilot[Any]], Awaitable[None]],
+    initial_filter: str = "",
+) -> None:
     async def go() -> None:
         app = make_app(store, cache, initial_filter)
         async with app.run_test(size=(160, 48)) as pilot:
@@ -56,8 +60,11 @@ def run(store: BuiltStore, cache: str, body: Callable[[FuruTui, Pilot[Any]], Awa
 
 def listed(app: FuruTui) -> list[str]:
     """The `namespace/hash` of every row of the list's table."""
-    table = app.screen_stack[1].query_one(Table) if isinstance(app.screen_stack[1], ListScreen) \
+    table = (
+        app.screen_stack[1].query_one(Table)
+        if isinstance(app.screen_stack[1], ListScreen)
         else None
+    )
     assert table is not None
     return [str(key.value) for key in table.rows]
 
@@ -169,7 +176,8 @@ def test_detail_shows_the_error_and_traceback(built_store: BuiltStore) -> None:
         from furu_server.tui._render import detail_renderable
 
         found = app.data.detail(*built_store.ref("failed"))
-        assert found.error is not None and found.error.traceback
+        assert found.error is not None
+        assert found.error.traceback
         assert app.screen.query_one("#detail", Static).content is not None
         assert detail_renderable(found) is not None
         await pilot.press("l")
@@ -287,7 +295,8 @@ def test_help_lists_every_key_as_the_docs_do(built_store: BuiltStore) -> None:
         assert isinstance(app.screen, HelpScreen)
         shown = _help_rows(text_of(app, "#help"))
         assert shown == _doc_rows()
-        assert "/" in shown["Experiment list"] and "?" in shown["Experiment list"]
+        assert "/" in shown["Experiment list"]
+        assert "?" in shown["Experiment list"]
         await pilot.press("escape")
         await settle(app, pilot)
         assert isinstance(app.screen, ListScreen)
@@ -317,3 +326,36 @@ def test_main_refuses_a_missing_store_and_a_bad_filter(
     assert main(["--root", str(built_store.root), "--filter", "status ="]) == 2
     assert "--filter" in capsys.readouterr().err
     assert main(["--bogus"]) == 2
+
+
+def test_the_list_pages_through_the_index(built_store: BuiltStore) -> None:
+    """The table holds one page; moving past its last row fetches the next one, G the last."""
+
+    async def body(app: FuruTui, pilot: Pilot[Any]) -> None:
+        app.data.page_size = 5
+        await pilot.press("g")
+        await settle(app, pilot)
+        first = listed(app)
+        assert len(first) == 5
+        total = the_list(app).page_.total  # type: ignore[union-attr]
+        for _ in range(5):
+            await pilot.press("j")
+            await settle(app, pilot)
+        second = listed(app)
+        assert len(second) == 5
+        assert not set(first) & set(second)
+        assert the_list(app).query_one(Table).cursor_row == 0
+        assert "6-10 of" in str(the_list(app).query_one("#status", Static).content)
+        await pilot.press("k")
+        await settle(app, pilot)
+        assert listed(app) == first
+        assert the_list(app).query_one(Table).cursor_row == 4
+        await pilot.press("G")
+        await settle(app, pilot)
+        last = listed(app)
+        assert len(last) == total - (total - 1) // 5 * 5
+        assert the_list(app).query_one(Table).cursor_row == len(last) - 1
+        seen = set(first) | set(second) | set(last)
+        assert len(seen) == len(first) + len(second) + len(last)
+
+    run(built_store, "cache-tui-pages", body)

@@ -1,7 +1,7 @@
 """The TUI: the experiment list, an experiment's detail, its log, its neighbours, the class DAG.
 
 Every screen reads through `StoreData` (the server's index, filter compiler and actions). The
-list holds one page of rows (`PAGE_SIZE`) and fetches the next page as the cursor leaves this
+list holds one page of rows (`StoreData.page_size`, 100) and fetches the next page as the cursor leaves this
 one, so 100,000 experiments cost what 100 do. Queries run in worker threads; the index is
 refreshed on a thread of its own (a build the first time, then what the store's journal says
 changed) every `refresh_interval` seconds, and whatever is on screen is read again when it
@@ -10,9 +10,10 @@ changed.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import work
@@ -27,7 +28,7 @@ from furu_server._actions import delete, invalidate, set_labels
 from furu_server._errors import ServerError
 from furu_server._models import Order, Related
 from furu_server.index._database import IndexPathError
-from furu_server.tui._data import PAGE_SIZE, SORTS, FilterError, Page, Query, Row, StoreData
+from furu_server.tui._data import SORTS, FilterError, Page, Query, Row, StoreData
 from furu_server.tui._dialogs import (
     CONFIRM_KEYS,
     DIALOG_CSS,
@@ -68,10 +69,16 @@ ACTION_BINDINGS: list[BindingType] = [
 ]
 
 
-class ActionsMixin:
-    """The actions every experiment screen offers on its current experiment."""
+class TuiScreen(Screen[None]):
+    """A screen of `FuruTui` (`tui`: the app, typed)."""
 
-    app: FuruTui
+    @property
+    def tui(self) -> FuruTui:
+        return cast("FuruTui", self.app)
+
+
+class ExperimentScreen(TuiScreen):
+    """The actions every experiment screen offers on its current experiment."""
 
     def current(self) -> tuple[str, str] | None:
         raise NotImplementedError
@@ -80,17 +87,17 @@ class ActionsMixin:
         """Read what is shown again (after an action or an index refresh)."""
 
     def _done(self, message: str, error: bool = False) -> None:
-        self.app.say(message, error=error)
-        self.app.index_changed()
+        self.tui.say(message, error=error)
+        self.tui.index_changed()
 
     def action_invalidate(self) -> None:
         target = self.current()
         if target is None:
             return
-        data = self.app.data
+        data = self.tui.data
         ref = f"{target[0]}/{target[1]}"
         if data.running(*target):
-            self.app.say(
+            self.tui.say(
                 f"{ref} is being computed (or queued), so it cannot be invalidated now. "
                 "Wait until it finishes, or stop the process computing it first.",
                 error=True,
@@ -120,16 +127,16 @@ class ActionsMixin:
                 message += f"; skipped (being computed): {', '.join(done.skipped)}"
             self._done(message)
 
-        self.app.push_screen(ConfirmScreen(f"Invalidate {ref}?", lines, choices), answer)
+        self.tui.push_screen(ConfirmScreen(f"Invalidate {ref}?", lines, choices), answer)
 
     def action_delete(self) -> None:
         target = self.current()
         if target is None:
             return
-        data = self.app.data
+        data = self.tui.data
         ref = f"{target[0]}/{target[1]}"
         if data.running(*target):
-            self.app.say(
+            self.tui.say(
                 f"{ref} is being computed (or queued), so it cannot be deleted now. Wait "
                 "until it finishes, or stop the process computing it first.",
                 error=True,
@@ -155,7 +162,7 @@ class ActionsMixin:
             self.deleted()
 
         choices = {"y": ("delete it", "yes")}
-        self.app.push_screen(ConfirmScreen(f"Delete {ref}?", lines, choices), answer)
+        self.tui.push_screen(ConfirmScreen(f"Delete {ref}?", lines, choices), answer)
 
     def deleted(self) -> None:
         """The current experiment is gone (a detail screen closes)."""
@@ -164,11 +171,11 @@ class ActionsMixin:
         target = self.current()
         if target is None:
             return
-        data = self.app.data
+        data = self.tui.data
         try:
             labels = data.detail(*target)
         except ServerError as exc:
-            self.app.say(exc.message, error=True)
+            self.tui.say(exc.message, error=True)
             return
         ref = f"{target[0]}/{target[1]}"
         if what == "tags":
@@ -193,7 +200,7 @@ class ActionsMixin:
             self._done(message)
 
         hint = "enter: save   escape: cancel"
-        self.app.push_screen(InputScreen(title, value, hint), answer)
+        self.tui.push_screen(InputScreen(title, value, hint), answer)
 
     def action_tags(self) -> None:
         self._labels("tags")
@@ -202,16 +209,16 @@ class ActionsMixin:
         self._labels("name")
 
     def action_dag(self) -> None:
-        self.app.push_screen(TextScreen("Class DAG", dag_text(self.app.data.dag())))
+        self.tui.push_screen(TextScreen("Class DAG", dag_text(self.tui.data.dag())))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(help_text(help_sections())))
+        self.tui.push_screen(HelpScreen(help_text(help_sections())))
 
 
 # ---------------------------------------------------------------- the list
 
 
-class ListScreen(ActionsMixin, Screen[None]):
+class ListScreen(ExperimentScreen):
     """The experiments, one page at a time, filtered with the dashboard's filter language."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -255,7 +262,7 @@ class ListScreen(ActionsMixin, Screen[None]):
         self.query_one("#filter", Input).display = False
         self.query_one("#filter-error", Static).display = False
         self.query_one("#title", Static).update(
-            Text.assemble(("furu tui", "bold"), f"  {self.app.data.settings.resolved_root}")
+            Text.assemble(("furu tui", "bold"), f"  {self.tui.data.settings.resolved_root}")
         )
         table.focus()
         text = self.pending_filter
@@ -272,7 +279,7 @@ class ListScreen(ActionsMixin, Screen[None]):
         `cursor`: a row index, "top", "bottom", or the `namespace/hash` to keep it on.
         """
         query = self.query_
-        data = self.app.data
+        data = self.tui.data
         try:
             if text is not None:
                 from furu_server.tui._data import compile_text
@@ -282,13 +289,13 @@ class ListScreen(ActionsMixin, Screen[None]):
             page = data.page(query, offset)
         except FilterError as exc:
             if not get_current_worker().is_cancelled:
-                self.app.call_from_thread(self.filter_failed, exc.message)
+                self.tui.call_from_thread(self.filter_failed, exc.message)
             return
         except IndexPathError as exc:
-            self.app.call_from_thread(self.app.say, str(exc), True)
+            self.tui.call_from_thread(self.tui.say, str(exc), True)
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, query, page, cursor, text is not None)
+            self.tui.call_from_thread(self.show, query, page, cursor, text is not None)
 
     def filter_failed(self, message: str) -> None:
         error = self.query_one("#filter-error", Static)
@@ -319,7 +326,7 @@ class ListScreen(ActionsMixin, Screen[None]):
             self.query_one("#filter", Input).display = False
             table.focus()
         self.update_status()
-        self.app.first_rows_shown()
+        self.tui.first_rows_shown()
 
     def update_status(self) -> None:
         page = self.page_
@@ -334,9 +341,9 @@ class ListScreen(ActionsMixin, Screen[None]):
         parts.append(f"sort: {self.query_.sort.value} {arrow}")
         if self.query_.text:
             parts.append(f"filter: {self.query_.text}")
-        if not self.app.data.built:
+        if not self.tui.data.built:
             parts.append("building the index (first start; later starts are instant)…")
-        elif self.app.refreshing:
+        elif self.tui.refreshing:
             parts.append("refreshing…")
         parts.append("? help")
         self.query_one("#status", Static).update("  │  ".join(parts))
@@ -370,7 +377,7 @@ class ListScreen(ActionsMixin, Screen[None]):
             return
         if table.cursor_row >= len(page.rows) - 1:
             if page.offset + len(page.rows) < page.total:
-                self.load(page.offset + PAGE_SIZE, "top")
+                self.load(page.offset + self.tui.data.page_size, "top")
             return
         table.move_cursor(row=table.cursor_row + 1)
 
@@ -380,21 +387,21 @@ class ListScreen(ActionsMixin, Screen[None]):
             return
         if table.cursor_row <= 0:
             if page.offset > 0:
-                self.load(page.offset - PAGE_SIZE, "bottom")
+                self.load(page.offset - self.tui.data.page_size, "bottom")
             return
         table.move_cursor(row=table.cursor_row - 1)
 
     def action_next_page(self) -> None:
         page = self.page_
         if page is not None and page.offset + len(page.rows) < page.total:
-            self.load(page.offset + PAGE_SIZE, "top")
+            self.load(page.offset + self.tui.data.page_size, "top")
         elif page is not None:
             self.query_one(Table).move_cursor(row=len(page.rows) - 1)
 
     def action_previous_page(self) -> None:
         page = self.page_
         if page is not None and page.offset > 0:
-            self.load(page.offset - PAGE_SIZE, "top")
+            self.load(page.offset - self.tui.data.page_size, "top")
         else:
             self.query_one(Table).move_cursor(row=0)
 
@@ -408,7 +415,7 @@ class ListScreen(ActionsMixin, Screen[None]):
     def action_open(self) -> None:
         row = self.selected()
         if row is not None:
-            self.app.push_screen(DetailScreen(row.namespace, row.hash))
+            self.tui.push_screen(DetailScreen(row.namespace, row.hash))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -443,10 +450,10 @@ class ListScreen(ActionsMixin, Screen[None]):
         return self.query_.where, self.query_.params
 
     def action_refresh(self) -> None:
-        self.app.start_refresh()
+        self.tui.start_refresh()
 
     def action_quit(self) -> None:
-        self.app.exit(0)
+        self.tui.exit(0)
 
 
 def _cells(row: Row) -> tuple[Any, ...]:
@@ -466,7 +473,7 @@ def _cells(row: Row) -> tuple[Any, ...]:
 # ---------------------------------------------------------------- one experiment
 
 
-class DetailScreen(ActionsMixin, Screen[None]):
+class DetailScreen(ExperimentScreen):
     """One experiment read from its files: config tree, state, error, metadata, tags."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -504,7 +511,7 @@ class DetailScreen(ActionsMixin, Screen[None]):
 
     def changed(self) -> None:
         try:
-            found = self.app.data.detail(self.namespace, self.digest)
+            found = self.tui.data.detail(self.namespace, self.digest)
         except ServerError as exc:
             self.query_one("#detail", Static).update(Text(exc.message, style="bold red"))
             return
@@ -523,21 +530,21 @@ class DetailScreen(ActionsMixin, Screen[None]):
         self.query_one("#detail-scroll", VerticalScroll).scroll_end(animate=False)
 
     def action_log(self) -> None:
-        self.app.push_screen(LogScreen(self.namespace, self.digest))
+        self.tui.push_screen(LogScreen(self.namespace, self.digest))
 
     def action_dependencies(self) -> None:
-        found = self.app.data.relationships(self.namespace, self.digest)
-        self.app.push_screen(RelatedScreen("dependencies", self.current(), found.parents))
+        found = self.tui.data.relationships(self.namespace, self.digest)
+        self.tui.push_screen(RelatedScreen("dependencies", self.current(), found.parents))
 
     def action_dependents(self) -> None:
-        found = self.app.data.relationships(self.namespace, self.digest)
-        self.app.push_screen(RelatedScreen("dependents", self.current(), found.children))
+        found = self.tui.data.relationships(self.namespace, self.digest)
+        self.tui.push_screen(RelatedScreen("dependents", self.current(), found.children))
 
     def action_back(self) -> None:
         self.dismiss(None)
 
 
-class RelatedScreen(Screen[None]):
+class RelatedScreen(TuiScreen):
     """An experiment's dependencies or dependents: Enter opens one (and so on, transitively)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -589,18 +596,18 @@ class RelatedScreen(Screen[None]):
             return
         item = self.items[self.query_one(Table).cursor_row]
         if not item.indexed:
-            self.app.say(f"{item.namespace}/{item.hash} is not in the store", error=True)
+            self.tui.say(f"{item.namespace}/{item.hash} is not in the store", error=True)
             return
-        self.app.push_screen(DetailScreen(item.namespace, item.hash))
+        self.tui.push_screen(DetailScreen(item.namespace, item.hash))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(help_text(help_sections())))
+        self.tui.push_screen(HelpScreen(help_text(help_sections())))
 
     def action_back(self) -> None:
         self.dismiss(None)
 
 
-class LogScreen(Screen[None]):
+class LogScreen(TuiScreen):
     """The tail of an experiment's `furu.log`, followed as it grows."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -625,14 +632,14 @@ class LogScreen(Screen[None]):
         yield Static("", id="message", markup=False)
 
     def on_mount(self) -> None:
-        self.log_offset = self.app.data.log_start(self.namespace, self.digest)
+        self.log_offset = self.tui.data.log_start(self.namespace, self.digest)
         self.poll()
         self.set_interval(self.POLL_SEC, self.poll)
         self.query_one(Log).focus()
 
     def poll(self) -> None:
         try:
-            chunk = self.app.data.log(self.namespace, self.digest, self.log_offset)
+            chunk = self.tui.data.log(self.namespace, self.digest, self.log_offset)
         except ServerError as exc:
             self.query_one("#message", Static).update(exc.message)
             return
@@ -652,13 +659,13 @@ class LogScreen(Screen[None]):
         self.query_one(Log).scroll_end(animate=False)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(help_text(help_sections())))
+        self.tui.push_screen(HelpScreen(help_text(help_sections())))
 
     def action_back(self) -> None:
         self.dismiss(None)
 
 
-class TextScreen(Screen[None]):
+class TextScreen(TuiScreen):
     """A page of text (the class DAG)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -685,7 +692,7 @@ class TextScreen(Screen[None]):
         self.query_one("#text-scroll", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(help_text(help_sections())))
+        self.tui.push_screen(HelpScreen(help_text(help_sections())))
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -777,10 +784,8 @@ class FuruTui(App[int]):
             error = f"refreshing the index failed ({type(exc).__name__}: {exc})"
         self.refreshing = False
         changed = self.data.index.generation != before
-        try:
+        with contextlib.suppress(RuntimeError):  # the app has exited meanwhile
             self.call_from_thread(self._refreshed, changed, error)
-        except RuntimeError:  # the app has exited meanwhile
-            pass
 
     def _refreshed(self, changed: bool, error: str | None) -> None:
         if error is not None and error != self.refresh_error:
@@ -802,7 +807,7 @@ class FuruTui(App[int]):
     def index_changed(self) -> None:
         """Read everything shown again (the screens below the top one too)."""
         for screen in self.screen_stack:
-            if isinstance(screen, ActionsMixin) and screen.is_mounted:
+            if isinstance(screen, ExperimentScreen) and screen.is_mounted:
                 screen.changed()
 
     def say(self, message: str, error: bool = False) -> None:
@@ -822,4 +827,4 @@ class FuruTui(App[int]):
             self.data.close()
 
 
-__all__ = ["FuruTui", "ListScreen", "DetailScreen", "help_sections"]
+__all__ = ["DetailScreen", "FuruTui", "ListScreen", "help_sections"]

@@ -116,6 +116,7 @@ class StoreData:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
         self.index = Index(settings)
+        self.page_size = PAGE_SIZE
         self._cancel = threading.Event()
 
     @property
@@ -133,13 +134,14 @@ class StoreData:
 
     # ------------------------------------------------------------ the list
 
-    def page(self, query: Query, offset: int, limit: int = PAGE_SIZE) -> Page:
+    def page(self, query: Query, offset: int) -> Page:
         """The page of `query` starting at `offset` (clamped into the matches).
 
         Raises:
             FilterError: the query ran past `settings.query_timeout` (a filter too costly).
         """
         generation = self.index.generation
+        limit = self.page_size
         try:
             with self.index.deadline(self.settings.query_timeout, self._cancel):
                 total = self.index.count(query.where, query.params)

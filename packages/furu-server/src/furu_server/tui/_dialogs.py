@@ -3,6 +3,8 @@ and the help that lists every key."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -60,7 +62,7 @@ class ConfirmScreen(ModalScreen[str | None]):
 class InputScreen(ModalScreen[str | None]):
     """One line to type (tags, a name): Enter saves it, Escape cancels."""
 
-    BINDINGS: list[BindingType] = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
     def __init__(self, title: str, value: str, hint: str) -> None:
         super().__init__()
@@ -85,7 +87,7 @@ class InputScreen(ModalScreen[str | None]):
 class HelpScreen(ModalScreen[None]):
     """Every key of every screen (the same table as docs/tui.md)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "close", key_display="?")
     ]
 
