@@ -243,7 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # `furu tui --filter X`: argparse's REMAINDER does not take options that come first, so
+    # what the parser does not know is handed to the TUI (any other command still refuses it).
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "tui":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.tui_args = [*extra, *args.tui_args]
     if args.command == "show" and len(args.target) > 2:
         print("furu show: give NAMESPACE HASH, or one directory", file=sys.stderr)
         return 2

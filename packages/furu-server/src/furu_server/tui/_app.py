@@ -221,6 +221,8 @@ class ExperimentScreen(TuiScreen):
 class ListScreen(ExperimentScreen):
     """The experiments, one page at a time, filtered with the dashboard's filter language."""
 
+    AUTO_FOCUS = "#experiments"  # not the (hidden) filter input
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "down", "next row (the next page after the last)"),
         Binding("k,up", "up", "previous row"),
@@ -475,6 +477,8 @@ def _cells(row: Row) -> tuple[Any, ...]:
 
 class DetailScreen(ExperimentScreen):
     """One experiment read from its files: config tree, state, error, metadata, tags."""
+
+    AUTO_FOCUS = "#detail-scroll"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "scroll(1)", "scroll down"),

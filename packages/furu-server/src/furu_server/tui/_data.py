@@ -176,7 +176,8 @@ class StoreData:
         return Page(rows, offset, total, generation)
 
     def _configs(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """`field=value` of the first top-level scalar config fields of each experiment."""
+        """`field=value` of the first config leaves of each experiment (top-level ones first;
+        a nested step's `__class__` left out)."""
         if not pairs:
             return {}
         found: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -187,12 +188,15 @@ class StoreData:
             "ORDER BY e.id, kv.rowid"
         )
         flat = [value for pair in pairs for value in pair]
+        leaves: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
         for ns, digest, path, kind, num, text in self.index.conn().execute(sql, flat):
-            shown = found[(ns, digest)]
-            if "." in path or "[" in path or len(shown) >= CONFIG_FIELDS:
-                continue
-            shown.append(f"{path}={_leaf_text(kind, num, text)}")
-        return {pair: " ".join(values) for pair, values in found.items()}
+            if "__class__" not in path:
+                depth = path.count(".") + path.count("[")
+                leaves[(ns, digest)].append((depth, f"{path}={_leaf_text(kind, num, text)}"))
+        for pair, found_leaves in leaves.items():
+            # top-level fields first (in the config's order), then nested ones
+            found[pair] = [text for _, text in sorted(found_leaves, key=lambda x: x[0])]
+        return {pair: " ".join(values[:CONFIG_FIELDS]) for pair, values in found.items()}
 
     # ------------------------------------------------------------ one experiment
 

@@ -90,7 +90,7 @@ def detail_renderable(found: ExperimentDetail) -> RenderableType:
         head.append(f"\nstale: {found.stale_reason or found.stale_kind}", style="yellow")
     parts: list[RenderableType] = [head, _section("Config"), _tree(found.class_name, found.config)]
     state = found.state or {}
-    parts += [_section("State"), _state_text(state)]
+    parts += [_section("State"), _state_text(found.result_status.value, state)]
     if found.error is not None:
         parts += [
             _section("Error"),
@@ -109,25 +109,27 @@ def detail_renderable(found: ExperimentDetail) -> RenderableType:
     return Group(*parts)
 
 
-def _state_text(state: dict[str, Any]) -> Text:
-    text = Text()
-    text.append("result: ")
-    result = state.get("result")
-    text.append_text(
-        status_text(result.get("status") if isinstance(result, dict) else str(result or ""))
-    )
+def _state_text(result_status: str, state: dict[str, Any]) -> Text:
+    """The result, the number of attempts, and the latest attempt (who ran it, when, how)."""
+    text = Text("result: ")
+    text.append_text(status_text(result_status))
+    text.append(f"   attempts: {state.get('attempts', '?')}")
     attempt = state.get("attempt")
-    if isinstance(attempt, dict):
-        text.append(f"\nattempt #{attempt.get('number', '?')}: ")
-        text.append_text(status_text(str(attempt.get("status"))))
-        for key in ("backend", "started_at", "ended_at", "reason"):
-            if attempt.get(key):
-                text.append(f"\n  {key}: {attempt[key]}")
-        owner = attempt.get("owner")
-        if isinstance(owner, dict):
-            text.append(f"\n  owner: {owner.get('host', '?')} pid {owner.get('pid', '?')}")
-    else:
+    if not isinstance(attempt, dict):
         text.append("\nno attempt recorded")
+        return text
+    text.append(f"\nattempt #{attempt.get('number', '?')}: ")
+    text.append_text(status_text(str(attempt.get("status"))))
+    where = f"{attempt.get('user', '?')}@{attempt.get('host', '?')} pid {attempt.get('pid', '?')}"
+    text.append(f"\n  {where} ({attempt.get('backend', '?')})")
+    for key in ("command", "started_at", "ended_at", "reason"):
+        if attempt.get(key):
+            text.append(f"\n  {key}: {attempt[key]}")
+    resources = attempt.get("resources")
+    if isinstance(resources, dict):
+        shown = ", ".join(f"{k} {v}" for k, v in resources.items() if v is not None)
+        if shown:
+            text.append(f"\n  resources: {shown}")
     return text
 
 
