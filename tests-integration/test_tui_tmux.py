@@ -171,3 +171,11 @@ def test_furu_tui_with_root_and_filter(pipeline_store: Path, terminal: Terminal)
     assert "1-7 of 7" in terminal.wait_gone("furu tui: keys")
     terminal.keys("q")
     assert terminal.exit_code() == 0
+
+
+def test_furu_tui_filter_that_matches_nothing(pipeline_store: Path, terminal: Terminal) -> None:
+    """`furu tui --filter "status = failed"` (the README's): the pipeline never fails."""
+    start(terminal, pipeline_store, ["tui", "--filter", "status = failed"])
+    terminal.wait_for("no experiments match", "filter: status = failed")
+    terminal.keys("q")
+    assert terminal.exit_code() == 0

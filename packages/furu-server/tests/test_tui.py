@@ -8,18 +8,27 @@ query worker before looking at the screen.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from server_fixtures import BuiltStore, running_step
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, Log, Static
 
 from furu_server.tui import main
-from furu_server.tui._app import DetailScreen, FuruTui, ListScreen, RelatedScreen, Table
+from furu_server.tui._app import (
+    DetailScreen,
+    FuruTui,
+    ListScreen,
+    LogScreen,
+    RelatedScreen,
+    Table,
+)
 from furu_server.tui._data import StoreData
 from furu_server.tui._dialogs import ConfirmScreen, HelpScreen
 
@@ -169,22 +178,45 @@ def test_enter_opens_the_detail_and_deps_navigate(built_store: BuiltStore) -> No
     run(built_store, "cache-tui-detail", body)
 
 
-def test_detail_shows_the_error_and_traceback(built_store: BuiltStore) -> None:
+def test_detail_shows_the_error_and_traceback_and_the_log(built_store: BuiltStore) -> None:
     async def body(app: FuruTui, pilot: Pilot[Any]) -> None:
         app.push_screen(DetailScreen(*built_store.ref("failed")))
         await settle(app, pilot)
-        from furu_server.tui._render import detail_renderable
-
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#detail", Static).content)
+        shown = console.export_text()
         found = app.data.detail(*built_store.ref("failed"))
         assert found.error is not None
-        assert found.error.traceback
-        assert app.screen.query_one("#detail", Static).content is not None
-        assert detail_renderable(found) is not None
+        assert f"{found.error.type}: {found.error.message}" in shown
+        assert "Traceback" in shown
+        assert "lr = 10.0" in shown  # the config tree
+        assert "attempt #1: failed" in shown
+        await pilot.press("q")
+        app.push_screen(DetailScreen(*built_store.ref("small")))
+        await settle(app, pilot)
         await pilot.press("l")
         await settle(app, pilot)
-        assert "bytes" in text_of(app, "#message")
+        assert isinstance(app.screen, LogScreen)
+        assert any("step 0 loss 1.000" in line for line in app.screen.query_one(Log).lines)
+        assert "finished" in text_of(app, "#message")
 
     run(built_store, "cache-tui-error", body)
+
+
+def test_a_step_computed_meanwhile_shows_after_a_refresh(fresh_store: BuiltStore) -> None:
+    import server_steps
+
+    async def body(app: FuruTui, pilot: Pilot[Any]) -> None:
+        before = listed(app)
+        step = server_steps.TrainModel(corpus=server_steps.Corpus(name="toy", size=5), lr=0.123)
+        await asyncio.to_thread(step.load_or_create)
+        await pilot.press("R")
+        await settle(app, pilot)
+        ref = f"{step._furu_namespace}/{step._furu_hash}"
+        assert ref in listed(app)
+        assert len(listed(app)) == len(before) + 1
+
+    run(fresh_store, "cache-tui-refresh", body)
 
 
 def test_invalidate_with_confirmation_changes_the_store(fresh_store: BuiltStore) -> None:
@@ -359,3 +391,20 @@ def test_the_list_pages_through_the_index(built_store: BuiltStore) -> None:
         assert len(seen) == len(first) + len(second) + len(last)
 
     run(built_store, "cache-tui-pages", body)
+
+
+def test_escape_closes_the_filter_input_and_q_types_into_it(built_store: BuiltStore) -> None:
+    async def body(app: FuruTui, pilot: Pilot[Any]) -> None:
+        before = listed(app)
+        await pilot.press("slash")
+        await pilot.press(*"name = q")
+        box = app.screen.query_one("#filter", Input)
+        assert box.value == "name = q"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.is_running
+        assert isinstance(app.screen, ListScreen)
+        assert not box.display
+        assert listed(app) == before
+
+    run(built_store, "cache-tui-escape", body)

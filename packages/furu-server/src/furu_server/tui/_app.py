@@ -328,6 +328,8 @@ class ListScreen(ExperimentScreen):
             self.query_one("#filter", Input).display = False
             table.focus()
         self.update_status()
+        if self.tui.on_rows_shown is not None:
+            self.tui.call_after_refresh(self.tui.on_rows_shown)
         self.tui.first_rows_shown()
 
     def update_status(self) -> None:
@@ -746,8 +748,8 @@ class FuruTui(App[int]):
         self.refreshing = False
         self._refresher: threading.Thread | None = None
         self._first_rows = threading.Event()
-        self.on_first_rows: Callable[[], None] | None = None
-        """Called once, when the first page is in the table (the benchmark's mark)."""
+        self.on_rows_shown: Callable[[], None] | None = None
+        """Called after each page is painted (the benchmark's mark)."""
         self.refresh_error: str | None = None
 
     def on_mount(self) -> None:
@@ -761,8 +763,6 @@ class FuruTui(App[int]):
         if self._first_rows.is_set():
             return
         self._first_rows.set()
-        if self.on_first_rows is not None:
-            self.call_after_refresh(self.on_first_rows)
         if self.data.built:
             self.start_refresh()  # catch up with the store now that the rows are shown
 
