@@ -42,7 +42,6 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import make_large_store  # noqa: E402
-
 from furu_server._settings import ServerSettings  # noqa: E402
 from furu_server.filters import compile_filter, parse_filter  # noqa: E402
 from furu_server.index._columns import SELECT_SQL  # noqa: E402
@@ -176,12 +175,12 @@ class Tmux:
             if found(self("capture-pane", "-p", "-t", "tui")):
                 return time.perf_counter()
             time.sleep(0.005)
-        raise RuntimeError(f"the screen never showed it:\n{self('capture-pane', '-p', '-t', 'tui')}")
+        raise RuntimeError(
+            f"the screen never showed it:\n{self('capture-pane', '-p', '-t', 'tui')}"
+        )
 
     def kill(self) -> None:
-        subprocess.run(
-            ["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False
-        )
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
 
 
 def in_terminal(settings: ServerSettings, total: int, text: str, run: int) -> tuple[float, float]:
@@ -245,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str]] = []
     floor_page = [bare_first_page(db) for _ in range(args.repeat)]
     floor_import = [import_only() for _ in range(args.repeat)]
-    starts, filters = [], {t: [] for t in FILTERS}  # type: dict[str, list[float]]
-    term_starts, term_filters = [], {t: [] for t in FILTERS}  # type: dict[str, list[float]]
+    starts: list[float] = []
+    term_starts: list[float] = []
+    filters: dict[str, list[float]] = {t: [] for t in FILTERS}
+    term_filters: dict[str, list[float]] = {t: [] for t in FILTERS}
     for i in range(args.repeat):
         for text in FILTERS:
             first, filtered = in_process(settings, text)
@@ -259,12 +260,20 @@ def main(argv: list[str] | None = None) -> int:
     goal = f"<= {GOAL_SEC:g} s"
     if has_tmux:
         rows.append(
-            ("start -> first rows (real terminal, tmux)", summary(term_starts), goal,
-             f"import only: {summary(floor_import)}")
+            (
+                "start -> first rows (real terminal, tmux)",
+                summary(term_starts),
+                goal,
+                f"import only: {summary(floor_import)}",
+            )
         )
     rows.append(
-        ("start -> first rows (in-process, painted)", summary(starts), goal,
-         f"bare SQL page: {summary(floor_page)}")
+        (
+            "start -> first rows (in-process, painted)",
+            summary(starts),
+            goal,
+            f"bare SQL page: {summary(floor_page)}",
+        )
     )
     for text in FILTERS:
         floor = summary([bare_filter(db, text) for _ in range(args.repeat)])
@@ -276,15 +285,27 @@ def main(argv: list[str] | None = None) -> int:
         conn.close()
         if has_tmux:
             rows.append(
-                (f"filter `{text}` ({matches:,}) -> rows (tmux)", summary(term_filters[text]),
-                 goal, f"bare SQL: {floor}")
+                (
+                    f"filter `{text}` ({matches:,}) -> rows (tmux)",
+                    summary(term_filters[text]),
+                    goal,
+                    f"bare SQL: {floor}",
+                )
             )
         rows.append(
-            (f"filter `{text}` ({matches:,}) -> rows (in-process)", summary(filters[text]),
-             goal, f"bare SQL: {floor}")
+            (
+                f"filter `{text}` ({matches:,}) -> rows (in-process)",
+                summary(filters[text]),
+                goal,
+                f"bare SQL: {floor}",
+            )
         )
-    header = ("furu tui, " + f"{total:,} experiments", "time (median of " + f"{args.repeat})",
-              "goal", "floor")
+    header = (
+        "furu tui, " + f"{total:,} experiments",
+        "time (median of " + f"{args.repeat})",
+        "goal",
+        "floor",
+    )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")

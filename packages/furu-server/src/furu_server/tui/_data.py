@@ -19,7 +19,6 @@ from typing import Any
 from furu_server._errors import ServerError
 from furu_server._experiments import detail, is_active, locate
 from furu_server._graph import dag, relationships
-from furu_server._logs import read_chunk
 from furu_server._models import Dag, ExperimentDetail, LogChunk, Order, Relationships, SortKey
 from furu_server._settings import ServerSettings
 from furu_server.filters import compile_filter, parse_filter
@@ -181,18 +180,24 @@ class StoreData:
         if not pairs:
             return {}
         found: dict[tuple[str, str], list[str]] = defaultdict(list)
-        marks = ", ".join("(?, ?)" for _ in pairs)
+        conn = self.index.conn()
+        ids: dict[int, tuple[str, str]] = {}
+        for pair in pairs:  # one lookup each on the (namespace, hash) key: about 10 µs
+            row = conn.execute(
+                "SELECT id FROM experiments WHERE namespace = ? AND hash = ?", pair
+            ).fetchone()
+            if row is not None:
+                ids[int(row[0])] = pair
+        marks = ", ".join("?" for _ in ids)
         sql = (
-            "SELECT e.namespace, e.hash, kv.path, kv.kind, kv.num, kv.str FROM experiments e "
-            f"JOIN config_kv kv ON kv.exp_id = e.id WHERE (e.namespace, e.hash) IN ({marks}) "
-            "ORDER BY e.id, kv.rowid"
+            "SELECT exp_id, path, kind, num, str FROM config_kv "
+            f"WHERE exp_id IN ({marks}) ORDER BY exp_id, rowid"
         )
-        flat = [value for pair in pairs for value in pair]
         leaves: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for ns, digest, path, kind, num, text in self.index.conn().execute(sql, flat):
+        for exp_id, path, kind, num, text in conn.execute(sql, list(ids)):
             if "__class__" not in path:
                 depth = path.count(".") + path.count("[")
-                leaves[(ns, digest)].append((depth, f"{path}={_leaf_text(kind, num, text)}"))
+                leaves[ids[exp_id]].append((depth, f"{path}={_leaf_text(kind, num, text)}"))
         for pair, found_leaves in leaves.items():
             # top-level fields first (in the config's order), then nested ones
             found[pair] = [text for _, text in sorted(found_leaves, key=lambda x: x[0])]
@@ -210,6 +215,8 @@ class StoreData:
 
     def log(self, namespace: str, digest: str, offset: int) -> LogChunk:
         """Its `furu.log` from byte `offset` (at most 256 KiB a time)."""
+        from furu_server._logs import read_chunk  # (imports fastapi: not before it is needed)
+
         return read_chunk(locate(self.index, namespace, digest).step_dir, offset, 262_144)
 
     def log_start(self, namespace: str, digest: str, tail_bytes: int = 65_536) -> int:
