@@ -408,3 +408,16 @@ def test_escape_closes_the_filter_input_and_q_types_into_it(built_store: BuiltSt
         assert listed(app) == before
 
     run(built_store, "cache-tui-escape", body)
+
+
+def test_a_first_filter_holds_while_the_index_is_built(built_store: BuiltStore) -> None:
+    """`furu tui --filter ...` on a store never indexed: the rows once it is built match it."""
+
+    async def body(app: FuruTui, pilot: Pilot[Any]) -> None:
+        assert listed(app) == ["/".join(built_store.ref("failed"))]
+        status = str(the_list(app).query_one("#status", Static).content)
+        assert "1-1 of 1" in status
+        assert "filter: status = failed" in status
+        assert not the_list(app).query_one("#filter", Input).display
+
+    run(built_store, "cache-tui-first-filter", body, initial_filter="status = failed")

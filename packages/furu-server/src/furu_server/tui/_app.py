@@ -28,7 +28,15 @@ from furu_server._actions import delete, invalidate, set_labels
 from furu_server._errors import ServerError
 from furu_server._models import Order, Related
 from furu_server.index._database import IndexPathError
-from furu_server.tui._data import SORTS, FilterError, Page, Query, Row, StoreData
+from furu_server.tui._data import (
+    SORTS,
+    FilterError,
+    Page,
+    Query,
+    Row,
+    StoreData,
+    compile_text,
+)
 from furu_server.tui._dialogs import (
     CONFIRM_KEYS,
     DIALOG_CSS,
@@ -245,8 +253,12 @@ class ListScreen(ExperimentScreen):
 
     def __init__(self, initial_filter: str = "") -> None:
         super().__init__()
-        self.query_ = Query(text=initial_filter)
+        self.query_ = Query()
+        """What the list shows (or is fetching): every reload reads this one."""
+        self.good_ = Query()
+        """The last query that ran (a filter that fails at run time falls back to it)."""
         self.page_: Page | None = None
+        self.shown_: Query | None = None
         self.pending_filter = initial_filter
 
     def compose(self) -> ComposeResult:
@@ -270,47 +282,60 @@ class ListScreen(ExperimentScreen):
         text = self.pending_filter
         if text:
             self.query_one("#filter", Input).value = text
-        self.load(0, "top", text=text)
+            self.apply_filter(text)
+        else:
+            self.load(self.query_, 0, "top")
 
     # ------------------------------------------------------------ loading
 
-    @work(thread=True, exclusive=True, group="page")
-    def load(self, offset: int, cursor: int | str, text: str | None = None) -> None:
-        """Fetch a page (with a new filter `text`, when given) and show it.
-
-        `cursor`: a row index, "top", "bottom", or the `namespace/hash` to keep it on.
-        """
-        query = self.query_
-        data = self.tui.data
+    def apply_filter(self, text: str) -> None:
+        """Show the rows of a filter's text; one that does not parse shows its error under
+        the input (and the rows stay)."""
         try:
-            if text is not None:
-                from furu_server.tui._data import compile_text
-
-                where, params = compile_text(text)
-                query = Query(text, query.sort, query.order, where, params)
-            page = data.page(query, offset)
+            where, params = compile_text(text)
         except FilterError as exc:
+            self.filter_failed(exc.message)
+            return
+        self.good_ = self.query_
+        self.query_ = Query(text, self.query_.sort, self.query_.order, where, params)
+        self.load(self.query_, 0, "top", applied=True)
+
+    @work(thread=True, exclusive=True, group="page")
+    def load(self, query: Query, offset: int, cursor: int | str, applied: bool = False) -> None:
+        """Fetch a page of `query` and show it (the latest call wins: earlier ones are
+        dropped). `cursor`: a row index, "top", "bottom", or the `namespace/hash` to keep it
+        on; `applied`: the first page of a filter just typed."""
+        try:
+            page = self.tui.data.page(query, offset)
+        except FilterError as exc:  # it ran too long
             if not get_current_worker().is_cancelled:
-                self.tui.call_from_thread(self.filter_failed, exc.message)
+                self.tui.call_from_thread(self.filter_failed, exc.message, query)
             return
         except IndexPathError as exc:
             self.tui.call_from_thread(self.tui.say, str(exc), True)
             return
         if not get_current_worker().is_cancelled:
-            self.tui.call_from_thread(self.show, query, page, cursor, text is not None)
+            self.tui.call_from_thread(self.show, query, page, cursor, applied)
 
-    def filter_failed(self, message: str) -> None:
+    def filter_failed(self, message: str, query: Query | None = None) -> None:
+        """Show why a filter failed; a `query` that failed at run time is dropped (the list
+        goes back to the last one that ran)."""
+        if query is not None and query is self.query_:
+            self.query_ = self.good_
         error = self.query_one("#filter-error", Static)
         error.update(Text(message, style="bold red"))
         error.display = True
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
+        self.update_status()
 
     def show(self, query: Query, page: Page, cursor: int | str, applied: bool = False) -> None:
         """Put `page` in the table (its rows replace the last page's) and place the cursor
         (`applied`: the page of a filter just typed)."""
-        self.query_ = query
+        if self.shown_ is None or self.shown_.text != query.text:
+            applied = True  # (also when a reload of the new filter overtook its first load)
+        self.shown_ = query
         self.page_ = page
         table = self.query_one(Table)
         table.clear()
@@ -360,7 +385,7 @@ class ListScreen(ExperimentScreen):
         row = self.selected()
         offset = self.page_.offset if self.page_ is not None else 0
         cursor: int | str = row.ref if row is not None else 0
-        self.load(offset, cursor)
+        self.load(self.query_, offset, cursor)
 
     def selected(self) -> Row | None:
         page = self.page_
@@ -381,7 +406,7 @@ class ListScreen(ExperimentScreen):
             return
         if table.cursor_row >= len(page.rows) - 1:
             if page.offset + len(page.rows) < page.total:
-                self.load(page.offset + self.tui.data.page_size, "top")
+                self.load(self.query_, page.offset + self.tui.data.page_size, "top")
             return
         table.move_cursor(row=table.cursor_row + 1)
 
@@ -391,30 +416,30 @@ class ListScreen(ExperimentScreen):
             return
         if table.cursor_row <= 0:
             if page.offset > 0:
-                self.load(page.offset - self.tui.data.page_size, "bottom")
+                self.load(self.query_, page.offset - self.tui.data.page_size, "bottom")
             return
         table.move_cursor(row=table.cursor_row - 1)
 
     def action_next_page(self) -> None:
         page = self.page_
         if page is not None and page.offset + len(page.rows) < page.total:
-            self.load(page.offset + self.tui.data.page_size, "top")
+            self.load(self.query_, page.offset + self.tui.data.page_size, "top")
         elif page is not None:
             self.query_one(Table).move_cursor(row=len(page.rows) - 1)
 
     def action_previous_page(self) -> None:
         page = self.page_
         if page is not None and page.offset > 0:
-            self.load(page.offset - self.tui.data.page_size, "top")
+            self.load(self.query_, page.offset - self.tui.data.page_size, "top")
         else:
             self.query_one(Table).move_cursor(row=0)
 
     def action_first(self) -> None:
-        self.load(0, "top")
+        self.load(self.query_, 0, "top")
 
     def action_last(self) -> None:
         total = self.page_.total if self.page_ is not None else 0
-        self.load(max(0, total - 1), "bottom")
+        self.load(self.query_, max(0, total - 1), "bottom")
 
     def action_open(self) -> None:
         row = self.selected()
@@ -429,7 +454,7 @@ class ListScreen(ExperimentScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.load(0, "top", text=event.value.strip())
+        self.apply_filter(event.value.strip())
 
     def on_key(self, event: Any) -> None:
         box = self.query_one("#filter", Input)
@@ -443,12 +468,12 @@ class ListScreen(ExperimentScreen):
     def action_sort(self) -> None:
         sort = SORTS[(SORTS.index(self.query_.sort) + 1) % len(SORTS)]
         self.query_ = Query(self.query_.text, sort, self.query_.order, *self._compiled())
-        self.load(0, "top")
+        self.load(self.query_, 0, "top")
 
     def action_reverse(self) -> None:
         order = Order.asc if self.query_.order is Order.desc else Order.desc
         self.query_ = Query(self.query_.text, self.query_.sort, order, *self._compiled())
-        self.load(0, "top")
+        self.load(self.query_, 0, "top")
 
     def _compiled(self) -> tuple[str, list[Any]]:
         return self.query_.where, self.query_.params
