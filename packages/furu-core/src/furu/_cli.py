@@ -12,6 +12,7 @@ furu migrate CLASS [--default] [--set F=V] [--rename O=N] [--hash H] [--where F=
 furu migrate --undo REF                                   remove a migration's alias
 furu explain TARGET [TARGET ...] [--json]                 why steps would be created (module:attr)
 furu diff A B [--json]                                    two stored experiments, field by field
+furu tui [--filter TEXT] [--refresh SECS]                 the terminal dashboard (furu-server)
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
