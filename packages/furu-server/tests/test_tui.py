@@ -276,7 +276,7 @@ def test_delete_and_tags(fresh_store: BuiltStore) -> None:
 
 
 def test_running_experiment_is_refused(fresh_store: BuiltStore, tmp_path: Path) -> None:
-    with running_step(tmp_path, lr=0.0042) as (step, _release):
+    with running_step(tmp_path, lr=0.0042) as (step, release):
         ref = (step._furu_namespace, step._furu_hash)
         step_dir = Path(str(step.furu_dir))
 
@@ -291,9 +291,22 @@ def test_running_experiment_is_refused(fresh_store: BuiltStore, tmp_path: Path) 
             await pilot.press("i")
             await settle(app, pilot)
             assert "cannot be invalidated" in app.last_message
+            assert step_dir.exists()  # untouched, still running
+            assert app.data.running(*ref)
+            # its log, followed while it runs, until it ends
+            await pilot.press("l")
+            await settle(app, pilot)
+            assert isinstance(app.screen, LogScreen)
+            assert "following (running)" in text_of(app, "#message")
+            assert any("step 0 loss" in line for line in app.screen.query_one(Log).lines)
+            release.write_text("go")
+            for _ in range(600):  # the screen polls the log every LogScreen.POLL_SEC
+                if "finished" in text_of(app, "#message"):
+                    break
+                await asyncio.sleep(0.05)
+            assert "finished" in text_of(app, "#message")
 
         run(fresh_store, "cache-tui-running", body)
-        assert step_dir.exists()
 
 
 def _help_rows(text: str) -> dict[str, set[str]]:
