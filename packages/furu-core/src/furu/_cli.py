@@ -16,6 +16,7 @@ furu deps REF [--transitive] [--tree] [--json]            what a step was made f
 furu rdeps REF [--transitive] [--tree] [--json]           what was made from a step
 furu invalidate REF... [--dependents] [--yes] [--json]    drop results (asks first; --yes)
 furu rm REF... [--dependents] [--yes] [--json]            delete steps (asks first; --yes)
+furu tui [--filter TEXT] [--refresh SECS]                 the terminal dashboard (furu-server)
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, `Class/hash-prefix` or the step's directory
@@ -244,7 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # `furu tui --filter X`: argparse's REMAINDER does not take options that come first, so
+    # what the parser does not know is handed to the TUI (any other command still refuses it).
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "tui":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.tui_args = [*extra, *args.tui_args]
     if args.command == "show" and len(args.target) > 2:
         print("furu show: give NAMESPACE HASH, or one directory", file=sys.stderr)
         return 2
