@@ -50,6 +50,7 @@ from furu_server.index._columns import filter_fields
 FIELDS = filter_fields()
 """Every field a filter may name besides `config.*` and `tags`, and the column it compiles to."""
 _NAMES = sorted([*FIELDS, "tags"])
+_NOT_NULL = frozenset(c.name for c in FIELDS.values() if "NOT NULL" in c.sql)
 _KNOWN = ", ".join(sorted([*(n for n, c in FIELDS.items() if c.filter_kind != "json"), "tags"]))
 _SEGMENT = re.compile(r"[^.\[\]]+|\[(\d+)\]")
 _SQL_OP = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -270,6 +271,8 @@ class _Compiler:
         elif (kind == "num") != (isinstance(value, int | float) and not isinstance(value, bool)):
             return "0"  # a value of another kind never matches
         self.add(value)
+        if col in _NOT_NULL:  # never NULL: a bare comparison, which can use the column's index
+            return f"{column} {_SQL_OP[expr.op]} ?"
         return f"coalesce({column} {_SQL_OP[expr.op]} ?, 0)"
 
     def tags_leaf(self, expr: Leaf) -> str:

@@ -38,6 +38,7 @@ CREATE INDEX IF NOT EXISTS exp_cpu_user ON experiments (cpu_user_sec);
 CREATE INDEX IF NOT EXISTS exp_peak_rss ON experiments (peak_rss_bytes);
 CREATE INDEX IF NOT EXISTS exp_ns_status ON experiments (namespace, result_status, size_bytes);
 CREATE INDEX IF NOT EXISTS exp_result ON experiments (result_status);
+CREATE INDEX IF NOT EXISTS exp_shown ON experiments (shown_status);
 CREATE INDEX IF NOT EXISTS exp_attempt ON experiments (attempt_status);
 CREATE INDEX IF NOT EXISTS exp_parent ON experiments (root_kind, parent_rel);
 CREATE INDEX IF NOT EXISTS exp_rel ON experiments (root_kind, rel_dir);
