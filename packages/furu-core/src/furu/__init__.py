@@ -46,6 +46,8 @@ from furu._store import read_regular_file
 if _typing.TYPE_CHECKING:
     from furu._attempt_context import AttemptContext, attempt_context, current_attempt_context
     from furu._batch import load_or_create_many
+    from furu._bundle import ExportReport, export_steps
+    from furu._bundle_import import ImportReport, import_bundle
     from furu._catalog import CatalogEntry
     from furu._code_state import CodeState
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
@@ -90,6 +92,10 @@ _LAZY = {
     "attempt_context": "furu._attempt_context",
     "current_attempt_context": "furu._attempt_context",
     "load_or_create_many": "furu._batch",
+    "ExportReport": "furu._bundle",
+    "export_steps": "furu._bundle",
+    "ImportReport": "furu._bundle_import",
+    "import_bundle": "furu._bundle_import",
     "CatalogEntry": "furu._catalog",
     "CodeState": "furu._code_state",
     "Diff": "furu._explain",
@@ -184,6 +190,7 @@ __all__ = [
     "Diff",
     "Executor",
     "Explanation",
+    "ExportReport",
     "FieldAdded",
     "FieldChange",
     "FieldRemoved",
@@ -203,6 +210,7 @@ __all__ = [
     "FuruSerializer",
     "FuruStoreError",
     "FuruWaitTimeout",
+    "ImportReport",
     "InlineExecutor",
     "Job",
     "Journal",
@@ -251,9 +259,11 @@ __all__ = [
     "env_float",
     "env_int",
     "explain",
+    "export_steps",
     "find_stale",
     "get_furu_root",
     "get_logger",
+    "import_bundle",
     "load_env",
     "load_or_create_many",
     "migrate",
