@@ -329,12 +329,12 @@ def _closure(
         queue.extend(d for d in (_find_id(store, i) for i in deps) if d is not None)
     out: list[StepDir] = []
     for step_id in graph.closure(roots):
-        step = graph.steps.get(step_id)
-        problem = "not in this store" if step is None else _unexportable(step)
+        found = graph.steps.get(step_id)
+        problem = "not in this store" if found is None else _unexportable(found)
         if problem is not None:
             left_out.append(LeftOut(str(step_id), f"dependency {problem}"))
-        elif step is not None:
-            out.append(step)
+        elif found is not None:
+            out.append(found)
     return out
 
 
@@ -450,13 +450,7 @@ def _write_bundle(
     tmp = temp_name(target)
     files = size = 0
     try:
-        with tarfile.open(
-            tmp,
-            "w:gz" if compressed else "w",
-            format=tarfile.PAX_FORMAT,
-            copybufsize=CHUNK,
-            **({"compresslevel": 6} if compressed else {}),
-        ) as tar:
+        with _open_tar(tmp, compressed) as tar:
             _add_bytes(tar, BUNDLE_MANIFEST, dump_json(manifest))
             for name, source, listed in _members(packed, code_states):
                 _add_file(tar, name, source, listed)
@@ -473,6 +467,15 @@ def _write_bundle(
             ) from exc
         raise
     return files, size
+
+
+def _open_tar(path: Path, compressed: bool) -> tarfile.TarFile:
+    if compressed:
+        tar = tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT, compresslevel=6)  # noqa: SIM115
+    else:
+        tar = tarfile.open(path, "w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+    tar.copybufsize = CHUNK  # type: ignore[attr-defined]  # 16 KiB by default; real attribute
+    return tar
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
