@@ -269,8 +269,10 @@ def export_steps(
     """
     roots = [_resolve(store, s) for s in steps]
     left_out: list[LeftOut] = []
+    requested, reads = set(roots), _Reads()
     packed = [
-        _pack_step(d, d in roots, left_out) for d in _closure(store, roots, dependencies, left_out)
+        _pack_step(d, d in requested, left_out, reads)
+        for d in _closure(store, roots, dependencies, left_out, reads)
     ]
     code_states = _code_states(store, packed, left_out)
     manifest = _manifest(store, packed, code_states, left_out)
@@ -301,14 +303,57 @@ def _find_id(store: Store, step: StepId) -> StepDir | None:
     return None
 
 
+class _Reads:
+    """What export reads of each step, read once: its metadata and whether it can be packed."""
+
+    def __init__(self) -> None:
+        self.problems: dict[StepDir, str | None] = {}
+        self.metadata: dict[StepDir, dict[str, Any]] = {}
+
+    def problem(self, step: StepDir) -> str | None:
+        if step not in self.problems:
+            self.problems[step] = _unexportable(step)
+        return self.problems[step]
+
+    def record(self, step: StepDir) -> dict[str, Any]:
+        """`metadata.json` (empty when absent or damaged: the step then has no edges)."""
+        if step not in self.metadata:
+            try:
+                self.metadata[step] = step.read_metadata() or {}
+            except FuruStoreError:
+                self.metadata[step] = {}
+        return self.metadata[step]
+
+    def dependencies(self, step: StepDir) -> list[StepId]:
+        deps = self.record(step).get("dependencies")
+        found = []
+        for dep in deps if isinstance(deps, list) else []:
+            if isinstance(dep, dict):
+                namespace, digest = dep.get("namespace"), dep.get("hash")
+                if isinstance(namespace, str) and isinstance(digest, str):
+                    found.append(StepId(namespace, digest))
+        return found
+
+    def code_state(self, step: StepDir) -> str | None:
+        from furu._code_state import is_code_state_id
+
+        ref = self.record(step).get("code_state")
+        state_id = ref.get("id") if isinstance(ref, dict) else None
+        return state_id if is_code_state_id(state_id) else None
+
+
 def _closure(
-    store: Store, roots: list[StepDir], dependencies: bool, left_out: list[LeftOut]
+    store: Store,
+    roots: list[StepDir],
+    dependencies: bool,
+    left_out: list[LeftOut],
+    reads: _Reads,
 ) -> list[StepDir]:
     """The requested steps, checked, then (with `dependencies`) every exportable dependency."""
-    from furu._graph import StoreGraph, direct_dependencies
+    from furu._graph import StoreGraph
 
     for root in roots:
-        problem = _unexportable(root)
+        problem = reads.problem(root)
         if problem is not None:
             raise FuruStoreError(
                 f"cannot export {root.id}: {problem}. Export it once it has a result, or "
@@ -324,13 +369,13 @@ def _closure(
         if step.id in seen:
             continue
         seen.add(step.id)
-        deps = direct_dependencies(step)
+        deps = reads.dependencies(step)
         graph.add(step, deps)
-        queue.extend(d for d in (_find_id(store, i) for i in deps) if d is not None)
+        queue.extend(d for d in (_find_id(store, i) for i in deps if i not in seen) if d)
     out: list[StepDir] = []
     for step_id in graph.closure(roots):
         found = graph.steps.get(step_id)
-        problem = "not in this store" if found is None else _unexportable(found)
+        problem = "not in this store" if found is None else reads.problem(found)
         if problem is not None:
             left_out.append(LeftOut(str(step_id), f"dependency {problem}"))
         elif found is not None:
@@ -354,28 +399,14 @@ def _unexportable(step: StepDir) -> str | None:
     return None
 
 
-def _pack_step(step: StepDir, requested: bool, left_out: list[LeftOut]) -> _Packed:
-    from furu._graph import direct_dependencies
-
+def _pack_step(step: StepDir, requested: bool, left_out: list[LeftOut], reads: _Reads) -> _Packed:
     tree = scan_tree(step.path, meta=True, left_out=left_out)
     raw = Tree()
     if step.raw_dir.is_symlink():
         left_out.append(LeftOut(str(step.raw_dir), "its raw directory is a symbolic link"))
     elif step.raw_dir.is_dir():
         raw = scan_tree(step.raw_dir, meta=False, left_out=left_out)
-    return _Packed(step, requested, tree, raw, _code_state_id(step), direct_dependencies(step))
-
-
-def _code_state_id(step: StepDir) -> str | None:
-    from furu._code_state import is_code_state_id
-
-    try:
-        metadata = step.read_metadata() or {}
-    except FuruStoreError:
-        return None
-    ref = metadata.get("code_state")
-    state_id = ref.get("id") if isinstance(ref, dict) else None
-    return state_id if is_code_state_id(state_id) else None
+    return _Packed(step, requested, tree, raw, reads.code_state(step), reads.dependencies(step))
 
 
 def _code_states(

@@ -17,12 +17,13 @@ A failure at any point removes the staging directory: a bundle is never half imp
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
+import json
 import os
 import shutil
 import tarfile
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +38,15 @@ from furu._bundle_manifest import (
     bad,
     parse_manifest,
 )
+from furu._bundle_publish import publish
 from furu._errors import FuruStoreError
 from furu._step_dir import StepDir, StepId
-from furu._store import FURU_DIR, HOSTNAME, METADATA_MAX_BYTES, read_json, write_json_atomic
+from furu._store import FURU_DIR, HOSTNAME, METADATA_MAX_BYTES, dump_json, write_all
 from furu._workspace import Store
 
 STAGING_PREFIX = ".furu-import-"
+METADATA_PATH = f"{FURU_DIR}/metadata.json"
+LOG_PATH = f"{FURU_DIR}/furu.log"
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def import_bundle(store: Store, path: Path | str, *, dry_run: bool = False) -> I
             store has no version-controlled root for such steps, or the disk is full.
     """
     bundle = Path(path)
-    staging = _Staging(store, dry_run)
+    staging = _Staging(store, bundle, dry_run)
     try:
         manifest, files, size = _receive(bundle, store, staging)
         report = ImportReport(bundle, store.root, dry_run, files=files, bytes=size)
@@ -128,7 +132,7 @@ def import_bundle(store: Store, path: Path | str, *, dry_run: bool = False) -> I
             for i in manifest.code_states
         }
         if not dry_run and not report.conflicts:
-            _publish(store, bundle, manifest, staging, report)
+            publish(store, manifest, staging, report)
         return report
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
@@ -143,14 +147,28 @@ def import_bundle(store: Store, path: Path | str, *, dry_run: bool = False) -> I
 
 
 class _Staging:
-    """The private directories members are written to: one per root (renames stay local)."""
+    """The private directories members are written to: one per root (renames stay local).
 
-    def __init__(self, store: Store, dry_run: bool) -> None:
-        self.dry_run = dry_run
+    It also rewrites each step's `metadata.json` as it arrives (once verified), keeping the
+    record for the catalog, and appends a line to each step's log saying where it came from.
+    """
+
+    def __init__(self, store: Store, bundle: Path, dry_run: bool) -> None:
+        self.store, self.bundle, self.dry_run = store, bundle, dry_run
         self.name = f"{STAGING_PREFIX}{HOSTNAME}-{os.getpid()}-{os.urandom(4).hex()}"
         self.data = store.root / self.name
         vc_root = store.version_controlled_root
         self.vc = vc_root / self.name if vc_root is not None else None
+        self.made: set[Path] = set()
+        self.manifest: BundleManifest | None = None
+        self.records: dict[str, dict[str, Any]] = {}
+        """Each step's rewritten metadata, by `kind/rel_dir`."""
+
+    def parent(self, path: Path) -> None:
+        """Create the directory holding `path` (once: a bundle has many files per directory)."""
+        if path.parent not in self.made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(path.parent)
 
     def path(self, expected: Expected, name: str) -> Path:
         if expected.section == "steps" and expected.owner.startswith("vc/"):
@@ -161,6 +179,26 @@ class _Staging:
     def step(self, step: BundleStep) -> Path:
         root = self.vc if step.kind == "vc" and self.vc is not None else self.data
         return root / "steps" / step.kind / step.rel_dir
+
+    def metadata(self, owner: str, raw: bytes) -> bytes:
+        """The verified `metadata.json` of step `owner`, pointed at the target store."""
+        from furu._bundle_paths import rewrite_record
+
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return raw  # damaged at the source: imported as it is, like the source holds it
+        if not isinstance(data, dict) or self.manifest is None:
+            return raw
+        kind, _, rel_dir = owner.partition("/")
+        target = StepDir(self.store, kind, rel_dir)
+        self.records[owner] = rewrite_record(data, target, self.manifest, self.bundle)
+        return dump_json(self.records[owner])
+
+    def log_line(self) -> bytes:
+        source = self.manifest.source_root if self.manifest else "?"
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        return f"{stamp} INFO furu imported from {self.bundle} (store {source})\n".encode()
 
     def remove(self) -> None:
         for root in (self.data, self.vc):
@@ -184,6 +222,7 @@ def _receive(bundle: Path, store: Store, staging: _Staging) -> tuple[BundleManif
         with tar:
             manifest = _read_manifest(bundle, tar)
             _check_roots(bundle, store, manifest)
+            staging.manifest = manifest
             seen: set[str] = set()
             size = 0
             while (member := tar.next()) is not None:
@@ -265,33 +304,65 @@ def _copy(
     source = tar.extractfile(member)
     assert source is not None
     digest = hashlib.sha256()
-    fd = None
-    if not staging.dry_run:
-        dest = staging.path(expected, member.name)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(dest, flags, 0o755 if expected.file.executable else 0o644)
-    try:
-        _stream(source, digest, fd)
-    finally:
-        if fd is not None:
+    what = expected.file.path if expected.section == "steps" else None
+    if staging.dry_run:
+        _stream(source, digest, None)
+    elif what == METADATA_PATH and member.size <= METADATA_MAX_BYTES:
+        raw = source.read(member.size)
+        digest.update(raw)
+        _check_digest(bundle, member, digest, expected)
+        _write_new(
+            staging,
+            staging.path(expected, member.name),
+            expected,
+            [staging.metadata(expected.owner, raw)],
+        )
+        return member.size
+    else:
+        fd = _create(staging, staging.path(expected, member.name), expected)
+        try:
+            last = _stream(source, digest, fd)
+            if what == LOG_PATH:
+                write_all(fd, (b"" if last in (b"", b"\n") else b"\n") + staging.log_line())
+        finally:
             os.close(fd)
+    _check_digest(bundle, member, digest, expected)
+    return member.size
+
+
+def _check_digest(bundle: Path, member: tarfile.TarInfo, digest: Any, expected: Expected) -> None:
     if digest.hexdigest() != expected.file.sha256:
         raise bad(
             bundle,
             f"the member {member.name!r} has sha256 {digest.hexdigest()[:16]}…, the manifest "
             f"lists {expected.file.sha256[:16]}… (checksum mismatch)",
         )
-    return member.size
 
 
-def _stream(source: IO[bytes], digest: Any, fd: int | None) -> None:
-    from furu._store import write_all
+def _create(staging: _Staging, dest: Path, expected: Expected) -> int:
+    staging.parent(dest)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    return os.open(dest, flags, 0o755 if expected.file.executable else 0o644)
 
+
+def _write_new(staging: _Staging, dest: Path, expected: Expected, chunks: list[bytes]) -> None:
+    fd = _create(staging, dest, expected)
+    try:
+        for chunk in chunks:
+            write_all(fd, chunk)
+    finally:
+        os.close(fd)
+
+
+def _stream(source: IO[bytes], digest: Any, fd: int | None) -> bytes:
+    """Copy `source` to `fd` (if any) through `digest`; the last byte copied."""
+    last = b""
     while chunk := source.read(CHUNK):
         digest.update(chunk)
         if fd is not None:
             write_all(fd, chunk)
+        last = chunk[-1:]
+    return last
 
 
 # ---------------------------------------------------------------- 2. decide
@@ -350,105 +421,3 @@ def _difference(target: StepDir, step: BundleStep) -> str | None:
     if not diffs:
         return None
     return ", ".join(diffs[:3]) + (f" and {len(diffs) - 3} more" if len(diffs) > 3 else "")
-
-
-# ---------------------------------------------------------------- 3. publish
-
-
-def _publish(
-    store: Store, bundle: Path, manifest: BundleManifest, staging: _Staging, report: ImportReport
-) -> None:
-    for state_id, action in report.code_states.items():
-        if action == "imported":
-            final = store.code_root / state_id
-            final.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(OSError):  # another import or run wrote it meanwhile
-                os.rename(staging.data / "code" / state_id, final)
-    actions = {s.id: s for s in report.steps}
-    for index in reversed(range(len(manifest.steps))):  # dependencies were listed after
-        step = manifest.steps[index]
-        if actions[step.id].action in ("imported", "replaced"):
-            done = _publish_step(store, bundle, manifest, staging, step)
-            if done is not None:
-                report.steps[index] = done
-
-
-def _publish_step(
-    store: Store, bundle: Path, manifest: BundleManifest, staging: _Staging, step: BundleStep
-) -> ImportedStep | None:
-    """Move one verified step into place; a conflict if the store changed meanwhile."""
-    from furu._bundle_paths import rewrite_metadata
-
-    target = _target(store, step)
-    staged = staging.step(step)
-    staged_raw = staging.data / "raw" / step.rel_dir
-    _materialize(staged, step.tree)
-    _materialize(staged_raw, step.raw)
-    rewrite_metadata(staged / FURU_DIR / "metadata.json", target, manifest, bundle)
-    lock = target._take_lock() if target.exists() else None
-    if target.exists() and (lock is None or target.has_result()):
-        if lock is not None:
-            lock.release()
-        return ImportedStep(step.id, "conflict", "it was created here while the bundle was read")
-    try:
-        if staged_raw.is_dir():
-            _replace_dir(staged_raw, target.raw_dir, staging)
-        _replace_dir(staged, target.path, staging)
-    finally:
-        if lock is not None:
-            lock.release()
-    target.note_change("import")
-    target.append_log(f"imported from {bundle} (exported from {manifest.source_root})")
-    _catalog(store, target)
-    return None
-
-
-def _materialize(directory: Path, tree: Tree) -> None:
-    """Create the (possibly empty) directories and the inner symlinks the manifest lists."""
-    if not (tree.files or tree.dirs or tree.symlinks):
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    for rel in tree.dirs:
-        (directory / rel).mkdir(parents=True, exist_ok=True)
-    for link in tree.symlinks:
-        (directory / link["path"]).parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(link["target"], directory / link["path"])
-
-
-def _replace_dir(staged: Path, final: Path, staging: _Staging) -> None:
-    """Rename `staged` onto `final`; an old `final` goes into the staging directory first."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists() or final.is_symlink():
-        trash = staging.data / "replaced" / os.urandom(8).hex()
-        trash.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(final, trash)
-        except OSError:  # another filesystem (a version-controlled root): remove it
-            shutil.rmtree(final)
-    os.rename(staged, final)
-
-
-def _catalog(store: Store, target: StepDir) -> None:
-    from furu._catalog import record_published
-    from furu._state import now_iso
-
-    try:
-        metadata = target.read_metadata()
-        state = target.read_state()
-    except FuruStoreError:
-        return
-    if metadata is not None:
-        at = state.attempt.started_at if state.attempt is not None else now_iso()
-        record_published(store.root, metadata, kind=target.kind, at=at)
-
-
-def read_staged_metadata(path: Path) -> dict[str, Any] | None:
-    """A staged `metadata.json` (None when absent or damaged: it is then left as it is)."""
-    try:
-        return read_json(path, what="metadata", max_bytes=METADATA_MAX_BYTES)
-    except FuruStoreError:
-        return None
-
-
-def write_staged_metadata(path: Path, data: dict[str, Any]) -> None:
-    write_json_atomic(path, data)

@@ -71,6 +71,8 @@ class BundleManifest:
     steps: list[BundleStep]
     code_states: dict[str, Tree]
     members: dict[str, Expected] = field(default_factory=dict)
+    kinds: dict[StepId, str] = field(default_factory=dict)
+    """Each step's kind (`data` or `vc`), by id."""
 
     @property
     def source_root(self) -> str:
@@ -169,11 +171,12 @@ def _step(bundle: Path, manifest: BundleManifest, entry: Any) -> None:
         _tree(bundle, entry, what, step=True),
         _tree(bundle, entry.get("raw") or {}, f"{what} (raw files)"),
     )
-    if any(s.id == step.id for s in manifest.steps):
+    if step.id in manifest.kinds:
         raise bad(bundle, f"{what} is listed twice")
     if not any(f.path == f"{FURU_DIR}/SUCCESS.json" for f in step.tree.files):
         raise bad(bundle, f"{what} has no {FURU_DIR}/SUCCESS.json (bundles hold results only)")
     manifest.steps.append(step)
+    manifest.kinds[step.id] = kind
     owner = f"{kind}/{rel_dir}"
     _add_members(bundle, manifest, step.tree, "steps", owner, ("steps", kind, rel_dir))
     _add_members(bundle, manifest, step.raw, "raw", owner, ("raw", rel_dir))

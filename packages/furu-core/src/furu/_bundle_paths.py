@@ -22,14 +22,12 @@ _KEPT = frozenset({"furu_obj", "furu_python_def", "config_schema", "command", "e
 """Top-level metadata fields never rewritten: identity and history."""
 
 
-def rewrite_metadata(path: Path, target: StepDir, manifest: BundleManifest, bundle: Path) -> None:
-    """Point the staged `metadata.json` at `path` to the target store (see the module doc)."""
-    from furu._bundle_import import read_staged_metadata, write_staged_metadata
+def rewrite_record(
+    data: dict[str, Any], target: StepDir, manifest: BundleManifest, bundle: Path
+) -> dict[str, Any]:
+    """`data` (a `metadata.json` record) pointed at the target store (see the module doc)."""
     from furu._state import now_iso
 
-    data = read_staged_metadata(path)
-    if data is None:
-        return
     rebase = _Rebase(manifest, target)
     old_path = data.get("furu_path")
     for key, value in list(data.items()):
@@ -51,7 +49,7 @@ def rewrite_metadata(path: Path, target: StepDir, manifest: BundleManifest, bund
             "at": now_iso(),
         },
     }
-    write_staged_metadata(path, data)
+    return data
 
 
 class _Rebase:
@@ -60,7 +58,7 @@ class _Rebase:
     def __init__(self, manifest: BundleManifest, target: StepDir) -> None:
         store = target.store
         self.target = target
-        self.kinds = {s.id: s.kind for s in manifest.steps}
+        self.kinds = manifest.kinds
         self.pairs: list[tuple[str, str]] = []
         vc_root = store.version_controlled_root
         if manifest.source_vc_root and vc_root is not None:
