@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 import tarfile
 from collections import Counter
 from collections.abc import Callable
@@ -315,6 +316,15 @@ HOSTILE: dict[str, tuple[Callable[[list[Entry]], None], str]] = {
         ),
         "a lock or an attempt's files",
     ),
+    "manifest-sibling": (
+        lambda e: _with_manifest(
+            e,
+            lambda m: m["steps"][0]["symlinks"].append(  # type: ignore[index]
+                {"path": "a", "target": "../ffffffffffff/x"}
+            ),
+        ),
+        "points outside it",
+    ),
     "manifest-schema": (lambda e: _with_manifest(e, lambda m: m.update(schema=99)), "schema 99"),
     "not-first": (lambda e: e.reverse(), "first member is not furu-bundle.json"),
 }
@@ -336,6 +346,20 @@ def test_hostile_bundles_are_refused_before_anything_is_visible(tmp_path: Path, 
     assert not (tmp_path / "evil").exists()
 
 
+def test_an_import_killed_earlier_leaves_nothing_behind(tmp_path: Path) -> None:
+    from furu._store import HOSTNAME
+
+    Model().load_or_create()
+    bundle = _export(tmp_path, Model())
+    with _other_store(tmp_path) as store:
+        dead = subprocess.Popen(["true"])
+        dead.wait()  # its pid is gone, like an import killed with SIGKILL
+        leftover = store.root / f".furu-import-{HOSTNAME}-{dead.pid}-abcd"
+        (leftover / "steps").mkdir(parents=True)
+        furu.import_bundle(store, bundle)
+        assert not leftover.exists()
+
+
 def test_truncated_and_non_tar_and_huge_manifest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -355,3 +379,21 @@ def test_truncated_and_non_tar_and_huge_manifest(
         with pytest.raises(furu.FuruStoreError, match="more than the 100 furu reads"):
             furu.import_bundle(store, bundle)
         assert not list(store.step_dirs())
+
+
+def test_a_migration_alias_travels_with_the_result_it_links_to(tmp_path: Path) -> None:
+    import evo_versions as v
+
+    v.model(lr=(float, 0.1))().load_or_create()
+    current = v.model(lr=(float, 0.1), average=(bool, False))
+    furu.migrate(current, default=True)
+    store = Store.current()
+    alias = store.step_dir_of(current())
+    assert os.path.islink(alias.path / "out.txt")
+    report = furu.export_steps(store, [alias], tmp_path / "b.tar", dependencies=False)
+    assert len(report.steps) == 2  # the alias and the result it reuses, even with no deps
+    assert report.left_out == []
+    with _other_store(tmp_path) as other:
+        assert furu.import_bundle(other, report.path).count("imported") == 2
+        assert os.readlink(other.step_dir_of(current()).path / "out.txt").startswith("../")
+        assert current().load_existing() == 1

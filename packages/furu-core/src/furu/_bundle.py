@@ -141,13 +141,17 @@ def sha256_of(path: Path) -> tuple[str, os.stat_result]:
         os.close(fd)
 
 
-def scan_tree(top: Path, *, meta: bool, left_out: list[LeftOut]) -> Tree:
+def scan_tree(
+    top: Path, *, meta: bool, left_out: list[LeftOut], siblings: frozenset[str] = frozenset()
+) -> Tree:
     """Every regular file, directory and inner symlink below `top`, without following links.
 
     Args:
         top: a step directory or a raw directory.
         meta: `top` is a step directory, whose `.furu/` lock and attempts are left out.
         left_out: gets what was not recorded (a symlink out of `top`, a FIFO, a vanished file).
+        siblings: hashes of steps of the same class whose directories symlinks may point
+            into (a migration alias links to the result it reuses, `../<old hash>/<entry>`).
     """
     tree = Tree()
     for rel, entry in _walk(top):
@@ -158,7 +162,7 @@ def scan_tree(top: Path, *, meta: bool, left_out: list[LeftOut]) -> Tree:
             if stat.S_ISDIR(mode):
                 tree.dirs.append(rel)
             elif stat.S_ISLNK(mode):
-                _add_symlink(top, rel, tree, left_out)
+                _add_symlink(top, rel, tree, left_out, siblings)
             elif not stat.S_ISREG(mode):
                 left_out.append(LeftOut(str(top / rel), "not a regular file (FIFO/socket/device)"))
             else:
@@ -195,9 +199,11 @@ def _walk(top: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
                 stack.append(child)
 
 
-def _add_symlink(top: Path, rel: str, tree: Tree, left_out: list[LeftOut]) -> None:
+def _add_symlink(
+    top: Path, rel: str, tree: Tree, left_out: list[LeftOut], siblings: frozenset[str]
+) -> None:
     target = os.readlink(top / rel)
-    if inner_link(rel, target):
+    if inner_link(rel, target) or sibling_link(rel, target) in siblings:
         tree.symlinks.append({"path": rel, "target": target})
     else:
         left_out.append(LeftOut(str(top / rel), f"a symbolic link to {target!r}, outside the step"))
@@ -209,6 +215,17 @@ def inner_link(rel: str, target: str) -> bool:
         return False
     resolved = os.path.normpath(os.path.join(os.path.dirname(rel), target))
     return resolved != ".." and not resolved.startswith("../") and not os.path.isabs(resolved)
+
+
+def sibling_link(rel: str, target: str) -> str | None:
+    """The hash `../<hash>/…` names when a symlink at `rel` points into a sibling step
+    directory of the same class (a migration alias's links); None for any other target."""
+    if not target or os.path.isabs(target) or "\0" in target:
+        return None
+    parts = os.path.normpath(os.path.join(os.path.dirname(rel), target)).split("/")
+    if len(parts) < 2 or parts[0] != ".." or parts[1] in ("", ".", ".."):
+        return None
+    return parts[1]
 
 
 # ---------------------------------------------------------------- export
@@ -334,6 +351,21 @@ class _Reads:
                     found.append(StepId(namespace, digest))
         return found
 
+    def migrated_from(self, step: StepDir) -> StepDir | None:
+        """The stored result a migration alias reuses (`SUCCESS.json`'s `migrated_from`)."""
+        from furu._store import read_json
+
+        try:
+            success = read_json(step.success_path, what="result marker") or {}
+        except FuruStoreError:
+            return None
+        ref = success.get("migrated_from")
+        if not isinstance(ref, str) or "/" not in ref:
+            return None
+        namespace, _, digest = ref.rpartition("/")
+        found = _find_id(step.store, StepId(namespace, digest))
+        return found if found is not None and found.namespace == step.namespace else None
+
     def code_state(self, step: StepDir) -> str | None:
         from furu._code_state import is_code_state_id
 
@@ -360,8 +392,6 @@ def _closure(
                 "leave it out of the list.",
                 path=root.path,
             )
-    if not dependencies:
-        return list(dict.fromkeys(roots))
     graph = StoreGraph()
     queue, seen = list(roots), set[StepId]()
     while queue:  # only the metadata of the closure is read, not the whole store's
@@ -369,7 +399,10 @@ def _closure(
         if step.id in seen:
             continue
         seen.add(step.id)
-        deps = reads.dependencies(step)
+        # A migration alias's files are links into the result it reuses: that result goes
+        # along even with --no-deps, or the alias would arrive empty.
+        old = reads.migrated_from(step)
+        deps = [*(reads.dependencies(step) if dependencies else []), *([old.id] if old else [])]
         graph.add(step, deps)
         queue.extend(d for d in (_find_id(store, i) for i in deps if i not in seen) if d)
     out: list[StepDir] = []
@@ -400,7 +433,9 @@ def _unexportable(step: StepDir) -> str | None:
 
 
 def _pack_step(step: StepDir, requested: bool, left_out: list[LeftOut], reads: _Reads) -> _Packed:
-    tree = scan_tree(step.path, meta=True, left_out=left_out)
+    old = reads.migrated_from(step)
+    siblings = frozenset([old.hash] if old is not None else [])
+    tree = scan_tree(step.path, meta=True, left_out=left_out, siblings=siblings)
     raw = Tree()
     if step.raw_dir.is_symlink():
         left_out.append(LeftOut(str(step.raw_dir), "its raw directory is a symbolic link"))

@@ -123,6 +123,7 @@ def import_bundle(store: Store, path: Path | str, *, dry_run: bool = False) -> I
     """
     bundle = Path(path)
     staging = _Staging(store, bundle, dry_run)
+    staging.sweep_dead()
     try:
         manifest, files, size = _receive(bundle, store, staging)
         report = ImportReport(bundle, store.root, dry_run, files=files, bytes=size)
@@ -200,10 +201,30 @@ class _Staging:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         return f"{stamp} INFO furu imported from {self.bundle} (store {source})\n".encode()
 
+    def sweep_dead(self) -> None:
+        """Remove what imports killed on this host left (their pid is gone)."""
+        for root in (self.data.parent, self.vc.parent if self.vc else None):
+            if root is None or self.dry_run:
+                continue
+            for old in root.glob(f"{STAGING_PREFIX}{HOSTNAME}-*"):
+                pid = old.name.removeprefix(f"{STAGING_PREFIX}{HOSTNAME}-").split("-")[0]
+                if pid.isdigit() and not _alive(int(pid)):
+                    shutil.rmtree(old, ignore_errors=True)
+
     def remove(self) -> None:
         for root in (self.data, self.vc):
             if root is not None:
                 shutil.rmtree(root, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # ---------------------------------------------------------------- 1. receive and verify

@@ -25,6 +25,7 @@ from furu._bundle import (
     Tree,
     inner_link,
     member_name,
+    sibling_link,
 )
 from furu._errors import FuruStoreError
 from furu._step_dir import StepId
@@ -73,6 +74,9 @@ class BundleManifest:
     members: dict[str, Expected] = field(default_factory=dict)
     kinds: dict[StepId, str] = field(default_factory=dict)
     """Each step's kind (`data` or `vc`), by id."""
+    sibling_links: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """`(namespace, step, path, hash)` of symlinks into a sibling step's directory (the
+    links of a migration alias)."""
 
     @property
     def source_root(self) -> str:
@@ -118,7 +122,16 @@ def parse_manifest(bundle: Path, raw: bytes) -> BundleManifest:
         _code_state(bundle, manifest, state)
     for step in _list(bundle, data, "steps"):
         _step(bundle, manifest, step)
+    _check_sibling_links(bundle, manifest)
     return manifest
+
+
+def _check_sibling_links(bundle: Path, manifest: BundleManifest) -> None:
+    """A symlink may point into another step's directory only if the bundle holds that step
+    (of the same class): the result a migration alias reuses."""
+    for namespace, what, path, digest in manifest.sibling_links:
+        if StepId(namespace, digest) not in manifest.kinds:
+            raise bad(bundle, f"{what}: the symlink {path!r} points outside it")
 
 
 def _list(bundle: Path, data: dict[str, Any], key: str) -> list[Any]:
@@ -160,7 +173,10 @@ def _step(bundle: Path, manifest: BundleManifest, entry: Any) -> None:
     code_state = entry.get("code_state")
     if code_state is not None and code_state not in manifest.code_states:
         code_state = None  # left out of the bundle (the export reported it)
+    links: list[tuple[str, str, str]] = []
     deps = entry.get("dependencies") or []
+    if entry.get("raw") is not None and not isinstance(entry.get("raw"), dict):
+        raise bad(bundle, f"{what}: `raw` is not an object")
     step = BundleStep(
         StepId(namespace, digest),
         kind,
@@ -168,7 +184,7 @@ def _step(bundle: Path, manifest: BundleManifest, entry: Any) -> None:
         bool(entry.get("requested")),
         code_state,
         [d for d in deps if isinstance(d, str)] if isinstance(deps, list) else [],
-        _tree(bundle, entry, what, step=True),
+        _tree(bundle, entry, what, step=True, links=links),
         _tree(bundle, entry.get("raw") or {}, f"{what} (raw files)"),
     )
     if step.id in manifest.kinds:
@@ -177,26 +193,45 @@ def _step(bundle: Path, manifest: BundleManifest, entry: Any) -> None:
         raise bad(bundle, f"{what} has no {FURU_DIR}/SUCCESS.json (bundles hold results only)")
     manifest.steps.append(step)
     manifest.kinds[step.id] = kind
+    manifest.sibling_links += [(namespace, w, p, h) for w, p, h in links]
     owner = f"{kind}/{rel_dir}"
     _add_members(bundle, manifest, step.tree, "steps", owner, ("steps", kind, rel_dir))
     _add_members(bundle, manifest, step.raw, "raw", owner, ("raw", rel_dir))
 
 
-def _tree(bundle: Path, entry: Any, what: str, *, step: bool = False) -> Tree:
+def _tree(
+    bundle: Path,
+    entry: Any,
+    what: str,
+    *,
+    step: bool = False,
+    links: list[tuple[str, str, str]] | None = None,
+) -> Tree:
     if not isinstance(entry, dict):
         raise bad(bundle, f"{what} is not an object")
     tree = Tree()
-    for f in entry.get("files") or []:
+    links = links if links is not None else []
+    for f in _items(bundle, entry, "files", what):
         tree.files.append(_file(bundle, f, what, step))
-    for d in entry.get("dirs") or []:
+    for d in _items(bundle, entry, "dirs", what):
         tree.dirs.append(safe_path(bundle, d, what))
-    for link in entry.get("symlinks") or []:
+    for link in _items(bundle, entry, "symlinks", what):
         path = safe_path(bundle, link.get("path") if isinstance(link, dict) else None, what)
         target = link.get("target")
-        if not isinstance(target, str) or not inner_link(path, target):
+        sibling = sibling_link(path, target) if step and isinstance(target, str) else None
+        if not isinstance(target, str) or not (inner_link(path, target) or sibling):
             raise bad(bundle, f"{what}: the symlink {path!r} points outside it ({target!r})")
+        if sibling is not None:
+            links.append((what, path, sibling))
         tree.symlinks.append({"path": path, "target": target})
     return tree
+
+
+def _items(bundle: Path, entry: dict[str, Any], key: str, what: str) -> list[Any]:
+    value = entry.get(key) or []
+    if not isinstance(value, list):
+        raise bad(bundle, f"{what}: `{key}` is not a list")
+    return value
 
 
 def _file(bundle: Path, entry: Any, what: str, step: bool) -> BundleFile:
