@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import stat
 import tarfile
@@ -34,7 +35,7 @@ from typing import IO, Any
 
 from furu._errors import FuruStoreError
 from furu._step_dir import StepDir, StepId
-from furu._store import FURU_DIR, LOCK_FILE, dump_json, temp_name
+from furu._store import FURU_DIR, LOCK_FILE, temp_name
 from furu._workspace import Store
 
 BUNDLE_MANIFEST = "furu-bundle.json"
@@ -517,7 +518,8 @@ def _write_bundle(
     files = size = 0
     try:
         with _open_tar(tmp, compressed) as tar:
-            _add_bytes(tar, BUNDLE_MANIFEST, dump_json(manifest))
+            # Compact: ~150 bytes per file (`tar xOf B furu-bundle.json | python -m json.tool`).
+            _add_bytes(tar, BUNDLE_MANIFEST, json.dumps(manifest, separators=(",", ":")).encode())
             for name, source, listed in _members(packed, code_states):
                 _add_file(tar, name, source, listed)
                 files += 1
