@@ -325,6 +325,15 @@ HOSTILE: dict[str, tuple[Callable[[list[Entry]], None], str]] = {
         ),
         "points outside it",
     ),
+    "manifest-shape": (
+        lambda e: _with_manifest(
+            e,
+            lambda m: m["steps"][0]["symlinks"].append(  # type: ignore[index]
+                {"path": "model.txt/x", "target": "y"}
+            ),
+        ),
+        "below the file 'model.txt'",
+    ),
     "manifest-schema": (lambda e: _with_manifest(e, lambda m: m.update(schema=99)), "schema 99"),
     "not-first": (lambda e: e.reverse(), "first member is not furu-bundle.json"),
 }

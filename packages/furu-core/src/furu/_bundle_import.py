@@ -235,7 +235,9 @@ def _receive(bundle: Path, store: Store, staging: _Staging) -> tuple[BundleManif
     try:
         tar = tarfile.open(bundle, "r|*")  # noqa: SIM115 - closed by the `with` below
     except FileNotFoundError:
-        raise FuruStoreError(f"there is no bundle at {bundle}", path=bundle) from None
+        raise FuruStoreError(
+            f"there is no bundle at {bundle}; give the path `furu export -o` wrote.", path=bundle
+        ) from None
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise bad(bundle, f"it is not a tar file ({exc})") from None
     last = "the start"
@@ -249,7 +251,12 @@ def _receive(bundle: Path, store: Store, staging: _Staging) -> tuple[BundleManif
             while (member := tar.next()) is not None:
                 last = f"the member {member.name!r}"
                 expected = _check_member(bundle, manifest, member, seen)
-                size += _copy(bundle, tar, member, expected, staging)
+                try:
+                    size += _copy(bundle, tar, member, expected, staging)
+                except OSError as exc:
+                    if exc.errno == errno.ENOSPC:
+                        raise
+                    raise bad(bundle, f"{last} could not be written ({exc})") from exc
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise bad(bundle, f"the archive is truncated or damaged after {last} ({exc})") from None
     missing = [name for name in manifest.members if name not in seen]

@@ -74,6 +74,9 @@ class BundleManifest:
     members: dict[str, Expected] = field(default_factory=dict)
     kinds: dict[StepId, str] = field(default_factory=dict)
     """Each step's kind (`data` or `vc`), by id."""
+    rel_dirs: set[str] = field(default_factory=set)
+    ancestors: set[str] = field(default_factory=set)
+    """Every directory above a step's `rel_dir` (no step may live there)."""
     sibling_links: list[tuple[str, str, str, str]] = field(default_factory=list)
     """`(namespace, step, path, hash)` of symlinks into a sibling step's directory (the
     links of a migration alias)."""
@@ -189,10 +192,16 @@ def _step(bundle: Path, manifest: BundleManifest, entry: Any) -> None:
     )
     if step.id in manifest.kinds:
         raise bad(bundle, f"{what} is listed twice")
+    parts = rel_dir.split("/")
+    above = {"/".join(parts[:end]) for end in range(1, len(parts))}
+    if above & manifest.rel_dirs or rel_dir in manifest.ancestors:
+        raise bad(bundle, f"{what} lies inside another step's directory, or holds one")
     if not any(f.path == f"{FURU_DIR}/SUCCESS.json" for f in step.tree.files):
         raise bad(bundle, f"{what} has no {FURU_DIR}/SUCCESS.json (bundles hold results only)")
     manifest.steps.append(step)
     manifest.kinds[step.id] = kind
+    manifest.rel_dirs.add(rel_dir)
+    manifest.ancestors |= above
     manifest.sibling_links += [(namespace, w, p, h) for w, p, h in links]
     owner = f"{kind}/{rel_dir}"
     _add_members(bundle, manifest, step.tree, "steps", owner, ("steps", kind, rel_dir))
@@ -224,7 +233,25 @@ def _tree(
         if sibling is not None:
             links.append((what, path, sibling))
         tree.symlinks.append({"path": path, "target": target})
+    _check_shape(bundle, tree, what)
     return tree
+
+
+def _check_shape(bundle: Path, tree: Tree, what: str) -> None:
+    """Files, symlinks and directories must fit one tree: no name twice, nothing below a
+    file or symlink (else writing them would fail half way, or write through a link)."""
+    leaves: set[str] = set()
+    for path in [*(f.path for f in tree.files), *(s["path"] for s in tree.symlinks)]:
+        if path in leaves:
+            raise bad(bundle, f"{what} lists {path!r} twice")
+        leaves.add(path)
+    for path in [*leaves, *tree.dirs]:
+        parts = path.split("/")
+        for end in range(1, len(parts)):
+            if "/".join(parts[:end]) in leaves:
+                raise bad(bundle, f"{what} lists {path!r} below the file {'/'.join(parts[:end])!r}")
+        if path in tree.dirs and path in leaves:
+            raise bad(bundle, f"{what} lists {path!r} both as a directory and as a file")
 
 
 def _items(bundle: Path, entry: dict[str, Any], key: str, what: str) -> list[Any]:

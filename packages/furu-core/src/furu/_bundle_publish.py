@@ -39,6 +39,10 @@ def publish(
             with contextlib.suppress(OSError):  # another import or run wrote it meanwhile
                 os.rename(staging.data / "code" / state_id, final)
     actions = {s.id: s.action for s in report.steps}
+    for step in manifest.steps:  # every directory and link first: nothing can fail half way
+        if actions[step.id] in ("imported", "replaced"):
+            _materialize(staging.step(step), step.tree)
+            _materialize(staging.data / "raw" / step.rel_dir, step.raw)
     catalog: dict[str, list[CatalogEntry]] = {}
     with _Journal(store) as journal:
         for index in reversed(range(len(manifest.steps))):  # dependencies were listed after
@@ -61,8 +65,6 @@ def _publish_step(store: Store, staging: _Staging, step: BundleStep) -> Imported
     target = StepDir(store, step.kind, step.rel_dir)
     staged = staging.step(step)
     staged_raw = staging.data / "raw" / step.rel_dir
-    _materialize(staged, step.tree)
-    _materialize(staged_raw, step.raw)
     exists = target.exists()
     lock = target._take_lock() if exists else None
     if exists and (lock is None or target.has_result()):
