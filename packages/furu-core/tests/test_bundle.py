@@ -406,3 +406,5 @@ def test_a_migration_alias_travels_with_the_result_it_links_to(tmp_path: Path) -
         assert furu.import_bundle(other, report.path).count("imported") == 2
         assert os.readlink(other.step_dir_of(current()).path / "out.txt").startswith("../")
         assert current().load_existing() == 1
+        again = furu.import_bundle(other, report.path)
+        assert [s.action for s in again.steps] == ["skipped", "skipped"]

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from furu._bundle import BUNDLE_MANIFEST, CHUNK, LeftOut, Tree, scan_tree
+from furu._bundle import BUNDLE_MANIFEST
+from furu._bundle_files import CHUNK, LeftOut, Tree, scan_tree, sibling_link
 from furu._bundle_manifest import (
     MAX_MANIFEST_BYTES,
     BundleManifest,
@@ -434,8 +435,11 @@ def _result_of(tree: Tree, raw: Tree) -> dict[str, str]:
 def _difference(target: StepDir, step: BundleStep) -> str | None:
     """How the result here differs from the bundle's (the first few files); None if it does not."""
     ignored: list[LeftOut] = []
+    siblings = frozenset(
+        h for s in step.tree.symlinks if (h := sibling_link(s["path"], s["target"])) is not None
+    )
     here = _result_of(
-        scan_tree(target.path, meta=True, left_out=ignored),
+        scan_tree(target.path, meta=True, left_out=ignored, siblings=siblings),
         scan_tree(target.raw_dir, meta=False, left_out=ignored)
         if target.raw_dir.is_dir() and not target.raw_dir.is_symlink()
         else Tree(),

@@ -16,17 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from furu._bundle import (
-    BUNDLE_FORMAT,
-    BUNDLE_MANIFEST,
-    BUNDLE_SCHEMA,
-    CODE_FILES,
-    BundleFile,
-    Tree,
-    inner_link,
-    member_name,
-    sibling_link,
-)
+from furu._bundle import BUNDLE_FORMAT, BUNDLE_MANIFEST, BUNDLE_SCHEMA, CODE_FILES
+from furu._bundle_files import BundleFile, Tree, inner_link, member_name, sibling_link
 from furu._errors import FuruStoreError
 from furu._step_dir import StepId
 from furu._store import FURU_DIR, LOCK_FILE, MIB

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from furu._bundle import Tree
+from furu._bundle_files import Tree
 from furu._bundle_manifest import BundleManifest, BundleStep
 from furu._step_dir import StepDir
 
