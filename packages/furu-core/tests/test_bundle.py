@@ -408,3 +408,13 @@ def test_a_migration_alias_travels_with_the_result_it_links_to(tmp_path: Path) -
         assert current().load_existing() == 1
         again = furu.import_bundle(other, report.path)
         assert [s.action for s in again.steps] == ["skipped", "skipped"]
+
+
+def test_unwritable_output_and_unreadable_bundle_are_clear_errors(tmp_path: Path) -> None:
+    Model().load_or_create()
+    store = Store.current()
+    step = store.step_dir_of(Model())
+    with pytest.raises(furu.FuruStoreError, match="choose a writable path with -o"):
+        furu.export_steps(store, [step], tmp_path / "missing-dir" / "b.tar")
+    with pytest.raises(furu.FuruStoreError, match="check that the bundle is a readable file"):
+        furu.import_bundle(store, tmp_path)

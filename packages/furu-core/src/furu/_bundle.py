@@ -21,6 +21,7 @@ out of it is left out and reported, as are FIFOs, sockets and devices.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -382,11 +383,17 @@ def _write_bundle(
                 size += listed.size
         os.replace(tmp, target)
     except BaseException as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             raise FuruStoreError(
                 f"the disk holding {target} is full; {size} bytes were packed. Free space or "
                 "write the bundle elsewhere (-o).",
+                path=target,
+            ) from exc
+        if isinstance(exc, OSError):
+            raise FuruStoreError(
+                f"cannot write the bundle {target} ({exc}); choose a writable path with -o.",
                 path=target,
             ) from exc
         raise

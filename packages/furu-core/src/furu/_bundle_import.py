@@ -143,7 +143,11 @@ def import_bundle(store: Store, path: Path | str, *, dry_run: bool = False) -> I
                 "was imported. Free space and import again.",
                 path=store.root,
             ) from exc
-        raise
+        raise FuruStoreError(
+            f"cannot import {bundle} into {store.root} ({exc}); check that the bundle is a "
+            "readable file and the store writable (FURU_PATH or --root chooses it).",
+            path=Path(exc.filename) if exc.filename else store.root,
+        ) from exc
     finally:
         staging.remove()
 

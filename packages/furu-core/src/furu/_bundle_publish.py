@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from furu._bundle_files import Tree
 from furu._bundle_manifest import BundleManifest, BundleStep
+from furu._errors import FuruStoreError
 from furu._step_dir import StepDir
 
 if TYPE_CHECKING:
@@ -44,18 +45,29 @@ def publish(
             _materialize(staging.step(step), step.tree)
             _materialize(staging.data / "raw" / step.rel_dir, step.raw)
     catalog: dict[str, list[CatalogEntry]] = {}
-    with _Journal(store) as journal:
-        for index in reversed(range(len(manifest.steps))):  # dependencies were listed after
-            step = manifest.steps[index]
-            if actions[step.id] not in ("imported", "replaced"):
-                continue
-            refused = _publish_step(store, staging, step)
-            if refused is not None:
-                report.steps[index] = refused
-                continue
-            journal.note(step)
-            _catalog_entry(catalog, staging.records.get(f"{step.kind}/{step.rel_dir}"), step)
-    _append_catalog(store, catalog)
+    done = 0
+    try:
+        with _Journal(store) as journal:
+            for index in reversed(range(len(manifest.steps))):  # dependencies were listed after
+                step = manifest.steps[index]
+                if actions[step.id] not in ("imported", "replaced"):
+                    continue
+                refused = _publish_step(store, staging, step)
+                if refused is not None:
+                    report.steps[index] = refused
+                    continue
+                done += 1
+                journal.note(step)
+                _catalog_entry(catalog, staging.records.get(f"{step.kind}/{step.rel_dir}"), step)
+    except OSError as exc:
+        raise FuruStoreError(
+            f"moving the verified steps of {staging.bundle} into {store.root} failed ({exc}) "
+            f"after {done} of them were imported (each one whole). Fix the cause and import "
+            "again: what is already there is skipped.",
+            path=Path(exc.filename) if exc.filename else store.root,
+        ) from exc
+    finally:
+        _append_catalog(store, catalog)
 
 
 def _publish_step(store: Store, staging: _Staging, step: BundleStep) -> ImportedStep | None:
