@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from disk_fixtures import TinyDisk
+
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = ROOT / "examples" / "pipeline.py"
 FURU = Path(sys.executable).with_name("furu")
@@ -216,3 +218,26 @@ def test_refusals_and_usage_errors(project: Project) -> None:
     failed = furu(project, "export", f"Evaluate/{step.name}", "-o", "bad.tar")
     assert failed.returncode == 1
     assert "its result is incomplete (only successful steps are exported)" in failed.stderr
+
+
+def test_a_full_disk_imports_nothing_then_the_import_succeeds(
+    project: Project, tiny_disk: TinyDisk
+) -> None:
+    refs = evaluate_refs(project)
+    tiny_disk.fill(leave_pages=2)
+    full = furu(project, "export", *refs, "-o", str(tiny_disk.path / "all.tar"))
+    assert full.returncode == 1
+    assert f"the disk holding {tiny_disk.path / 'all.tar'} is full" in full.stderr
+    assert not [p for p in tiny_disk.path.iterdir() if not p.name.startswith("filler-")]
+    tiny_disk.free()
+    assert furu(project, "export", *refs, "-o", "all.tar").returncode == 0
+    target = tiny_disk.path / "store"
+    tiny_disk.fill(leave_pages=8)
+    refused = furu(project, "--root", str(target), "import", "all.tar")
+    assert refused.returncode == 1
+    assert "filled up while all.tar was imported; nothing was imported" in refused.stderr
+    assert not list(target.glob(".furu-import-*"))
+    assert not (target / "data").exists()
+    tiny_disk.free()
+    assert furu(project, "--root", str(target), "import", "all.tar").returncode == 0
+    assert pipeline(project, target) == (0, 7)
