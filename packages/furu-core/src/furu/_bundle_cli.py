@@ -79,8 +79,10 @@ def _import(args: argparse.Namespace) -> int:
         f"{report.count(a)} {a}" for a in ("imported", "replaced", "skipped", "conflict")
     )
     dry = " (dry run: nothing was written)" if args.dry_run else ""
+    codes = sum(a == "imported" for a in report.code_states.values())
     print(
-        f"{report.files} files ({_size(report.bytes)}) verified; {counts}{dry}.",
+        f"{report.files} files ({_size(report.bytes)}) verified; {counts}; "
+        f"{codes} new code state(s){dry}.",
         file=sys.stderr,
     )
     if report.conflicts:
