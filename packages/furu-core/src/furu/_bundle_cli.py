@@ -14,7 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from furu._step_dir import StepDir
+    from furu._workspace import Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,8 +51,9 @@ def _export(args: argparse.Namespace) -> int:
     from furu._bundle import export_steps
     from furu._cli import _find, _store
 
-    steps = [_find(args, ref) for ref in args.refs]
-    report = export_steps(_store(args), steps, args.output, dependencies=not args.no_deps)
+    store = _store(args)
+    steps = [_exact(store, ref) or _find(args, ref) for ref in args.refs]
+    report = export_steps(store, steps, args.output, dependencies=not args.no_deps)
     if args.json:
         _print_json(report.to_json())
         return 0
@@ -61,6 +66,23 @@ def _export(args: argparse.Namespace) -> int:
     for item in report.left_out:
         print(f"left out: {item.what}: {item.why}", file=sys.stderr)
     return 0
+
+
+def _exact(store: Store, ref: str) -> StepDir | None:
+    """The step a full `namespace/hash` names, without listing the store (one per REF would
+    scan 100,000 directories each); None for any other form of reference."""
+    from furu._errors import FuruError
+
+    namespace, _, digest = ref.strip().rpartition("/")
+    if "." not in namespace or len(digest) < 16:
+        return None
+    try:
+        candidates = [store.step_dir(namespace, digest)]
+        if store.version_controlled_root is not None:
+            candidates.append(store.step_dir(namespace, digest, version_controlled=True))
+    except FuruError:
+        return None
+    return next((c for c in candidates if c.exists()), None)
 
 
 def _import(args: argparse.Namespace) -> int:
