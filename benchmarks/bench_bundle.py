@@ -69,6 +69,9 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=40, help="steps given large files")
     parser.add_argument("--big-mib", type=int, default=2, help="MiB per large file")
     parser.add_argument("--repeat", type=int, default=2, help="runs per figure (best kept)")
+    parser.add_argument(
+        "--gzip", action="store_true", help="a .tar.gz bundle, against tar czf / tar xzf"
+    )
     parser.add_argument("--root", help="keep the generated store here (reused next time)")
     args = parser.parse_args()
     root = Path(args.root or tempfile.mkdtemp(prefix="furu-bench-bundle-")).resolve()
@@ -77,7 +80,8 @@ def main() -> None:
     store = build(root, args.n, args.big, args.big_mib)
     made = time.perf_counter() - start
     done = [d for d in store.step_dirs() if d.has_result()]
-    bundle, floor_tar = root / "bundle.tar", root / "floor.tar"
+    suffix, z = (".tar.gz", "z") if args.gzip else (".tar", "")
+    bundle, floor_tar = root / f"bundle{suffix}", root / f"floor{suffix}"
     target, floor_dir = root / "imported", root / "untarred"
 
     def fresh(*paths: Path) -> Callable[[], None]:
@@ -90,17 +94,17 @@ def main() -> None:
 
         return clear
 
-    tar("cf", str(floor_tar), "-C", str(store.root), "data", "raw")  # warm the page cache
+    tar(f"c{z}f", str(floor_tar), "-C", str(store.root), "data", "raw")  # warm the page cache
     tar_c, _ = best(
         args.repeat,
-        lambda: tar("cf", str(floor_tar), "-C", str(store.root), "data", "raw"),
+        lambda: tar(f"c{z}f", str(floor_tar), "-C", str(store.root), "data", "raw"),
         fresh(floor_tar),
     )
     export_s, report = best(
         args.repeat, lambda: furu.export_steps(store, done, bundle), fresh(bundle)
     )
     tar_x, _ = best(
-        args.repeat, lambda: tar("xf", str(floor_tar), "-C", str(floor_dir)), fresh(floor_dir)
+        args.repeat, lambda: tar(f"x{z}f", str(floor_tar), "-C", str(floor_dir)), fresh(floor_dir)
     )
     import_s, imported = best(
         args.repeat,
@@ -121,9 +125,9 @@ def main() -> None:
     print(f"{'figure':<44} {'seconds':>8} {'MB/s':>8} {'steps/s':>9} {'x tar':>7}")
     print("-" * 80)
     rows = [
-        ("floor: tar cf data/ raw/", tar_c, None),
+        (f"floor: tar c{z}f data/ raw/", tar_c, None),
         ("furu.export_steps (every success + deps)", export_s, tar_c),
-        ("floor: tar xf", tar_x, None),
+        (f"floor: tar x{z}f", tar_x, None),
         ("furu.import_bundle (verify, stage, rename)", import_s, tar_x),
     ]
     for name, seconds, versus in rows:
