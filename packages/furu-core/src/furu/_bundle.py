@@ -15,8 +15,9 @@ becomes visible in the target store (`furu._bundle_import`).
 Export reads every file twice: once to list its size and sha256 in the manifest, and once to
 copy it, checked against that first read, so a file that changes meanwhile fails the export
 instead of making a bundle that can never be imported. Symbolic links are never followed: one
-pointing inside its step is recorded in the manifest (and recreated on import), one pointing
-out of it is left out and reported, as are FIFOs, sockets and devices.
+pointing inside its step is recorded in the manifest (and recreated on import), as is one of a
+migration alias into the result it reuses (which always travels with it); any other is left
+out and reported, as are FIFOs, sockets and devices. See ADR 0006.
 """
 
 from __future__ import annotations
