@@ -418,3 +418,24 @@ def test_unwritable_output_and_unreadable_bundle_are_clear_errors(tmp_path: Path
         furu.export_steps(store, [step], tmp_path / "missing-dir" / "b.tar")
     with pytest.raises(furu.FuruStoreError, match="check that the bundle is a readable file"):
         furu.import_bundle(store, tmp_path)
+
+
+def test_a_file_changing_during_the_export_fails_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import furu._bundle as bundle_module
+
+    model = Model()
+    model.load_or_create()
+    store = Store.current()
+    step = store.step_dir_of(model)
+    write = bundle_module._write_bundle
+
+    def change_then_write(*args: object) -> object:
+        (step.path / "model.txt").write_text("changed after it was hashed!")
+        return write(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bundle_module, "_write_bundle", change_then_write)
+    with pytest.raises(furu.FuruStoreError, match=r"model\.txt changed while it was exported"):
+        furu.export_steps(store, [step], tmp_path / "b.tar")
+    assert not list(tmp_path.glob("*b.tar*"))
