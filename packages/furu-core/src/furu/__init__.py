@@ -46,6 +46,8 @@ from furu._store import read_regular_file
 if _typing.TYPE_CHECKING:
     from furu._attempt_context import AttemptContext, attempt_context, current_attempt_context
     from furu._batch import load_or_create_many
+    from furu._bundle import ExportReport, export_steps
+    from furu._bundle_import import ImportReport, import_bundle
     from furu._catalog import CatalogEntry
     from furu._code_state import CodeState
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
@@ -99,6 +101,10 @@ _LAZY = {
     "attempt_context": "furu._attempt_context",
     "current_attempt_context": "furu._attempt_context",
     "load_or_create_many": "furu._batch",
+    "ExportReport": "furu._bundle",
+    "export_steps": "furu._bundle",
+    "ImportReport": "furu._bundle_import",
+    "import_bundle": "furu._bundle_import",
     "CatalogEntry": "furu._catalog",
     "CodeState": "furu._code_state",
     "Diff": "furu._explain",
@@ -200,6 +206,7 @@ __all__ = [
     "Diff",
     "Executor",
     "Explanation",
+    "ExportReport",
     "FieldAdded",
     "FieldChange",
     "FieldRemoved",
@@ -219,6 +226,7 @@ __all__ = [
     "FuruSerializer",
     "FuruStoreError",
     "FuruWaitTimeout",
+    "ImportReport",
     "InlineExecutor",
     "Job",
     "Journal",
@@ -270,10 +278,12 @@ __all__ = [
     "env_float",
     "env_int",
     "explain",
+    "export_steps",
     "find_stale",
     "find_step",
     "get_furu_root",
     "get_logger",
+    "import_bundle",
     "invalidate_steps",
     "load_env",
     "load_or_create_many",

@@ -17,6 +17,8 @@ furu rdeps REF [--transitive] [--tree] [--json]           what was made from a s
 furu invalidate REF... [--dependents] [--yes] [--json]    drop results (asks first; --yes)
 furu rm REF... [--dependents] [--yes] [--json]            delete steps (asks first; --yes)
 furu tui [--filter TEXT] [--refresh SECS]                 the terminal dashboard (furu-server)
+furu export REF... -o BUNDLE.tar [--no-deps] [--json]     pack steps + dependencies into a tar
+furu import BUNDLE.tar [--dry-run] [--json]               verify a bundle, add its steps here
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, `Class/hash-prefix` or the step's directory
@@ -32,7 +34,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from furu import _explain_cli, _migration_cli, _ops_cli
+from furu import _bundle_cli, _explain_cli, _migration_cli, _ops_cli
 from furu._errors import FuruError, FuruStoreError
 from furu._manifest_cli import register as register_manifest
 from furu._settings import FURU_CONFIG
@@ -241,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     _migration_cli.register(sub)
     _explain_cli.register(sub)
     _ops_cli.register(sub)
+    _bundle_cli.register(sub)
     return parser
 
 
