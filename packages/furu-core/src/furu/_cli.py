@@ -12,6 +12,8 @@ furu migrate CLASS [--default] [--set F=V] [--rename O=N] [--hash H] [--where F=
 furu migrate --undo REF                                   remove a migration's alias
 furu explain TARGET [TARGET ...] [--json]                 why steps would be created (module:attr)
 furu diff A B [--json]                                    two stored experiments, field by field
+furu du [--by class|namespace|status|age] [--json]        disk use: steps, raw dirs, shared areas
+furu gc POLICY... [--keep-tag T] [--dry-run|--yes]        delete failed/old/orphaned experiments
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, or `Class/hash-prefix`. The store is `FURU_PATH` (or `--root`).
@@ -26,7 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from furu import _explain_cli, _migration_cli
+from furu import _explain_cli, _gc_cli, _migration_cli
 from furu._errors import FuruError, FuruStoreError
 from furu._manifest_cli import register as register_manifest
 from furu._settings import FURU_CONFIG
@@ -239,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_manifest(sub)
     _migration_cli.register(sub)
     _explain_cli.register(sub)
+    _gc_cli.register(sub)
     return parser
 
 
