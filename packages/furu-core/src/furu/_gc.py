@@ -310,7 +310,7 @@ def plan_gc(
         "superseded": superseded,
         "older_than": older_than,
     }
-    if not any(v not in (None, False) for v in policies.values()):
+    if not any(policy_given(v) for v in policies.values()):
         raise FuruConfigError(
             f"garbage collection needs a policy: {', '.join(POLICY_FLAGS)} "
             "(`furu gc --help`; plan_gc(failed=True, ...))."
@@ -327,7 +327,7 @@ def plan_gc(
     idle = JOURNAL_IDLE_AFTER if journal_idle is None else journal_idle
     return GcPlan(
         store=store,
-        policies={k: v for k, v in policies.items() if v not in (None, False)},
+        policies={k: v for k, v in policies.items() if policy_given(v)},
         keep_tags=tuple(keep_tags),
         candidates=candidates,
         protected=protected,
@@ -468,3 +468,8 @@ def _protect_alias_targets(
             if alias_kept and target in picked and target not in why:
                 why[target] = f"aliased: the migrated alias {alias.short} reads through it"
                 changed = True
+
+
+def policy_given(value: Any) -> bool:
+    """Whether a policy argument was given (`older_than=0.0` is: it means everything)."""
+    return value is not None and value is not False

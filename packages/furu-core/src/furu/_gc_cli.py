@@ -134,7 +134,7 @@ def du_table(usage: Any, by: str) -> str:
 
 
 def _gc(args: argparse.Namespace) -> int:
-    from furu._gc import POLICY_FLAGS, parse_duration, plan_gc
+    from furu._gc import POLICY_FLAGS, parse_duration, plan_gc, policy_given
 
     store = _store(args)
     idle = parse_duration(args.journal_idle, flag="--journal-idle")
@@ -147,7 +147,7 @@ def _gc(args: argparse.Namespace) -> int:
         "superseded": args.superseded,
         "older_than": _duration(args.older_than, "--older-than"),
     }
-    if not any(v not in (None, False) for v in policies.values()):
+    if not any(policy_given(v) for v in policies.values()):
         args.gc_parser.error(
             f"give at least one policy: {', '.join(POLICY_FLAGS)}; or --journal-only"
         )
