@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from furu._errors import FuruConfigError, FuruStoreError
+from furu._step_dir import StepId
 from furu._store import FURU_DIR, LOCK_FILE, SUCCESS_FILE, TAGS_FILE
 
 if TYPE_CHECKING:
-    from furu._step_dir import StepDir, StepId
+    from furu._step_dir import StepDir
     from furu._workspace import Store
 
 GROUPINGS = ("class", "namespace", "status", "age")
@@ -71,6 +72,7 @@ class StepUsage:
         store: the store it is in.
         kind: `data` or `vc` (version-controlled), as `StepDir.kind`.
         rel_dir: its directory below that root, as `StepDir.rel_dir`.
+        id: its namespace and hash.
         size: its directory and its own raw directory together.
         raw: its own raw directory alone (`StepDir.raw_dir`).
         status: `success`, the latest attempt's status (`running`, `failed`, `crashed`, ...),
@@ -86,6 +88,7 @@ class StepUsage:
     store: Store
     kind: str
     rel_dir: str
+    id: StepId
     size: Size
     raw: Size
     status: str
@@ -103,15 +106,8 @@ class StepUsage:
         return StepDir(self.store, self.kind, self.rel_dir)
 
     @property
-    def id(self) -> StepId:
-        from furu._step_dir import StepId
-
-        parent, _, digest = self.rel_dir.rpartition("/")
-        return StepId(parent.replace("/", "."), digest)
-
-    @property
     def namespace(self) -> str:
-        return self.rel_dir.rpartition("/")[0].replace("/", ".")
+        return self.id.namespace
 
     def age(self, now: float) -> float:
         return max(0.0, now - self.modified)
@@ -337,10 +333,12 @@ def _measure(
     _count(entries, own, seen, path, meta)
     raw = walk_size(f"{raw_steps}/{rel}", seen)
     total = Size(own.bytes + raw.bytes, own.disk + raw.disk, own.files + raw.files)
+    parent, _, digest = rel.rpartition("/")
     return StepUsage(
         store=store,
         kind=kind,
         rel_dir=rel,
+        id=StepId(parent.replace("/", "."), digest),
         size=total,
         raw=raw,
         status="success" if SUCCESS_FILE in meta else _status(store, kind, rel),
@@ -412,6 +410,8 @@ def _count(
     """
     meta_dir = os.path.join(top, FURU_DIR) if meta is not None else None
     stack: list[tuple[str, list[os.DirEntry[str]] | None]] = [(top, entries)]
+    nbytes = disk = files = 0
+    is_dir = stat.S_ISDIR
     while stack:
         directory, listed = stack.pop()
         if listed is None:
@@ -425,7 +425,7 @@ def _count(
                 st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if stat.S_ISDIR(st.st_mode):
+            if is_dir(st.st_mode):
                 if skip and entry.path in skip:
                     continue
                 stack.append((entry.path, None))
@@ -437,11 +437,14 @@ def _count(
                     if key in seen:
                         continue
                     seen.add(key)
-                size.files += 1
-                if is_meta and meta is not None:
-                    meta[entry.name] = st.st_mtime
-            size.bytes += st.st_size
-            size.disk += st.st_blocks * 512
+                files += 1
+                if is_meta:
+                    meta[entry.name] = st.st_mtime  # type: ignore[index]
+            nbytes += st.st_size
+            disk += st.st_blocks
+    size.bytes += nbytes
+    size.disk += disk * 512
+    size.files += files
 
 
 def _other(store: Store, found: list[StepUsage], seen: set[tuple[int, int]]) -> Size:
