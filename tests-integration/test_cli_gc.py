@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -285,3 +286,42 @@ def _tags(index: Any, store: Store) -> dict[str, list[str]]:
     for digest, tag in rows:
         out.setdefault(names[digest], []).append(tag)
     return out
+
+
+# ---------------------------------------------------------------- the README's commands
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_commands() -> list[str]:
+    """The commands of the README's `### Clean up` section (its first bash block)."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Clean up: disk use and garbage collection", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split(" #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_commands_run(store: Store) -> None:
+    flag = store.path("fail.flag")
+    Path(flag).write_text("fail")
+    with pytest.raises(furu.FuruComputeError):
+        _counted(store, "broken", fail_flag=flag).load_or_create()
+    _counted(store, "kept").load_or_create()
+    manifest = {
+        "version": 1,
+        "written_at": "2026-01-01T00:00:00Z",
+        "modules": ["furu_steps"],
+        "classes": [
+            {"namespace": "furu_steps.Counted", "module": "furu_steps", "qualname": "Counted"}
+        ],
+        "lists": [],
+    }
+    furu.Manifest.from_json(manifest).write(furu.Store(store.root))
+    commands = _readme_commands()
+    assert len(commands) == 7
+    for command in commands:
+        args = shlex.split(command)
+        assert args[0] == "furu"
+        done = _furu(store, *args[1:])
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+    assert not furu.step_dir(_counted(store, "broken", fail_flag=flag)).exists()
