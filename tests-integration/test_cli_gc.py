@@ -325,3 +325,35 @@ def test_the_readme_commands_run(store: Store) -> None:
         done = _furu(store, *args[1:])
         assert done.returncode == 0, f"{command}: {done.stderr}"
     assert not furu.step_dir(_counted(store, "broken", fail_flag=flag)).exists()
+
+
+@pytest.mark.parametrize(("answer", "deleted"), [("y\n", True), ("\n", False)])
+def test_on_a_terminal_gc_asks_before_deleting(store: Store, answer: str, deleted: bool) -> None:
+    flag = store.path("fail.flag")
+    Path(flag).write_text("fail")
+    with pytest.raises(furu.FuruComputeError):
+        _counted(store, "broken", fail_flag=flag).load_or_create()
+    broken = furu.step_dir(_counted(store, "broken", fail_flag=flag))
+    controller, terminal = os.openpty()  # stdin is a terminal: furu gc asks
+    try:
+        os.write(controller, answer.encode())
+        done = subprocess.run(
+            [FURU, "gc", "--failed"],
+            cwd=store.dir,
+            env=store.env(),
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert done.returncode == (0 if deleted else 1), done.stderr
+    assert "Delete 1 step(s)? Proceed? [y/N]" in done.stdout
+    assert "furu_steps.Counted" in done.stderr  # the plan, shown before the question
+    assert broken.exists() is not deleted
+    if deleted:
+        assert "Deleted 1 step(s), freed" in done.stdout
+    else:
+        assert done.stderr.strip().endswith("Nothing deleted.")

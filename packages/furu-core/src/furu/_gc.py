@@ -219,7 +219,7 @@ class GcPlan:
             summary = ", ".join(f"{n} {k}" for k, n in kinds.most_common())
             lines.append(f"protected, not deleted: {len(self.protected)} ({summary})")
             for p in self.protected[:limit]:
-                lines.append(f"  {p.candidate.id.short}  {p.candidate.policy}: {p.why}")
+                lines.append(f"  {p.candidate.id.short}  ({p.candidate.policy}) {p.why}")
             if len(self.protected) > limit:
                 lines.append(f"  ... and {len(self.protected) - limit} more (--json lists all)")
         lines.append(self.journal.describe())

@@ -7,7 +7,7 @@ furu gc POLICY... [--keep-tag TAG]... [--dry-run | --yes] [--json]
 furu gc --journal-only [--yes] [--json]                 compact the journal only
 ```
 Without `--yes`, `furu gc` is a dry run: it prints what it would delete (per class), what is
-protected and why, and on a terminal asks whether to proceed. D is `30s`, `15m`, `12h`, `7d`,
+protected and why; on a terminal it then asks whether to proceed (no: exit 1). D is `30s`, `15m`, `12h`, `7d`,
 `2w`. Steps tagged `keep` or `pin` (and `--keep-tag`s) and everything they depend on are kept.
 """
 
@@ -153,13 +153,18 @@ def _gc(args: argparse.Namespace) -> int:
         )
     keep = tuple(dict.fromkeys(["keep", "pin", *args.keep_tag]))
     plan = plan_gc(store, keep_tags=keep, journal_idle=idle, **policies)
-    if args.yes or (not args.dry_run and plan.candidates and _confirm(plan)):
+    ask = not args.yes and not args.dry_run and plan.candidates and sys.stdin.isatty()
+    if ask and not _confirm(plan):
+        print("Nothing deleted.", file=sys.stderr)
+        return 1
+    if args.yes or ask:
         report = plan.run()
         if args.json:
             print(json.dumps({**plan.to_json(), "dry_run": False, **report.to_json()}))
-        else:
+            return 0
+        if not ask:  # the question showed the plan already
             print(plan.describe())
-            print(report.describe())
+        print(report.describe())
         return 0
     if args.json:
         print(json.dumps({**plan.to_json(), "dry_run": True}))
@@ -181,9 +186,7 @@ def _duration(text: str | None, flag: str) -> float | None:
 
 
 def _confirm(plan: Any) -> bool:
-    """On a terminal: show the plan and ask. Elsewhere: False (a dry run; --yes deletes)."""
-    if not sys.stdin.isatty():
-        return False
+    """Show the plan (on stderr) and ask on the terminal whether to delete it."""
     print(plan.describe(), file=sys.stderr)
     answer = input(f"Delete {len(plan.candidates)} step(s)? Proceed? [y/N] ")
     return answer.strip().lower() in ("y", "yes")

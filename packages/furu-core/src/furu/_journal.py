@@ -114,7 +114,7 @@ class JournalCompaction:
 
     Attributes:
         merged: the journal files merged (and removed, unless a dry run).
-        kept: the files left alone, with why (`live writer pid 123`, `written 2h ago`, ...).
+        kept: the files left alone, with why (`its writer may still append`, ...).
         lines: the lines read from the merged files.
         steps: the lines written: one per step directory (0 in a dry run, which only
             counts lines).
@@ -147,8 +147,8 @@ class JournalCompaction:
 
     def describe(self) -> str:
         if not self.merged:
-            return f"journal: nothing to compact ({len(self.kept)} file(s) left alone (--json says why))"
-        kept = f"; {len(self.kept)} file(s) left alone (--json says why)"
+            return f"journal: nothing to compact; {len(self.kept)} file(s) of running writers kept"
+        kept = f"; {len(self.kept)} file(s) of running writers kept"
         what = f"{len(self.merged)} file(s) ({self.lines} lines, {self.bytes_before} bytes)"
         if self.dry_run:
             return f"journal: would merge {what} into one line per step directory{kept}"
