@@ -94,11 +94,12 @@ def main() -> None:
     gc_failed_s, _ = best(lambda: cli("gc", "--failed", "--dry-run", "--json", root=root), r)
 
     steps = len(usage.steps)
-    assert usage.total.bytes == du_bytes, (usage.total.bytes, du_bytes)
     print(f"store: {root}: {steps} experiments, {du_bytes} bytes (`du -sb`), ", end="")
     print(f"{usage.steps_size.files + sum(a.files for a in usage.areas.values())} files")
     print(f"furu du total = du -sb: {usage.total.bytes == du_bytes}; walk floor {walk_bytes}")
-    print(f"gc --older-than 0d: {len(plan.candidates)} candidates; --failed: {len(failed.candidates)}")
+    print(
+        f"gc --older-than 0d: {len(plan.candidates)} candidates; --failed: {len(failed.candidates)}"
+    )
     print(f"du --json by age: {[g['key'] for g in json.loads(done.stdout)['groups']]}")
     rows = [
         ("floor: du -sb", du_s),
