@@ -95,7 +95,15 @@ def test_du_groups_and_json(store: Store) -> None:
             "share": 1.0,
         }
     ]
-    assert set(data["areas"]) == {"raw", "raw/steps", "code", "catalog", "journal", "other"}
+    assert set(data["areas"]) == {
+        "raw",
+        "raw/steps",
+        "code",
+        "catalog",
+        "journal",
+        "other",
+        "trash",
+    }
     du = subprocess.run(["du", "-sb", str(store.root)], capture_output=True, text=True, check=True)
     assert data["total"]["bytes"] == int(du.stdout.split()[0])
     table = _furu(store, "du")

@@ -242,3 +242,30 @@ def test_durations(text: str, seconds: float) -> None:
 def test_a_bad_duration_names_the_flag() -> None:
     with pytest.raises(furu.FuruConfigError, match=r"--older-than '7x' is not a duration"):
         parse_duration("7x", flag="--older-than")
+
+
+def test_half_deleted_step_directories_are_counted_and_removed(
+    furu_store: Path, tmp_path: Path
+) -> None:
+    Dataset().load_or_create()
+    Dataset(name="other").load_or_create()
+    gone = furu.step_dir(Dataset(name="other"))
+    trash = gone.path.with_name(f".{gone.hash}.deleting.4242.0badf00d")
+    os.rename(gone.path, trash)  # a delete whose process died before its rmtree
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep me")
+    os.symlink(outside, gone.path.with_name(f".{gone.hash}.undo.4243.0badf00d"))
+    usage = furu.disk_usage(_store(furu_store))
+    assert [s.id for s in usage.steps] == [furu.step_dir(Dataset()).id]
+    assert usage.trash == [str(trash)]  # the symlink is no directory of the store's
+    assert usage.areas["trash"].bytes > 0
+    plan = furu.plan_gc(_store(furu_store), failed=True)
+    assert plan.candidates == []
+    assert plan.trash == [str(trash)]
+    assert "half-deleted step directories: 1" in plan.describe()
+    report = plan.run()
+    assert report.trash == [str(trash)]
+    assert report.freed == usage.areas["trash"].bytes
+    assert not trash.exists()
+    assert (outside / "precious.txt").read_text() == "keep me"

@@ -30,7 +30,10 @@ and only a recomputation would need the dependency again. Tag what must stay who
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import stat
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -123,21 +126,26 @@ class GcReport:
     deleted: list[GcCandidate] = field(default_factory=list)
     skipped: list[tuple[GcCandidate, str]] = field(default_factory=list)
     journal: JournalCompaction | None = None
+    trash: list[str] = field(default_factory=list)
+    trash_bytes: int = 0
 
     @property
     def freed(self) -> int:
-        return sum(c.usage.size.bytes for c in self.deleted)
+        return sum(c.usage.size.bytes for c in self.deleted) + self.trash_bytes
 
     def to_json(self) -> dict[str, Any]:
         return {
             "deleted": [c.to_json() for c in self.deleted],
             "skipped": [{**c.to_json(), "why": why} for c, why in self.skipped],
             "freed_bytes": self.freed,
+            "trash_removed": self.trash,
             "journal": None if self.journal is None else self.journal.to_json(),
         }
 
     def describe(self) -> str:
         lines = [f"Deleted {len(self.deleted)} step(s), freed {human_bytes(self.freed)}."]
+        if self.trash:
+            lines.append(f"  and {len(self.trash)} half-deleted step directory(ies)")
         for c, why in self.skipped:
             lines.append(f"  kept {c.id}: {why}")
         if self.journal is not None:
@@ -158,6 +166,9 @@ class GcPlan:
         scanned: how many steps the store holds.
         journal: what compacting the journal would merge (a dry run of it).
         journal_idle: seconds after which another host's journal file is taken as finished.
+        trash: step directories a delete renamed away (`.<hash>.deleting.<pid>.<hex>`) and
+            did not finish removing because its process died; `run()` removes them.
+        trash_bytes: their size.
     """
 
     store: Store
@@ -168,6 +179,8 @@ class GcPlan:
     scanned: int
     journal: JournalCompaction
     journal_idle: float
+    trash: list[str] = field(default_factory=list)
+    trash_bytes: int = 0
 
     @property
     def bytes(self) -> int:
@@ -198,6 +211,7 @@ class GcPlan:
             "candidates": [c.to_json() for c in self.candidates],
             "protected": [p.to_json() for p in self.protected],
             "journal": self.journal.to_json(),
+            "trash": {"dirs": self.trash, "bytes": self.trash_bytes},
         }
 
     def describe(self, *, limit: int = 20) -> str:
@@ -222,6 +236,11 @@ class GcPlan:
                 lines.append(f"  {p.candidate.id.short}  ({p.candidate.policy}) {p.why}")
             if len(self.protected) > limit:
                 lines.append(f"  ... and {len(self.protected) - limit} more (--json lists all)")
+        if self.trash:
+            lines.append(
+                f"half-deleted step directories: {len(self.trash)} "
+                f"({human_bytes(self.trash_bytes)}), removed with the rest"
+            )
         lines.append(self.journal.describe())
         return "\n".join(lines)
 
@@ -245,9 +264,22 @@ class GcPlan:
                 except OSError as exc:
                     why = f"cannot be deleted: {exc}"
             report.skipped.append((c, why))
+        report.trash = [path for path in self.trash if _remove_trash(path)]
+        report.trash_bytes = self.trash_bytes if report.trash else 0
         if compact_journal:
             report.journal = self.store.journal.compact(idle_after=self.journal_idle)
         return report
+
+
+def _remove_trash(path: str) -> bool:
+    """Remove a half-deleted step directory (a real directory, never through a symlink)."""
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return False
+    except OSError:
+        return False
+    shutil.rmtree(path, ignore_errors=True)
+    return not os.path.lexists(path)
 
 
 def _busy_now(step: StepDir) -> str | None:
@@ -334,6 +366,8 @@ def plan_gc(
         scanned=len(usage.steps),
         journal=store.journal.compact(idle_after=idle, dry_run=True),
         journal_idle=idle,
+        trash=list(usage.trash),
+        trash_bytes=usage.areas["trash"].bytes if "trash" in usage.areas else 0,
     )
 
 

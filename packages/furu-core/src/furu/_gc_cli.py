@@ -105,10 +105,11 @@ def du_table(usage: Any, by: str) -> str:
     from furu._usage import human_bytes
 
     rows = usage.by(by)
+    names = {"raw/steps": "raw/steps/ (no step)", "trash": "half-deleted steps"}
     areas = {
-        f"{name}/ (no step)" if name == "raw/steps" else f"{name}/": size
+        names.get(name, f"{name}/"): size
         for name, size in usage.areas.items()
-        if name != "other"
+        if name != "other" and (name != "trash" or size.bytes)
     }
     labels = [by.upper(), *(r.key for r in rows), "steps (with their raw dirs)", *areas]
     width = max(len(label) for label in labels)
@@ -153,7 +154,8 @@ def _gc(args: argparse.Namespace) -> int:
         )
     keep = tuple(dict.fromkeys(["keep", "pin", *args.keep_tag]))
     plan = plan_gc(store, keep_tags=keep, journal_idle=idle, **policies)
-    ask = not args.yes and not args.dry_run and plan.candidates and sys.stdin.isatty()
+    pending = plan.candidates or plan.trash
+    ask = not args.yes and not args.dry_run and pending and sys.stdin.isatty()
     if ask and not _confirm(plan):
         print("Nothing deleted.", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ A step's *age* is the time since furu last wrote one of its records (the newest 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 from collections.abc import Iterable, Iterator
@@ -44,6 +45,9 @@ AGE_BUCKETS = ((DAY, "<1d"), (7 * DAY, "1-7d"), (30 * DAY, "7-30d"), (90 * DAY, 
 """Upper bounds (seconds) and labels; older than the last is `>90d`."""
 OLDEST_BUCKET = ">90d"
 ALIAS_FILE = "migration.json"
+TRASH = re.compile(r"^\.[^/]+\.(deleting|undo)\.\d+\.[0-9a-f]+$")
+"""The name `StepDir.delete()` (`.<hash>.deleting.<pid>.<hex>`) or an undone migration
+(`.<hash>.undo.<pid>.<hex>`) renames a step directory to before removing it."""
 MIGRATIONS_LOG = "migrations.jsonl"
 
 
@@ -142,15 +146,18 @@ class Usage:
         steps: every step's use, in `Store.step_dirs()` order.
         areas: what belongs to no step: `raw` (shared, `<root>/raw` without `raw/steps`),
             `raw/steps` (raw directories whose step is gone), `code`, `catalog`, `journal`,
-            and `other`: the root and `data/` directories themselves, the module and class
-            directories above the steps, and any other file at the root (`manifest.json`).
+            `other`: the root and `data/` directories themselves, the module and class
+            directories above the steps, and any other file at the root (`manifest.json`),
+            and `trash`: step directories a delete renamed away and did not finish removing.
         scanned_at: when the walk started (epoch seconds); ages are relative to it.
+        trash: the paths of those half-deleted directories (`furu gc` removes them).
     """
 
     root: Path
     steps: list[StepUsage]
     areas: dict[str, Size] = field(default_factory=dict)
     scanned_at: float = 0.0
+    trash: list[str] = field(default_factory=list)
 
     @property
     def steps_size(self) -> Size:
@@ -259,14 +266,18 @@ def disk_usage(store: Store, steps: Iterable[StepDir] | None = None) -> Usage:
     from furu._step_dir import STEP_RAW_DIR
 
     raw_steps = str(raw_root / STEP_RAW_DIR)
+    trash: list[str] = []
     if steps is None:
         found = [
             _measure(store, kind, rel, path, entries, raw_steps, seen)
             for kind, root in store._roots()
-            for rel, path, entries in _step_dirs(str(root))
+            for rel, path, entries in _step_dirs(str(root), trash)
         ]
     else:
         found = [_measure_dir(s, raw_steps, seen) for s in steps]
+    leftovers = Size()
+    for path in trash:
+        leftovers.add(walk_size(path, seen))
     owned = {s.rel_dir for s in found}
     areas = {
         "raw": walk_size(str(raw_root), seen, skip=(raw_steps,)),
@@ -275,8 +286,9 @@ def disk_usage(store: Store, steps: Iterable[StepDir] | None = None) -> Usage:
         "catalog": walk_size(str(store.root / "catalog"), seen),
         "journal": walk_size(str(store.journal.directory), seen),
         "other": _other(store, found, seen),
+        "trash": leftovers,
     }
-    return Usage(root=store.root, steps=found, areas=areas, scanned_at=now)
+    return Usage(root=store.root, steps=found, areas=areas, scanned_at=now, trash=trash)
 
 
 def measure_step(step: StepDir) -> StepUsage:
@@ -295,9 +307,13 @@ def _measure_dir(step: StepDir, raw_steps: str, seen: set[tuple[int, int]]) -> S
     return _measure(step.store, step.kind, step.rel_dir, path, entries, raw_steps, seen)
 
 
-def _step_dirs(root: str) -> Iterator[tuple[str, str, list[os.DirEntry[str]]]]:
+def _step_dirs(root: str, trash: list[str]) -> Iterator[tuple[str, str, list[os.DirEntry[str]]]]:
     """`(rel dir, path, its entries)` of every step directory below `root` (as
-    `Store.step_dirs()` finds them: a directory holding `.furu/`, hidden names skipped)."""
+    `Store.step_dirs()` finds them: a directory holding `.furu/`, hidden names skipped).
+
+    The hidden directories a delete or an undone migration renamed a step to, and did not
+    finish removing (the process died), are added to `trash`.
+    """
     stack = [root]
     cut = len(root) + 1
     while stack:
@@ -309,9 +325,13 @@ def _step_dirs(root: str) -> Iterator[tuple[str, str, list[os.DirEntry[str]]]]:
         if directory != root and any(e.name == FURU_DIR for e in entries):
             yield directory[cut:].replace(os.sep, "/"), directory, entries
             continue
-        stack.extend(
-            e.path for e in entries if e.name[0] != "." and e.is_dir(follow_symlinks=False)
-        )
+        for e in entries:
+            if not e.is_dir(follow_symlinks=False):
+                continue
+            if e.name[0] != ".":
+                stack.append(e.path)
+            elif TRASH.match(e.name):
+                trash.append(e.path)
 
 
 def _measure(
