@@ -351,7 +351,7 @@ def plan_gc(
     at = usage.scanned_at if now is None else now
     stale = _stale_sets(store, orphaned or superseded)
     picked = [c for s in usage.steps if (c := _pick(s, at, policies, stale)) is not None]
-    protected = _protect(store, usage, picked, tuple(keep_tags))
+    protected = _protect(usage, picked, tuple(keep_tags))
     kept = {p.candidate.id for p in protected}
     candidates = [c for c in picked if c.id not in kept]
     order = {ns: -size for ns, size in _class_bytes(candidates).items()}
@@ -423,7 +423,7 @@ def _pick(s: StepUsage, now: float, policies: dict[str, Any], stale: _Stale) -> 
 
 
 def _protect(
-    store: Store, usage: Usage, picked: list[GcCandidate], keep_tags: tuple[str, ...]
+    usage: Usage, picked: list[GcCandidate], keep_tags: tuple[str, ...]
 ) -> list[GcProtected]:
     """The picked steps that stay, and why: busy, pinned (or needed by a pin), aliased."""
     if not picked:
