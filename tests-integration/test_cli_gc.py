@@ -132,6 +132,14 @@ def test_gc_with_a_bad_duration_names_the_flag(store: Store) -> None:
     assert done.stderr.startswith("furu: --older-than '7x' is not a duration")
 
 
+def test_orphaned_without_a_manifest_says_to_write_one(store: Store) -> None:
+    _counted(store, "a").load_or_create()
+    done = _furu(store, "gc", "--orphaned")
+    assert done.returncode == 1
+    assert "run `furu manifest` in the project's environment first" in done.stderr
+    assert done.stderr.startswith("furu: --orphaned and --superseded compare the store")
+
+
 def test_failed_and_old_incomplete_steps_dry_run_then_yes(store: Store) -> None:
     flag = store.path("fail.flag")
     Path(flag).write_text("fail")
