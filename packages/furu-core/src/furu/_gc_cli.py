@@ -37,7 +37,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "gc",
         help="delete failed, unfinished, orphaned, superseded or old experiments (a dry run "
         "without --yes); keeps what keep/pin-tagged experiments need",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description="Delete the experiments the policies pick. Without --yes it is a dry run "
+        "(on a terminal it then asks): per class, what would be deleted, and what is kept and "
+        "why. Never deleted: running or queued steps, steps whose compute lock a live process "
+        "holds, steps tagged keep/pin (or --keep-tag) and everything they depend on, the "
+        "result a kept migration alias reads through. It also compacts the journal. "
+        "D is a duration: 30s, 15m, 12h, 7d, 2w (0d: everything).",
     )
     policy = gc.add_argument_group("policies (at least one, or --journal-only)")
     policy.add_argument("--failed", action="store_true", help="steps whose last attempt failed")
