@@ -52,7 +52,9 @@ if _typing.TYPE_CHECKING:
     from furu._code_state import CodeState
     from furu._executor import Executor, InlineExecutor, Job, LocalExecutor, Reporter, Submitted
     from furu._explain import Diff, Explanation, FieldChange, Neighbour, Reason, diff, explain
+    from furu._gc import GcCandidate, GcPlan, GcProtected, GcReport, plan_gc
     from furu._graph import StoreGraph
+    from furu._journal import JournalCompaction
     from furu._lock import LockInfo
     from furu._manifest import (
         STALE_KINDS,
@@ -92,6 +94,7 @@ if _typing.TYPE_CHECKING:
     )
     from furu._step_dir import Labels, StepDir, StepId
     from furu._tagged import ClassRef, RenderedConfig, config_leaves, render_config, untag
+    from furu._usage import StepUsage, Usage, UsageRow, disk_usage
     from furu._workspace import Journal, Store, step_dir, step_id
 
 # Imported on first use: a script that only loads cached results never pays for batches,
@@ -171,6 +174,16 @@ _LAZY = {
     "StepDir": "furu._step_dir",
     "StepId": "furu._step_dir",
     "StoreGraph": "furu._graph",
+    "GcCandidate": "furu._gc",
+    "GcPlan": "furu._gc",
+    "GcProtected": "furu._gc",
+    "GcReport": "furu._gc",
+    "plan_gc": "furu._gc",
+    "JournalCompaction": "furu._journal",
+    "StepUsage": "furu._usage",
+    "Usage": "furu._usage",
+    "UsageRow": "furu._usage",
+    "disk_usage": "furu._usage",
     "Journal": "furu._workspace",
     "Store": "furu._workspace",
     "step_dir": "furu._workspace",
@@ -226,10 +239,15 @@ __all__ = [
     "FuruSerializer",
     "FuruStoreError",
     "FuruWaitTimeout",
+    "GcCandidate",
+    "GcPlan",
+    "GcProtected",
+    "GcReport",
     "ImportReport",
     "InlineExecutor",
     "Job",
     "Journal",
+    "JournalCompaction",
     "Labels",
     "LocalExecutor",
     "LockInfo",
@@ -261,10 +279,13 @@ __all__ = [
     "StepDir",
     "StepId",
     "StepState",
+    "StepUsage",
     "Store",
     "StoreGraph",
     "StoredRecord",
     "Submitted",
+    "Usage",
+    "UsageRow",
     "__version__",
     "attempt_context",
     "build_manifest",
@@ -274,6 +295,7 @@ __all__ = [
     "configure_logging",
     "current_attempt_context",
     "diff",
+    "disk_usage",
     "env_bool",
     "env_float",
     "env_int",
@@ -289,6 +311,7 @@ __all__ = [
     "load_or_create_many",
     "migrate",
     "plan",
+    "plan_gc",
     "plan_targets",
     "read_regular_file",
     "remove_steps",

@@ -19,6 +19,8 @@ furu rm REF... [--dependents] [--yes] [--json]            delete steps (asks fir
 furu tui [--filter TEXT] [--refresh SECS]                 the terminal dashboard (furu-server)
 furu export REF... -o BUNDLE.tar [--no-deps] [--json]     pack steps + dependencies into a tar
 furu import BUNDLE.tar [--dry-run] [--json]               verify a bundle, add its steps here
+furu du [--by class|namespace|status|age] [--json]        disk use: steps, raw dirs, shared areas
+furu gc POLICY... [--keep-tag T] [--dry-run|--yes]        delete failed/old/orphaned experiments
 ```
 `show` prints JSON, and on stderr what the latest attempt used (wall, CPU, peak memory, GPU).
 REF is `namespace/hash`, a hash prefix, `Class/hash-prefix` or the step's directory
@@ -34,7 +36,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from furu import _bundle_cli, _explain_cli, _migration_cli, _ops_cli
+from furu import _bundle_cli, _explain_cli, _gc_cli, _migration_cli, _ops_cli
 from furu._errors import FuruError, FuruStoreError
 from furu._manifest_cli import register as register_manifest
 from furu._settings import FURU_CONFIG
@@ -244,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     _explain_cli.register(sub)
     _ops_cli.register(sub)
     _bundle_cli.register(sub)
+    _gc_cli.register(sub)
     return parser
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from furu._catalog import CatalogEntry
     from furu._code_state import CodeState
     from furu._furu import Furu
+    from furu._journal import JournalCompaction
     from furu._step_dir import StepDir, StepId
 
 DATA = "data"
@@ -52,6 +53,28 @@ class Journal:
         from furu._journal import append
 
         append(self.directory.parent, kind, rel_dir, what)
+
+    def compact(
+        self, *, idle_after: float | None = None, dry_run: bool = False
+    ) -> JournalCompaction:
+        """Merge the files of finished writers into one, a line per step directory.
+
+        A writer is finished when its pid on this host is dead, or (another host's) when its
+        file was not written for `idle_after` seconds (default 7 days). A reader (the server's
+        index) meets the merged file under a new name and reads it from the start, so nothing
+        it had not read yet is lost; a live writer's file is never touched. `furu gc` runs it.
+
+        Args:
+            idle_after: seconds without a write after which another host's file is finished.
+            dry_run: only report what would be merged.
+
+        Returns:
+            What was merged (`JournalCompaction`).
+        """
+        from furu._journal import JOURNAL_IDLE_AFTER, compact
+
+        idle = JOURNAL_IDLE_AFTER if idle_after is None else idle_after
+        return compact(self.directory.parent, idle_after=idle, dry_run=dry_run)
 
 
 class Store:
