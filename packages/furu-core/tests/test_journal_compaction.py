@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import furu
-from furu._journal import journal_file_name
+from furu._journal import MAX_COMPACTED, journal_file_name
 from furu._store import HOSTNAME
 
 DAY = 86400.0
@@ -69,7 +69,7 @@ def test_finished_writers_are_merged_one_line_per_step(tmp_path: Path, dead_pid:
     assert (journal / "notes.txt").exists()
 
 
-def test_a_second_compaction_merges_the_first_with_new_finished_files(
+def test_earlier_compactions_are_kept_until_there_are_too_many(
     tmp_path: Path, dead_pid: int
 ) -> None:
     store = furu.Store(tmp_path)
@@ -80,10 +80,27 @@ def test_a_second_compaction_merges_the_first_with_new_finished_files(
     assert store.journal.compact().merged == []  # one compacted file, nothing new: left alone
     _write(journal, f"{HOSTNAME}-{dead_pid}-eeee.jsonl", [(2.0, "m/A/1", "delete")])
     second = store.journal.compact()
-    assert sorted(second.merged) == sorted([first.compacted, f"{HOSTNAME}-{dead_pid}-eeee.jsonl"])
+    # a reader that read the first compacted file is not made to read its lines again
+    assert second.merged == [f"{HOSTNAME}-{dead_pid}-eeee.jsonl"]
     assert second.compacted is not None
-    assert [p.name for p in journal.iterdir()] == [second.compacted]
+    assert sorted(p.name for p in journal.iterdir()) == sorted([first.compacted, second.compacted])
     assert _lines(journal / second.compacted)[0]["what"] == "delete"
+    made = {first.compacted, second.compacted}
+    for i in range(MAX_COMPACTED - 2):
+        _write(journal, f"{HOSTNAME}-{dead_pid}-{i:04x}.jsonl", [(3.0 + i, f"m/B/{i}", "state")])
+        made.add(store.journal.compact().compacted)
+    assert {p.name for p in journal.iterdir()} == made  # MAX_COMPACTED files side by side
+    _write(journal, f"{HOSTNAME}-{dead_pid}-ffff.jsonl", [(99.0, "m/C/1", "state")])
+    last = store.journal.compact()
+    assert last.compacted is not None
+    assert [p.name for p in journal.iterdir()] == [last.compacted]
+    lines = _lines(journal / last.compacted)
+    assert {line["dir"] for line in lines} == {
+        "m/A/1",
+        "m/C/1",
+        *(f"m/B/{i}" for i in range(MAX_COMPACTED - 2)),
+    }
+    assert next(line for line in lines if line["dir"] == "m/A/1")["what"] == "delete"
 
 
 def test_torn_lines_and_planted_files_lose_nothing_readable(tmp_path: Path, dead_pid: int) -> None:

@@ -20,9 +20,10 @@ never does).
 
 Compaction (`compact`, run by `furu gc`) keeps the directory from growing one file per process
 forever: the files of finished writers (a dead pid on this host; on another host, a file
-untouched for `idle_after` seconds) and earlier compacted files are merged into one new
+untouched for `idle_after` seconds) are merged into one new
 `compacted-<host>-<pid>-<nonce>.jsonl`, one line per step directory (its latest change), then
-removed. A reader meets the compacted file under a name it never saw and reads it from offset 0,
+removed. Earlier compacted files are left alone (a reader that read them does not read them
+again) until there are `MAX_COMPACTED` of them, when they are merged as well. A reader meets the compacted file under a name it never saw and reads it from offset 0,
 so whatever it had not read of the originals reaches it; a live writer's file is never touched.
 """
 
@@ -103,6 +104,9 @@ def record(furu_dir: Path, what: str) -> None:
 # ---------------------------------------------------------------- compaction
 
 COMPACTED_PREFIX = "compacted-"
+MAX_COMPACTED = 8
+"""Compacted files kept side by side before they are merged into one (each merge makes a
+reader re-read every step directory the merged files name)."""
 JOURNAL_IDLE_AFTER = 7 * 86400.0
 """A journal file of another host untouched this long (seconds) is taken to be finished."""
 _READ_MAX = 256 * 1024 * 1024
@@ -213,8 +217,14 @@ def compact(
             report.kept.append((entry.name, "its writer may still append"))
         else:
             done.append((entry.name, st))
-    if not done or (len(done) == 1 and done[0][0].startswith(COMPACTED_PREFIX)):
-        return report  # one compacted file and nothing new: rewriting it would gain nothing
+    # Earlier compacted files stay as they are (a reader that read them need not read their
+    # lines again) until there are `MAX_COMPACTED` of them; then they are merged too.
+    earlier = [d for d in done if d[0].startswith(COMPACTED_PREFIX)]
+    done = [d for d in done if not d[0].startswith(COMPACTED_PREFIX)]
+    if not done:
+        return report  # nothing new: rewriting what was compacted would gain nothing
+    if len(earlier) + 1 > MAX_COMPACTED:
+        done = earlier + done
     if dry_run:  # counted, not parsed: a dry run of a 100,000-step journal stays cheap
         for name, st in done:
             report.lines += _count_lines(directory / name)
