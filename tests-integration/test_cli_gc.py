@@ -291,6 +291,9 @@ def test_compaction_loses_nothing_the_index_had_not_read(store: Store) -> None:
     assert not any((store.root / "journal" / name).exists() for name in done.merged)
     index.refresh()
     assert _tags(index, store) == {"a": ["first"], "b": ["second"], "c": ["third"]}
+    # the index forgets the offsets of the files compaction removed
+    known = {name for (name,) in index.indexer.conn.execute("SELECT file FROM journal")}
+    assert known == {p.name for p in (store.root / "journal").glob("*.jsonl")}
     index.stop()
 
 

@@ -313,7 +313,10 @@ class Indexer:
             for name, offset, ino in self.conn.execute("SELECT file, offset, ino FROM journal")
         }
         changed: set[tuple[str, str]] = set()
-        for file in journal_files(self.base_root):
+        files = journal_files(self.base_root)
+        gone = set(offsets) - {f.name for f in files}  # compacted away (`furu gc`)
+        self.conn.executemany("DELETE FROM journal WHERE file = ?", [(n,) for n in gone])
+        for file in files:
             offset, ino = offsets.get(file.name, (0, file.ino))
             if ino != file.ino or file.size < offset:
                 offset = 0  # replaced or truncated: read it again from the start
