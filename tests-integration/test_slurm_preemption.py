@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -61,7 +62,13 @@ def _statuses_until_done(step: Any, waiter: _Waiter) -> list[str]:
         if status and (not seen or seen[-1] != status):
             seen.append(status)
         waiter.thread.join(0.1)
+    # SUCCESS.json is published before state.json records the attempt's end (the batch may
+    # report the step done in between): wait for the end to be recorded.
+    deadline = time.monotonic() + 30
     final = _attempt(step).get("status")
+    while final in ("running", "queued") and time.monotonic() < deadline:
+        time.sleep(0.05)
+        final = _attempt(step).get("status")
     if final and (not seen or seen[-1] != final):
         seen.append(final)
     return seen
