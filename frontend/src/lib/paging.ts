@@ -11,7 +11,15 @@ import { useRefetchInterval } from "./refresh";
 
 export const PAGE = 100;
 
-export type Listing = { query: string; sort: SortKey; order: Order };
+export type Listing = {
+  query: string;
+  sort: SortKey;
+  order: Order;
+  /** A config or result field to sort by instead of `sort`. */
+  sortField?: string | null;
+  /** Config and result fields each row carries in `values` (no request per row). */
+  columns?: string[];
+};
 
 export function pagesFor(start: number, end: number, total: number | null): number[] {
   const last = total === null ? 0 : Math.max(0, Math.ceil(total / PAGE) - 1);
@@ -52,6 +60,8 @@ export function usePagedExperiments(listing: Listing, range: { start: number; en
     /** The listing the shown rows belong to (differs from `listing` while a new one loads). */
     shownQuery: first?.isPlaceholderData ? null : first?.data ? listing.query : null,
     error: results.find((r) => r.error)?.error ?? null,
+    /** The index's state as the first page reported it (building: `built` false). */
+    index: first?.data?.index ?? null,
     fetching: results.some((r) => r.isFetching),
   };
 }
