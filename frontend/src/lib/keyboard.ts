@@ -14,7 +14,7 @@ export function isTyping(target: EventTarget | null): boolean {
   if (!el?.tagName) return false;
   const tag = el.tagName;
   if (tag === "INPUT") return !NOT_TEXT.has((el as HTMLInputElement).type);
-  return tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  return tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable === true;
 }
 
 /** Whether Enter (or Space) on `target` already does something: follow a link, press a button
