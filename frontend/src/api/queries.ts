@@ -70,7 +70,7 @@ export function useSearch(p: SearchParams, options: { enabled?: boolean; live?: 
 /** The config, result and downstream fields a table can show (of one class when given). */
 export function useFields(klass: string | null, enabled = true) {
   return useQuery({
-    queryKey: ["furu", "fields", klass],
+    queryKey: ["furu", "field-catalog", klass],
     queryFn: () => unwrap(api.GET("/api/fields", { params: { query: klass ? { class: klass } : {} } })),
     enabled,
     staleTime: 30_000,

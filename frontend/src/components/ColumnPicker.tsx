@@ -53,7 +53,15 @@ export function ColumnPicker({
           <Columns3Icon /> Columns
         </Button>
       </PopoverTrigger>
-      <PopoverContent align="end" className="max-h-[80vh] w-96 overflow-auto">
+      <PopoverContent
+        align="end"
+        className="max-h-[80vh] w-96 overflow-auto"
+        // Focus the panel, not the field box: its suggestions would cover the order list.
+        onOpenAutoFocus={(e) => {
+          e.preventDefault();
+          (e.currentTarget as HTMLElement | null)?.focus();
+        }}
+      >
         <div className="mb-1 text-xs font-medium text-muted-foreground">Add a config or result field</div>
         <form
           className="flex gap-2"
