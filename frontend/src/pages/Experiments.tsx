@@ -9,7 +9,7 @@ import { ColumnPicker } from "@/components/ColumnPicker";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { DEFAULT_COLUMNS, ExperimentsTable } from "@/components/ExperimentsTable";
 import { FilterBar } from "@/components/FilterBar";
-import { EmptyState, ErrorState, LoadingState } from "@/components/States";
+import { EmptyState, ErrorState, IndexingNotice, LoadingState } from "@/components/States";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/input";
 import { dropColumn, fieldColumns, sortOf } from "@/lib/columns";
@@ -158,13 +158,7 @@ export function ExperimentsPage() {
           <span className="ml-2 text-muted-foreground">Showing the rows of the last filter that worked.</span>
         </div>
       )}
-      {building && (
-        <div role="status" data-testid="indexing" className="rounded-md border bg-accent/40 px-3 py-1.5 text-sm">
-          Indexing {(indexed ?? 0).toLocaleString("en-US")}
-          {indexInfo?.build_total != null ? ` of ${indexInfo.build_total.toLocaleString("en-US")}` : ""} experiments… rows
-          appear as they are read.
-        </div>
-      )}
+      {building && indexInfo && <IndexingNotice info={indexInfo} />}
       {selected.size > 0 && (
         <div className="flex flex-wrap items-center gap-2 rounded-lg border bg-accent/50 px-3 py-2 text-sm" data-testid="bulk-bar">
           <span className="font-medium">{selected.size} selected</span>
@@ -194,12 +188,8 @@ export function ExperimentsPage() {
         <LoadingState rows={8} label="Loading experiments" />
       ) : paged.total === 0 ? (
         <div className="rounded-lg border bg-card">
-          {building ? (
-            <EmptyState title="Indexing the store">
-              Read {(indexed ?? 0).toLocaleString("en-US")}
-              {indexInfo?.build_total != null ? ` of ${indexInfo.build_total.toLocaleString("en-US")}` : ""} experiments so far; they
-              appear here as they are indexed.
-            </EmptyState>
+          {building && indexInfo ? (
+            <IndexingNotice info={indexInfo} empty />
           ) : shownQ ? (
             <EmptyState title="No experiment matches this filter">Change or clear the filter above.</EmptyState>
           ) : (

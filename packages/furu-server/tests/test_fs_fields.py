@@ -82,3 +82,18 @@ def test_memoised_until_the_index_changes(fresh_api: TestClient, fresh_store: Bu
     after = fresh_api.get("/api/fields").json()
     assert after["generation"] > before["generation"]
     assert "result.f1" in {f["name"] for f in after["fields"]}
+
+
+def test_index_info_says_how_many_a_first_build_found(fresh_store: BuiltStore) -> None:
+    from furu_server.index._index import Index
+
+    index = Index(fresh_store.settings())
+    try:
+        assert index.info().build_total is None  # nothing walked yet
+        index.refresh()
+        total = index.info().experiments
+        assert total > 0
+        assert index.indexer.build_total == total  # what the walk found, all indexed
+        assert index.info().build_total is None  # built: nothing left to say
+    finally:
+        index.stop()
