@@ -17,7 +17,7 @@ import { hasStaleFilter, toggleStaleFilter } from "@/lib/evolution";
 import { chosenClass, treeToConditions } from "@/lib/filter";
 import { useKeys } from "@/lib/keyboard";
 import { rememberExperimentsSearch } from "@/lib/lastSearch";
-import { usePagedExperiments } from "@/lib/paging";
+import { PAGE, usePagedExperiments } from "@/lib/paging";
 
 const route = getRouteApi("/experiments");
 const COLS_KEY = "furu-columns";
@@ -85,7 +85,17 @@ export function ExperimentsPage() {
     navigate({ search: (prev) => ({ ...prev, ...changes }), replace: false });
   const setSelected = (refs: string[]) =>
     navigate({ search: (prev) => ({ ...prev, sel: refs.join(",") || undefined }), replace: true });
-  const onRange = useCallback((start: number, end: number) => setRange({ start, end }), []);
+  // Only a new page of rows re-renders the page: scrolling within the pages already asked
+  // for changes nothing here (the table draws its own rows).
+  const onRange = useCallback(
+    (start: number, end: number) =>
+      setRange((prev) =>
+        Math.floor(prev.start / PAGE) === Math.floor(start / PAGE) && Math.floor(prev.end / PAGE) === Math.floor(end / PAGE)
+          ? prev
+          : { start, end },
+      ),
+    [],
+  );
   const open = (e: ExperimentSummary) =>
     navigate({ to: "/experiments/$namespace/$hash", params: { namespace: e.namespace, hash: e.hash } });
   const toggle = (e: ExperimentSummary) => {
