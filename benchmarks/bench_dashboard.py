@@ -54,7 +54,7 @@ TARGETS = {
 }
 FPS_TARGET = 50.0
 FIELD_COLUMNS = ["config.lr", "config.steps", "result.accuracy", "result.loss"]
-BUILTIN = "status,class,name,hash,updated,runtime"
+BUILTIN = "status,class,name,hash,created,updated,runtime,size"  # as many columns
 SCROLL_JS = """
 async ([seconds, step]) => {
   const grid = document.querySelector('[data-testid=experiments-table]');

@@ -228,3 +228,15 @@ def test_live_turns_off_when_the_server_is_down(
         expect(live).to_have_attribute("data-state", "offline", timeout=20_000)
         expect(live).to_have_text("Offline")
         shoot(page, "55-results-server-down")
+
+
+def test_the_documented_link_puts_the_best_model_first(results: Dashboard, page: Any) -> None:
+    doc = (REPO / "docs" / "dashboard.md").read_text(encoding="utf-8")
+    (link,) = [line for line in doc.splitlines() if line.startswith("/experiments?q=class")]
+    page.goto(results.url + link)
+    lr, l2 = results_steps.BEST
+    best = _ref(results, f"class = TrainModel and config.lr = {lr} and config.l2 = {l2}")
+    expect(page.locator(ROWS).first).to_have_attribute("data-ref", best)
+    assert _headers(page) == ["status", "class", ACCURACY, "hash"]
+    fields = results.api("/api/fields", params={"class": "TrainModel"}).json()["fields"]
+    assert ACCURACY in {f["name"] for f in fields}

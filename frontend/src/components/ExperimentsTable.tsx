@@ -17,7 +17,7 @@ export type Row = { index: number; item?: ExperimentSummary };
 function FieldValue({ value }: { value: unknown }) {
   const { text, title } = formatCell(value);
   return (
-    <span className={cn("font-mono text-xs", value === undefined && "text-muted-foreground")} title={title}>
+    <span className={value === undefined ? "font-mono text-xs text-muted-foreground" : "font-mono text-xs"} title={title}>
       {text}
     </span>
   );
@@ -126,11 +126,7 @@ const TableRow = memo(function TableRow({ index, start, item: e, cols, template,
       data-index={index}
       data-ref={e ? refOf(e) : undefined}
       data-focused={focused || undefined}
-      className={cn(
-        "absolute left-0 grid w-full cursor-pointer items-center border-b text-sm",
-        focused ? "bg-accent" : "hover:bg-muted/60",
-        selected && "bg-primary/10",
-      )}
+      className={`absolute left-0 grid w-full cursor-pointer items-center border-b text-sm ${focused ? "bg-accent" : "hover:bg-muted/60"}${selected ? " bg-primary/10" : ""}`}
       // `contain: strict`: a row's layout and paint never reach outside it (its size is fixed),
       // so a new row on screen costs only itself while scrolling.
       style={{ gridTemplateColumns: template, height: ROW_HEIGHT, transform: `translateY(${start}px)`, contain: "strict" }}
@@ -142,7 +138,7 @@ const TableRow = memo(function TableRow({ index, start, item: e, cols, template,
         {e && <Checkbox aria-label={`Select ${e.class_name} ${e.hash}`} checked={selected} onChange={() => onToggle(e)} />}
       </div>
       {cols.map((c) => (
-        <div key={c.id} role="gridcell" className={cn("truncate px-2", c.meta.align === "right" && "text-right tabular-nums")}>
+        <div key={c.id} role="gridcell" className={c.meta.align === "right" ? "truncate px-2 text-right tabular-nums" : "truncate px-2"}>
           {e ? c.render(e) : <span className="inline-block h-3 w-3/4 animate-pulse rounded bg-muted" />}
         </div>
       ))}

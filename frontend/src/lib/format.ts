@@ -76,6 +76,10 @@ function trimmed(text: string): string {
   return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
 }
 
+// Made once: `toLocaleString` builds a formatter per call, which a scrolling table feels.
+const INTEGER = new Intl.NumberFormat("en-US");
+const ONE_DECIMAL = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+
 /**
  * A number as people read it in a table: `6e-4`, `3e11`, `12,345`, `0.9312`, `1,234.5`
  * (the full value goes in a title tooltip). Very small and very large magnitudes take an
@@ -90,8 +94,8 @@ export function formatMetric(n: number): string {
     const [mantissa, exponent] = n.toExponential(2).split("e");
     return `${trimmed(mantissa ?? "")}e${Number(exponent)}`;
   }
-  if (Number.isInteger(n)) return n.toLocaleString("en-US");
-  if (abs >= 1000) return n.toLocaleString("en-US", { maximumFractionDigits: 1 });
+  if (Number.isInteger(n)) return INTEGER.format(n);
+  if (abs >= 1000) return ONE_DECIMAL.format(n);
   return trimmed(n.toPrecision(4));
 }
 
