@@ -504,7 +504,8 @@ class Index:
                 continue
             rows += conn.execute(
                 f"SELECT {SELECT_SQL}, e.id FROM {source} WHERE {cond} "
-                f"ORDER BY k.{column} {direction}, e.id {direction} LIMIT ? OFFSET ?",
+                # k.exp_id (= e.id): the leaf index's own order, so ties need no sort either
+                f"ORDER BY k.{column} {direction}, k.exp_id {direction} LIMIT ? OFFSET ?",
                 [*args, want, skip],
             ).fetchall()
             want, skip = limit - len(rows), 0
