@@ -240,3 +240,21 @@ def test_the_documented_link_puts_the_best_model_first(results: Dashboard, page:
     assert _headers(page) == ["status", "class", ACCURACY, "hash"]
     fields = results.api("/api/fields", params={"class": "TrainModel"}).json()["fields"]
     assert ACCURACY in {f["name"] for f in fields}
+
+
+def test_the_filter_builder_offers_results_and_downstream_results(
+    results: Dashboard, page: Any
+) -> None:
+    page.goto(results.url + "/experiments?q=class = TrainModel")
+    expect(page.locator(ROWS)).to_have_count(6)
+    page.get_by_role("button", name="Add filter").click()
+    field = page.get_by_role("combobox", name="Field")
+    field.fill("accuracy")
+    option = page.get_by_role("option", name=re.compile(re.escape(ACCURACY)))
+    expect(option).to_be_visible()
+    option.click()
+    page.get_by_role("combobox", name="Operator").select_option("gt")
+    page.get_by_role("textbox", name="Value").fill("0.755")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_test_id("filter-chip").last).to_have_text(f"{ACCURACY} > 0.755")
+    expect(page.locator(ROWS)).to_have_count(3)  # 0.9, 0.7778, 0.7578
