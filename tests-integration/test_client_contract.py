@@ -62,6 +62,7 @@ def _call_every_method(c: FuruClient, store: BuiltStore) -> dict[str, Any]:
     out["listExperiments"] = c.list_experiments(result_status="success", sort="runtime", limit=5)
     out["searchExperiments"] = c.search((F.config.lr < 1e-3) & (F.status == "success"))
     out["parseFilter"] = c.parse_filter("config.lr < 1e-3")
+    out["listFields"] = c.list_fields("TrainModel")
     out["getExperiment"] = c.get_experiment(*small)
     out["getRelationships"] = c.get_relationships(*small)
     out["getLineage"] = c.get_lineage(*small, depth=2)
@@ -109,6 +110,10 @@ def _call_every_method(c: FuruClient, store: BuiltStore) -> dict[str, Any]:
 
 
 def test_every_operation_has_a_client_method(client: FuruClient, fresh_store: BuiltStore) -> None:
+    ranked = client.search(
+        query="class = TrainModel", sort_field="config.lr", order="asc", columns=["config.lr"]
+    )
+    assert ranked.items[0].values["config.lr"] == 1e-4
     results = _call_every_method(client, fresh_store)
     schema = json.loads(SCHEMA.read_text())
     operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
@@ -120,6 +125,7 @@ def test_every_operation_has_a_client_method(client: FuruClient, fresh_store: Bu
         fresh_store.ref("finetune"),
     }
     assert results["parseFilter"].filter.path == "config.lr"  # type: ignore[union-attr]
+    assert "config.lr" in {f.name for f in results["listFields"].fields}
     assert results["getExperiment"].config["lr"] == 1e-4  # type: ignore[index]
     assert results["getRelationships"].parents[0].field == "corpus"
     assert results["getLineage"].root == "/".join(small)

@@ -18,7 +18,8 @@ import { OverviewPage } from "@/pages/Overview";
 type Raw = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
-export type ExperimentsSearch = { q?: string; sort?: SortKey; order?: Order; cols?: string };
+/** `sort`: a `SortKey` or a field (`result.accuracy`); `sel`: the selected rows' refs. */
+export type ExperimentsSearch = { q?: string; sort?: SortKey | string; order?: Order; cols?: string; sel?: string };
 export type ExperimentSearch = { tab?: string; file?: string };
 export type CompareSearch = { ids?: string };
 export type MigrateSearch = { ns?: string };
@@ -32,9 +33,10 @@ const experimentsRoute = createRoute({
   path: "/experiments",
   validateSearch: (s: Raw): ExperimentsSearch => ({
     q: str(s.q),
-    sort: str(s.sort) as SortKey | undefined,
+    sort: str(s.sort),
     order: s.order === "asc" || s.order === "desc" ? s.order : undefined,
     cols: str(s.cols),
+    sel: str(s.sel),
   }),
   component: ExperimentsPage,
 });

@@ -17,6 +17,10 @@ export type SearchParams = {
   order: Order;
   limit: number;
   offset: number;
+  /** Sort by a config or result field (`config.lr`, `downstream.Evaluate.result.acc`) instead of `sort`. */
+  sortField?: string | null;
+  /** Config and result fields each row carries in `values`. */
+  columns?: string[];
 };
 
 export const keys = {
@@ -38,7 +42,15 @@ export const keys = {
 export function searchExperiments(p: SearchParams) {
   return unwrap(
     api.POST("/api/experiments/search", {
-      body: { query: p.query.trim() || null, sort: p.sort, order: p.order, limit: p.limit, offset: p.offset },
+      body: {
+        query: p.query.trim() || null,
+        sort: p.sort,
+        order: p.order,
+        limit: p.limit,
+        offset: p.offset,
+        ...(p.sortField ? { sort_field: p.sortField } : {}),
+        ...(p.columns?.length ? { columns: p.columns } : {}),
+      },
     }),
   );
 }
@@ -53,6 +65,29 @@ export function useSearch(p: SearchParams, options: { enabled?: boolean; live?: 
     refetchInterval: options.live === false ? false : interval,
     retry: (n, err) => !(err as { code?: string }).code?.startsWith("filter") && n < 2,
   });
+}
+
+/** The config, result and downstream fields a table can show (of one class when given). */
+export function useFields(klass: string | null, enabled = true) {
+  return useQuery({
+    queryKey: ["furu", "field-catalog", klass],
+    queryFn: () => unwrap(api.GET("/api/fields", { params: { query: klass ? { class: klass } : {} } })),
+    enabled,
+    staleTime: 30_000,
+  });
+}
+
+/** Whether the server answers (`/api/health`, polled): the "Live" indicator turns off when not. */
+export function useServerUp(intervalMs = 5_000) {
+  const health = useQuery({
+    queryKey: ["furu", "health"],
+    queryFn: () => unwrap(api.GET("/api/health")),
+    // every second while the index is first built ("indexing N of M" moves)
+    refetchInterval: (query) => (query.state.data?.index.built === false ? 1_000 : intervalMs),
+    refetchIntervalInBackground: false,
+    retry: false,
+  });
+  return { up: !health.isError, index: health.data?.index ?? null };
 }
 
 /** The server's parse of a text filter (the tree, or a syntax error with its position). */

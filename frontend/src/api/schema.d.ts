@@ -44,6 +44,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Fields
+         * @description The fields a table can show and sort by: config leaves, results, and the results of
+         *     the classes that depend on the experiments (`downstream.<Class>.result.<name>`), each
+         *     with how many experiments have it. Memoised until the index changes.
+         */
+        get: operations["listFields"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/filters/parse": {
         parameters: {
             query?: never;
@@ -1123,6 +1145,51 @@ export interface components {
                 [key: string]: number | string | boolean | null;
             };
         };
+        /**
+         * FieldInfo
+         * @description A field a table can show as a column and sort by.
+         */
+        FieldInfo: {
+            /**
+             * Name
+             * @description As `columns` and `sort_field` take it: `config.lr`, `result.accuracy`, `downstream.Evaluate.result.accuracy`.
+             */
+            name: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "config" | "result" | "downstream";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "num" | "str" | "bool" | "null" | "mixed";
+            /**
+             * Experiments
+             * @description How many experiments (of the class asked for) have it; for a downstream field, how many have a dependent of that class with it.
+             */
+            experiments: number;
+            /** Downstream Class */
+            downstream_class?: string | null;
+        };
+        /**
+         * FieldList
+         * @description The config, result and downstream result fields of the index (of one class).
+         */
+        FieldList: {
+            /** Class Name */
+            class_name: string | null;
+            /** Fields */
+            fields: components["schemas"]["FieldInfo"][];
+            /**
+             * Truncated
+             * @description More fields exist than listed (the first 2000 are).
+             */
+            truncated: boolean;
+            /** Generation */
+            generation: number;
+        };
         /** Health */
         Health: {
             /**
@@ -1176,6 +1243,11 @@ export interface components {
              * @description A few of them, `namespace/hash: problem`, the newest first (and records that could not be indexed at all).
              */
             problem_examples: string[];
+            /**
+             * Build Total
+             * @description While the index is first built: how many experiments the store walk found (None before the walk ends, and once built). `experiments` counts those indexed so far, so a client shows 'indexing <experiments> of <build_total>'.
+             */
+            build_total?: number | null;
         };
         /** InvalidateRequest */
         InvalidateRequest: {
@@ -2022,6 +2094,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExperimentList"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listFields: {
+        parameters: {
+            query?: {
+                /** @description Only the experiments of this class (its name or full namespace). */
+                class?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldList"];
                 };
             };
             /** @description An error (see `error.code`). */

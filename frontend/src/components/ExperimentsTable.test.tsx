@@ -116,4 +116,44 @@ describe("ExperimentsTable", () => {
     expect(badge).toHaveAttribute("data-stale-kind", "fields-changed");
     expect(screen.getByText("baseline").closest("[role=row]")).toHaveAttribute("data-ref", "ml.TrainModel/hash000002");
   });
+
+  it("shows config and result columns from the rows' values, formatted, sortable and movable", async () => {
+    const onSort = vi.fn();
+    const onMove = vi.fn();
+    const field = "downstream.Evaluate.result.accuracy";
+    const rowAt = (i: number) =>
+      i < 5 ? { ...summary(i), values: { "config.lr": 6e-4, "result.tokens": 3e11 + i, [field]: i === 0 ? 0.93125 : 12345 } } : undefined;
+    renderWithProviders(
+      <ExperimentsTable {...props({ total: 5, rowAt, onSort, onMove, sort: "config.lr", order: "desc", columns: ["class", "config.lr", field, "result.tokens", "hash"] })} />,
+    );
+    await screen.findByText("hash000000");
+    const lr = screen.getAllByText("6e-4")[0];
+    expect(lr).toHaveAttribute("title", "0.0006");
+    expect(screen.getAllByText("3e11").length).toBe(5);
+    expect(screen.getByText("0.9313")).toHaveAttribute("title", "0.93125");
+    expect(screen.getAllByText("12,345").length).toBe(4);
+    const headers = screen.getAllByRole("columnheader").map((h) => h.getAttribute("data-column"));
+    expect(headers).toEqual([null, "class", "config.lr", field, "result.tokens", "hash"]);
+    expect(screen.getByRole("columnheader", { name: /lr/ })).toHaveAttribute("aria-sort", "descending");
+    fireEvent.click(screen.getByRole("button", { name: "Sort by config.lr" }));
+    expect(onSort).toHaveBeenCalledWith("config.lr", "asc");
+    fireEvent.click(screen.getByRole("button", { name: `Sort by ${field}` }));
+    expect(onSort).toHaveBeenLastCalledWith(field, "desc");
+    expect(screen.getByText("Evaluate ▸ accuracy")).toBeInTheDocument();
+    const from = screen.getAllByRole("columnheader")[4] as HTMLElement;
+    const to = screen.getAllByRole("columnheader")[2] as HTMLElement;
+    const data = new Map<string, string>();
+    const dataTransfer = { setData: (k: string, v: string) => data.set(k, v), getData: (k: string) => data.get(k) ?? "", effectAllowed: "" };
+    fireEvent.dragStart(from, { dataTransfer });
+    fireEvent.dragOver(to, { dataTransfer });
+    fireEvent.drop(to, { dataTransfer });
+    expect(onMove).toHaveBeenCalledWith("result.tokens", "config.lr");
+  });
+
+  it("shows a dash for a row without the field", async () => {
+    renderWithProviders(<ExperimentsTable {...props({ total: 1, rowAt: (i) => (i === 0 ? summary(0) : undefined), columns: ["hash", "result.accuracy"] })} />);
+    await screen.findByText("hash000000");
+    expect(screen.getByTitle("no value")).toHaveTextContent("–");
+  });
 });
+

@@ -1,19 +1,10 @@
-import { useQuery } from "@tanstack/react-query";
-import {
-  createColumnHelper,
-  flexRender,
-  getCoreRowModel,
-  useReactTable,
-  type ColumnDef,
-} from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { ArrowDownIcon, ArrowUpIcon, ArrowUpDownIcon } from "lucide-react";
-import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 
-import { refOf, type ExperimentSummary, type Order, type SortKey } from "@/api/client";
-import { experimentQuery } from "@/api/queries";
-import { valueAt } from "@/lib/config";
-import { formatAgo, formatBytes, formatDuration, formatPercent, formatTime, formatValue } from "@/lib/format";
+import { refOf, type ExperimentSummary, type Order } from "@/api/client";
+import { fieldLabel, isFieldColumn } from "@/lib/columns";
+import { formatAgo, formatBytes, formatCell, formatDuration, formatPercent, formatTime } from "@/lib/format";
 import { cn } from "@/lib/utils";
 
 import { StaleBadge } from "./StaleBadge";
@@ -22,24 +13,20 @@ import { Checkbox } from "./ui/input";
 
 export type Row = { index: number; item?: ExperimentSummary };
 
-/** A config field of one row (read from its detail; only rows on screen ask for it). */
-function ConfigValue({ namespace, hash, path }: { namespace: string; hash: string; path: string }) {
-  const detail = useQuery({ ...experimentQuery(namespace, hash), staleTime: 60_000 });
-  if (!detail.data) return <span className="inline-block h-3 w-10 animate-pulse rounded bg-muted" />;
-  return <span className="font-mono text-xs">{formatValue(valueAt(detail.data.config, path))}</span>;
+/** A config or result cell: the value the search returned in `values` (full value as title). */
+function FieldValue({ value }: { value: unknown }) {
+  const { text, title } = formatCell(value);
+  return (
+    <span className={value === undefined ? "font-mono text-xs text-muted-foreground" : "font-mono text-xs"} title={title}>
+      {text}
+    </span>
+  );
 }
 
-type Meta = { width: number; sort?: SortKey; align?: "right"; label: string };
+/** `sort`: the search's sort key (`SortKey`) or field (`config.lr`, `result.accuracy`). */
+type Meta = { width: number; sort?: string; align?: "right"; label: string; field?: boolean };
 
-const h = createColumnHelper<Row>();
 const ROW_HEIGHT = 34;
-
-function cell(render: (e: ExperimentSummary, r: Row) => ReactNode) {
-  return ({ row }: { row: { original: Row } }) => {
-    const r = row.original;
-    return r.item ? render(r.item, r) : <span className="inline-block h-3 w-3/4 animate-pulse rounded bg-muted" />;
-  };
-}
 
 /** Every built-in column: id, header, width, the sort key it maps to, and how it renders. */
 export const BUILTIN_COLUMNS: { id: string; meta: Meta; render: (e: ExperimentSummary) => ReactNode }[] = [
@@ -78,24 +65,19 @@ export const BUILTIN_COLUMNS: { id: string; meta: Meta; render: (e: ExperimentSu
 
 export const DEFAULT_COLUMNS = ["status", "class", "name", "hash", "created", "updated", "runtime", "dependencies", "size", "tags"];
 
-function buildColumns(ids: string[]): ColumnDef<Row, unknown>[] {
-  const cols: ColumnDef<Row, unknown>[] = [
-    h.display({ id: "select", meta: { label: "", width: 36 } satisfies Meta }) as ColumnDef<Row, unknown>,
-  ];
+type Column = { id: string; meta: Meta; render: (e: ExperimentSummary) => ReactNode };
+
+function buildColumns(ids: string[]): Column[] {
+  const cols: Column[] = [];
   for (const id of ids) {
     const builtin = BUILTIN_COLUMNS.find((c) => c.id === id);
-    if (builtin) {
-      cols.push(h.display({ id, header: builtin.meta.label, meta: builtin.meta, cell: cell(builtin.render) }) as ColumnDef<Row, unknown>);
-    } else if (id.startsWith("config.")) {
-      const path = id.slice("config.".length);
-      cols.push(
-        h.display({
-          id,
-          header: id.slice(7),
-          meta: { label: id, width: 110 } satisfies Meta,
-          cell: cell((e) => <ConfigValue namespace={e.namespace} hash={e.hash} path={path} />),
-        }) as ColumnDef<Row, unknown>,
-      );
+    if (builtin) cols.push(builtin);
+    else if (isFieldColumn(id)) {
+      cols.push({
+        id,
+        meta: { label: id, width: id.startsWith("downstream.") ? 170 : 120, sort: id, align: "right", field: true },
+        render: (e) => <FieldValue value={e.values?.[id]} />,
+      });
     }
   }
   return cols;
@@ -105,27 +87,74 @@ export type TableProps = {
   total: number;
   rowAt: (index: number) => ExperimentSummary | undefined;
   columns: string[];
-  sort: SortKey;
+  /** A built-in sort key or a field column's id. */
+  sort: string;
   order: Order;
-  onSort: (sort: SortKey, order: Order) => void;
+  onSort: (sort: string, order: Order) => void;
   onRange: (start: number, end: number) => void;
-  selected: Map<string, ExperimentSummary>;
+  selected: { has: (ref: string) => boolean };
   onToggle: (e: ExperimentSummary) => void;
   onToggleAll: (rows: ExperimentSummary[], on: boolean) => void;
   focus: number;
   onFocus: (index: number) => void;
   onOpen: (e: ExperimentSummary) => void;
+  /** A header dragged onto another: move column `id` to `target`'s place. */
+  onMove?: (id: string, target: string) => void;
 };
+
+const SELECT_WIDTH = 36;
+
+type RowProps = {
+  index: number;
+  start: number;
+  item: ExperimentSummary | undefined;
+  cols: Column[];
+  template: string;
+  selected: boolean;
+  focused: boolean;
+  onClick: (index: number, e: ExperimentSummary, toggle: boolean) => void;
+  onToggle: (e: ExperimentSummary) => void;
+};
+
+/** One row: rendered again only when its own item, selection or focus changes (not on scroll). */
+const TableRow = memo(function TableRow({ index, start, item: e, cols, template, selected, focused, onClick, onToggle }: RowProps) {
+  return (
+    <div
+      role="row"
+      aria-rowindex={index + 1}
+      aria-selected={selected}
+      data-index={index}
+      data-ref={e ? refOf(e) : undefined}
+      data-focused={focused || undefined}
+      className={`absolute left-0 grid w-full cursor-pointer items-center border-b text-sm ${focused ? "bg-accent" : "hover:bg-muted/60"}${selected ? " bg-primary/10" : ""}`}
+      // `contain: strict`: a row's layout and paint never reach outside it (its size is fixed),
+      // so a new row on screen costs only itself while scrolling.
+      style={{ gridTemplateColumns: template, height: ROW_HEIGHT, transform: `translateY(${start}px)`, contain: "strict" }}
+      onClick={(ev) => {
+        if (e) onClick(index, e, ev.metaKey || ev.ctrlKey);
+      }}
+    >
+      <div role="gridcell" className="flex items-center justify-center" onClick={(ev) => ev.stopPropagation()}>
+        {e && <Checkbox aria-label={`Select ${e.class_name} ${e.hash}`} checked={selected} onChange={() => onToggle(e)} />}
+      </div>
+      {cols.map((c) => (
+        <div key={c.id} role="gridcell" className={c.meta.align === "right" ? "truncate px-2 text-right tabular-nums" : "truncate px-2"}>
+          {e ? c.render(e) : <span className="inline-block h-3 w-3/4 animate-pulse rounded bg-muted" />}
+        </div>
+      ))}
+    </div>
+  );
+});
 
 /** The experiments as a virtualized table: only the rows on screen exist in the page. */
 export function ExperimentsTable(props: TableProps) {
-  const { total, rowAt, columns, sort, order, onSort, onRange, selected, onToggle, focus } = props;
+  const { total, rowAt, columns, sort, order, onSort, onRange, selected, onToggle, focus, onFocus, onOpen, onMove } = props;
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: total,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    overscan: 6,
     initialRect: { width: 1200, height: 800 },
   });
   const items = virtualizer.getVirtualItems();
@@ -136,23 +165,30 @@ export function ExperimentsTable(props: TableProps) {
     if (focus >= 0 && focus < total) virtualizer.scrollToIndex(focus, { align: "auto" });
   }, [focus, total, virtualizer]);
 
-  const visible = items.map((v) => rowAt(v.index));
-  const data: Row[] = items.map((v, i) => ({ index: v.index, item: visible[i] }));
-  const defs = useMemo(() => buildColumns(columns), [columns]);
-  // No auto-resets: they set the table's state whenever `data` changes, which here is every
-  // scroll (the rows on screen), and that re-renders without end.
-  const table = useReactTable({ data, columns: defs, getCoreRowModel: getCoreRowModel(), autoResetAll: false });
-  const leaves = table.getVisibleLeafColumns();
+  const cols = useMemo(() => buildColumns(columns), [columns]);
   // The last column takes what is left of the width.
-  const widths = leaves.map((c, i) => {
-    const w = (c.columnDef.meta as Meta).width;
-    return i === leaves.length - 1 ? `minmax(${w}px, 1fr)` : `${w}px`;
-  });
-  const template = widths.join(" ");
-  const minWidth = table.getVisibleLeafColumns().reduce((s, c) => s + (c.columnDef.meta as Meta).width, 0);
+  const template = useMemo(
+    () =>
+      [`${SELECT_WIDTH}px`, ...cols.map((c, i) => (i === cols.length - 1 ? `minmax(${c.meta.width}px, 1fr)` : `${c.meta.width}px`))].join(" "),
+    [cols],
+  );
+  const minWidth = cols.reduce((s, c) => s + c.meta.width, SELECT_WIDTH);
+  const visible = items.map((v) => rowAt(v.index));
   const loaded = visible.filter((e): e is ExperimentSummary => !!e);
   const allSelected = loaded.length > 0 && loaded.every((e) => selected.has(refOf(e)));
-  const [hover, setHover] = useState<number | null>(null);
+  const [dragging, setDragging] = useState<string | null>(null);
+  // Stable across renders, so memoised rows stay as they are while scrolling.
+  const handlers = useRef({ onFocus, onOpen, onToggle });
+  handlers.current = { onFocus, onOpen, onToggle };
+  const clickRow = useMemo(
+    () => (index: number, e: ExperimentSummary, toggle: boolean) => {
+      handlers.current.onFocus(index);
+      if (toggle) handlers.current.onToggle(e);
+      else handlers.current.onOpen(e);
+    },
+    [],
+  );
+  const toggleRow = useMemo(() => (e: ExperimentSummary) => handlers.current.onToggle(e), []);
 
   return (
     <div
@@ -166,90 +202,75 @@ export function ExperimentsTable(props: TableProps) {
       <div style={{ minWidth }}>
         <div
           role="row"
-          className="sticky top-0 z-10 grid border-b bg-muted/95 text-xs font-medium text-muted-foreground backdrop-blur"
+          className="sticky top-0 z-10 grid border-b bg-muted text-xs font-medium text-muted-foreground"
           style={{ gridTemplateColumns: template }}
         >
-          {table.getFlatHeaders().map((header) => {
-            const meta = header.column.columnDef.meta as Meta;
-            if (header.id === "select") {
-              return (
-                <div key={header.id} role="columnheader" className="flex items-center justify-center">
-                  <Checkbox aria-label="Select all rows on screen" checked={allSelected} onChange={(e) => props.onToggleAll(loaded, e.target.checked)} />
-                </div>
-              );
-            }
-            const active = meta.sort === sort;
+          <div role="columnheader" className="flex items-center justify-center">
+            <Checkbox aria-label="Select all rows on screen" checked={allSelected} onChange={(e) => props.onToggleAll(loaded, e.target.checked)} />
+          </div>
+          {cols.map(({ id, meta }) => {
+            const active = meta.sort !== undefined && meta.sort === sort;
+            const header = meta.field ? fieldLabel(id) : meta.label;
+            const what = meta.field ? id : meta.label.toLowerCase();
             return (
               <div
-                key={header.id}
+                key={id}
                 role="columnheader"
+                data-column={id}
                 aria-sort={active ? (order === "asc" ? "ascending" : "descending") : undefined}
-                className={cn("flex h-9 items-center px-2", meta.align === "right" && "justify-end")}
+                className={cn("flex h-9 min-w-0 items-center px-2", meta.align === "right" && "justify-end", dragging && dragging !== id && "outline-dashed outline-1 outline-muted-foreground/30")}
+                draggable={!!onMove}
+                title={meta.field ? `${id} (drag to move)` : undefined}
+                onDragStart={(ev) => {
+                  ev.dataTransfer.setData("text/x-furu-column", id);
+                  ev.dataTransfer.effectAllowed = "move";
+                  setDragging(id);
+                }}
+                onDragEnd={() => setDragging(null)}
+                onDragOver={(ev) => {
+                  if (dragging) ev.preventDefault();
+                }}
+                onDrop={(ev) => {
+                  ev.preventDefault();
+                  const from = ev.dataTransfer.getData("text/x-furu-column") || dragging;
+                  setDragging(null);
+                  if (from && from !== id) onMove?.(from, id);
+                }}
               >
                 {meta.sort ? (
                   <button
                     type="button"
-                    className={cn("flex cursor-pointer items-center gap-1 hover:text-foreground", active && "text-foreground")}
-                    onClick={() => onSort(meta.sort as SortKey, active && order === "desc" ? "asc" : "desc")}
-                    title={`Sort by ${meta.label.toLowerCase()}`}
-                    aria-label={`Sort by ${meta.label.toLowerCase()}`}
+                    className={cn("flex min-w-0 cursor-pointer items-center gap-1 hover:text-foreground", active && "text-foreground")}
+                    onClick={() => onSort(meta.sort as string, active && order === "desc" ? "asc" : "desc")}
+                    title={`Sort by ${what}`}
+                    aria-label={`Sort by ${what}`}
                   >
-                    {flexRender(header.column.columnDef.header, header.getContext())}
-                    {active ? order === "asc" ? <ArrowUpIcon className="size-3" /> : <ArrowDownIcon className="size-3" /> : <ArrowUpDownIcon className="size-3 opacity-40" />}
+                    <span className="truncate">{header}</span>
+                    {active ? order === "asc" ? <ArrowUpIcon className="size-3 shrink-0" /> : <ArrowDownIcon className="size-3 shrink-0" /> : <ArrowUpDownIcon className="size-3 shrink-0 opacity-40" />}
                   </button>
                 ) : (
-                  <span className="truncate" title={meta.label}>{flexRender(header.column.columnDef.header, header.getContext())}</span>
+                  <span className="truncate" title={meta.label}>{header}</span>
                 )}
               </div>
             );
           })}
         </div>
-        <div className="relative" style={{ height: virtualizer.getTotalSize() }}>
-          {table.getRowModel().rows.map((row, i) => {
-            const v = items[i];
-            if (!v) return null;
-            const e = row.original.item;
-            const isSelected = !!e && selected.has(refOf(e));
+        <div className="relative" style={{ height: virtualizer.getTotalSize(), contain: "layout paint" }}>
+          {items.map((v, i) => {
+            const e = visible[i];
             return (
-              <div
+              <TableRow
                 key={v.key}
-                role="row"
-                aria-rowindex={v.index + 1}
-                aria-selected={isSelected}
-                data-index={v.index}
-                data-ref={e ? refOf(e) : undefined}
-                data-focused={v.index === focus || undefined}
-                className={cn(
-                  "absolute left-0 grid w-full cursor-pointer items-center border-b text-sm",
-                  v.index === focus ? "bg-accent" : hover === v.index ? "bg-muted/60" : "",
-                  isSelected && "bg-primary/10",
-                )}
-                style={{ gridTemplateColumns: template, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}
-                onMouseEnter={() => setHover(v.index)}
-                onMouseLeave={() => setHover(null)}
-                onClick={(ev) => {
-                  if (!e) return;
-                  props.onFocus(v.index);
-                  if (ev.metaKey || ev.ctrlKey) onToggle(e);
-                  else props.onOpen(e);
-                }}
-              >
-                {row.getVisibleCells().map((c) => {
-                  const meta = c.column.columnDef.meta as Meta;
-                  if (c.column.id === "select") {
-                    return (
-                      <div key={c.id} role="gridcell" className="flex items-center justify-center" onClick={(ev) => ev.stopPropagation()}>
-                        {e && <Checkbox aria-label={`Select ${e.class_name} ${e.hash}`} checked={isSelected} onChange={() => onToggle(e)} />}
-                      </div>
-                    );
-                  }
-                  return (
-                    <div key={c.id} role="gridcell" className={cn("truncate px-2", meta.align === "right" && "text-right tabular-nums")}>
-                      {flexRender(c.column.columnDef.cell, c.getContext())}
-                    </div>
-                  );
-                })}
-              </div>
+                index={v.index}
+                start={v.start}
+                item={e}
+                cols={cols}
+                template={template}
+                selected={!!e && selected.has(refOf(e))}
+                focused={v.index === focus}
+                onClick={clickRow}
+                onToggle={toggleRow}
+              />
             );
           })}
         </div>

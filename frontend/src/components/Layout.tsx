@@ -13,6 +13,7 @@ import {
 } from "lucide-react";
 import { useRef, useState } from "react";
 
+import { useServerUp } from "@/api/queries";
 import { useKeys } from "@/lib/keyboard";
 import { useAutoRefresh } from "@/lib/refresh";
 import { useTheme } from "@/lib/theme";
@@ -35,6 +36,8 @@ const NAV = [
 export function Layout() {
   const [theme, toggleTheme] = useTheme();
   const refresh = useAutoRefresh();
+  const server = useServerUp();
+  const live = refresh.enabled && server.up;
   const [help, setHelp] = useState(false);
   const navigate = useNavigate();
   const pendingG = useRef(0);
@@ -91,10 +94,12 @@ export function Layout() {
               onClick={() => refresh.setEnabled(!refresh.enabled)}
               aria-pressed={refresh.enabled}
               aria-label="Auto-refresh"
-              title="Auto-refresh (r)"
+              title={server.up ? "Auto-refresh (r)" : "The server does not answer: nothing is refreshed until it is back"}
+              data-testid="live-indicator"
+              data-state={!server.up ? "offline" : refresh.enabled ? "live" : "paused"}
             >
-              <RefreshCwIcon className={cn(refresh.enabled && "animate-[spin_3s_linear_infinite] text-primary")} />
-              <span className="hidden sm:inline">{refresh.enabled ? "Live" : "Paused"}</span>
+              <RefreshCwIcon className={cn(live && "animate-[spin_3s_linear_infinite] text-primary", !server.up && "text-destructive")} />
+              <span className="hidden sm:inline">{!server.up ? "Offline" : refresh.enabled ? "Live" : "Paused"}</span>
             </Button>
             <TokenDialog />
             <Button variant="ghost" size="icon" onClick={toggleTheme} aria-label="Toggle theme" title="Theme (t)">

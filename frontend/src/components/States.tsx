@@ -2,6 +2,7 @@ import { AlertTriangleIcon, InboxIcon, RotateCwIcon } from "lucide-react";
 import type { ReactNode } from "react";
 
 import { ApiError } from "@/api/client";
+import type { components } from "@/api/schema";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/card";
 
@@ -45,6 +46,26 @@ export function ErrorState({ error, retry }: { error: unknown; retry?: () => voi
           <RotateCwIcon /> Retry
         </Button>
       )}
+    </div>
+  );
+}
+
+/** How far the index's first build is: "Indexing 18,000 of 100,000 experiments" (never "no
+ * experiments yet" while the store is still being read). `empty`: in place of the table. */
+export function IndexingNotice({ info, empty = false }: { info: components["schemas"]["IndexInfo"]; empty?: boolean }) {
+  const done = info.experiments.toLocaleString("en-US");
+  const of = info.build_total != null ? ` of ${info.build_total.toLocaleString("en-US")}` : "";
+  const text = `Indexing ${done}${of} experiments…`;
+  if (empty) {
+    return (
+      <div data-testid="indexing" role="status">
+        <EmptyState title={text}>The store is being read; its experiments appear here as they are indexed.</EmptyState>
+      </div>
+    );
+  }
+  return (
+    <div role="status" data-testid="indexing" className="rounded-md border bg-accent/40 px-3 py-1.5 text-sm">
+      {text} Rows appear as they are read.
     </div>
   );
 }

@@ -1,10 +1,12 @@
 /**
- * Field suggestions for the filter builder and the column picker: the config fields of the
- * chosen class, with the distinct values they take. Drawn from the configs of a sample of that
- * class's most recent experiments (the API has no route for the index's field list yet).
+ * Field suggestions for the filter builder: the config fields of the chosen class, with the
+ * distinct values they take (drawn from the configs of a sample of that class's most recent
+ * experiments), and every config, result and downstream result field the index holds
+ * (`GET /api/fields`), so `result.accuracy` is offered too.
  */
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 
+import { api, unwrap } from "@/api/client";
 import { experimentQuery, searchExperiments } from "@/api/queries";
 
 import { flattenConfig } from "./config";
@@ -61,11 +63,26 @@ async function sampleConfigs(client: QueryClient, namespace: string | null): Pro
   return details.filter((d) => d?.config).map((d) => d?.config);
 }
 
+/** `sampled` with the index's other fields added (their values are typed, not picked). */
+export function withCatalog(sampled: FieldInfo[], catalog: { name: string; kind: string }[]): FieldInfo[] {
+  const known = new Set(sampled.map((f) => f.path));
+  const more = catalog
+    .filter((f) => !known.has(f.name) && !f.name.includes("__"))
+    .map((f): FieldInfo => ({ path: f.name, kind: f.kind as FieldInfo["kind"], values: [], many: true }));
+  return [...sampled, ...more];
+}
+
 export function useFieldSuggestions(namespace: string | null) {
   const client = useQueryClient();
   return useQuery({
     queryKey: ["furu", "fields", namespace],
-    queryFn: async () => collectFields(await sampleConfigs(client, namespace)),
+    queryFn: async () => {
+      const [sampled, catalog] = await Promise.all([
+        sampleConfigs(client, namespace).then(collectFields),
+        unwrap(api.GET("/api/fields", { params: { query: namespace ? { class: namespace } : {} } })).catch(() => null),
+      ]);
+      return withCatalog(sampled, catalog?.fields ?? []);
+    },
     staleTime: 60_000,
   });
 }

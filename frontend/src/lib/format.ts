@@ -71,3 +71,38 @@ export function formatValue(value: unknown): string {
   if (typeof value === "string") return value;
   return JSON.stringify(value);
 }
+
+function trimmed(text: string): string {
+  return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
+}
+
+// Made once: `toLocaleString` builds a formatter per call, which a scrolling table feels.
+const INTEGER = new Intl.NumberFormat("en-US");
+const ONE_DECIMAL = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+
+/**
+ * A number as people read it in a table: `6e-4`, `3e11`, `12,345`, `0.9312`, `1,234.5`
+ * (the full value goes in a title tooltip). Very small and very large magnitudes take an
+ * exponent with at most three significant digits; the rest at most four significant digits,
+ * with thousands separators.
+ */
+export function formatMetric(n: number): string {
+  if (!Number.isFinite(n)) return Number.isNaN(n) ? "NaN" : n > 0 ? "∞" : "-∞";
+  if (n === 0) return "0";
+  const abs = Math.abs(n);
+  if (abs >= 1e9 || abs < 1e-3) {
+    const [mantissa, exponent] = n.toExponential(2).split("e");
+    return `${trimmed(mantissa ?? "")}e${Number(exponent)}`;
+  }
+  if (Number.isInteger(n)) return INTEGER.format(n);
+  if (abs >= 1000) return ONE_DECIMAL.format(n);
+  return trimmed(n.toPrecision(4));
+}
+
+/** A config or result cell: numbers via `formatMetric`, texts as they are, booleans as words. */
+export function formatCell(value: unknown): { text: string; title: string } {
+  if (value === undefined) return { text: "–", title: "no value" };
+  if (typeof value === "number") return { text: formatMetric(value), title: String(value) };
+  const text = formatValue(value);
+  return { text, title: text };
+}

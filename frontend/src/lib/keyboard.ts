@@ -5,11 +5,24 @@
  */
 import { useEffect, useRef } from "react";
 
+const NOT_TEXT = new Set(["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"]);
+
+/** Whether keys pressed on `target` are text being typed (a checkbox's are not: `c` and `x`
+ * still work while a row's checkbox has focus). */
 export function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
-  if (!el) return false;
+  if (!el?.tagName) return false;
   const tag = el.tagName;
-  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  if (tag === "INPUT") return !NOT_TEXT.has((el as HTMLInputElement).type);
+  return tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable === true;
+}
+
+/** Whether Enter (or Space) on `target` already does something: follow a link, press a button
+ * or a sort header, tick a checkbox. Page shortcuts leave those keys to it. */
+export function activates(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el?.closest) return false;
+  return !!el.closest("a[href], button, input, select, textarea, summary, [role=button], [role=link], [role=tab], [role=menuitem], [role=option]");
 }
 
 export type KeyMap = Record<string, (event: KeyboardEvent) => void>;
@@ -25,6 +38,7 @@ export function useKeys(map: KeyMap, enabled = true): void {
     const onKey = (event: KeyboardEvent) => {
       if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
       if (isTyping(event.target)) return;
+      if ((event.key === "Enter" || event.key === " ") && activates(event.target)) return;
       if (document.querySelector("[role=dialog]")) return;
       const handler = ref.current[event.key];
       if (handler) {

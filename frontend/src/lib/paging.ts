@@ -3,6 +3,7 @@
  * over 100,000 experiments asks only for what is on screen.
  */
 import { keepPreviousData, useQueries } from "@tanstack/react-query";
+import { useRef } from "react";
 
 import type { ExperimentList, ExperimentSummary, Order, SortKey } from "@/api/client";
 import { keys, searchExperiments } from "@/api/queries";
@@ -11,7 +12,15 @@ import { useRefetchInterval } from "./refresh";
 
 export const PAGE = 100;
 
-export type Listing = { query: string; sort: SortKey; order: Order };
+export type Listing = {
+  query: string;
+  sort: SortKey;
+  order: Order;
+  /** A config or result field to sort by instead of `sort`. */
+  sortField?: string | null;
+  /** Config and result fields each row carries in `values` (no request per row). */
+  columns?: string[];
+};
 
 export function pagesFor(start: number, end: number, total: number | null): number[] {
   const last = total === null ? 0 : Math.max(0, Math.ceil(total / PAGE) - 1);
@@ -43,15 +52,24 @@ export function usePagedExperiments(listing: Listing, range: { start: number; en
     const data = results[i]?.data;
     if (data) byPage.set(p, data);
   });
+  // A new sort, filter or set of columns has new query keys (no previous data to keep): the
+  // rows shown before stay until its first page arrives, so the table is not torn down (the
+  // sort header pressed keeps its focus) and nothing flickers.
+  const held = useRef<{ byPage: Map<number, ExperimentList>; total: number } | null>(null);
+  if (first?.data) held.current = { byPage, total: first.data.total };
+  const holding = !first?.data && !first?.error && held.current !== null;
+  const shown = holding && held.current ? held.current.byPage : byPage;
   const rowAt = (index: number): ExperimentSummary | undefined =>
-    byPage.get(Math.floor(index / PAGE))?.items[index % PAGE];
+    shown.get(Math.floor(index / PAGE))?.items[index % PAGE];
   return {
-    total: first?.data?.total ?? null,
+    total: first?.data?.total ?? (holding && held.current ? held.current.total : null),
     first,
     rowAt,
     /** The listing the shown rows belong to (differs from `listing` while a new one loads). */
     shownQuery: first?.isPlaceholderData ? null : first?.data ? listing.query : null,
     error: results.find((r) => r.error)?.error ?? null,
+    /** The index's state as the first page reported it (building: `built` false). */
+    index: first?.data?.index ?? null,
     fetching: results.some((r) => r.isFetching),
   };
 }

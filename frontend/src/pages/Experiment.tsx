@@ -28,6 +28,7 @@ import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { formatBytes } from "@/lib/format";
+import { lastExperimentsSearch } from "@/lib/lastSearch";
 
 const ChartsTab = lazy(() => import("@/components/charts/ChartsTab").then((m) => ({ default: m.ChartsTab })));
 const LineageGraph = lazy(() => import("@/components/graph/LineageGraph").then((m) => ({ default: m.LineageGraph })));
@@ -54,7 +55,7 @@ export function ExperimentPage() {
     return missing ? (
       <EmptyState title="No such experiment in this store">
         <span className="font-mono">{namespace}/{hash}</span> may have been deleted.{" "}
-        <Link to="/experiments" className="text-primary underline">Back to the experiments</Link>
+        <Link to="/experiments" search={lastExperimentsSearch()} className="text-primary underline">Back to the experiments</Link>
       </EmptyState>
     ) : (
       <ErrorState error={experiment.error} retry={() => void experiment.refetch()} />
@@ -67,7 +68,7 @@ export function ExperimentPage() {
     <div className="grid gap-4" data-testid="experiment-page">
       <div className="flex flex-wrap items-start gap-4">
         <div className="grid min-w-0 flex-1 gap-1">
-          <Link to="/experiments" className="flex items-center gap-1 text-xs text-muted-foreground hover:text-foreground">
+          <Link to="/experiments" search={lastExperimentsSearch()} data-testid="back-to-experiments" className="flex items-center gap-1 text-xs text-muted-foreground hover:text-foreground">
             <ChevronLeftIcon className="size-3" /> Experiments
           </Link>
           <div className="flex flex-wrap items-center gap-2">

@@ -1,20 +1,23 @@
 import { getRouteApi, useNavigate } from "@tanstack/react-router";
+import { useQueryClient } from "@tanstack/react-query";
 import { GitCompareArrowsIcon, HistoryIcon, RotateCcwIcon, Trash2Icon, XIcon } from "lucide-react";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
-import { refOf, type ExperimentSummary, type Order, type SortKey } from "@/api/client";
-import { useDeleteExperiment, useInvalidateExperiment, useParsedFilter } from "@/api/queries";
+import { ApiError, parseRef, refOf, type ExperimentSummary, type Order } from "@/api/client";
+import { useDeleteExperiment, useInvalidateExperiment, useParsedFilter, useServerUp } from "@/api/queries";
 import { ColumnPicker } from "@/components/ColumnPicker";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { DEFAULT_COLUMNS, ExperimentsTable } from "@/components/ExperimentsTable";
 import { FilterBar } from "@/components/FilterBar";
-import { EmptyState, ErrorState, LoadingState } from "@/components/States";
+import { EmptyState, ErrorState, IndexingNotice, LoadingState } from "@/components/States";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/input";
+import { dropColumn, fieldColumns, sortOf } from "@/lib/columns";
 import { hasStaleFilter, toggleStaleFilter } from "@/lib/evolution";
 import { chosenClass, treeToConditions } from "@/lib/filter";
 import { useKeys } from "@/lib/keyboard";
-import { usePagedExperiments } from "@/lib/paging";
+import { rememberExperimentsSearch } from "@/lib/lastSearch";
+import { PAGE, usePagedExperiments } from "@/lib/paging";
 
 const route = getRouteApi("/experiments");
 const COLS_KEY = "furu-columns";
@@ -28,19 +31,49 @@ function savedColumns(): string[] {
   }
 }
 
+/** A filter the server refused (syntax, unknown field): the last good rows stay shown. */
+function filterProblem(error: unknown): ApiError | null {
+  return error instanceof ApiError && error.code.startsWith("filter") ? error : null;
+}
+
 export function ExperimentsPage() {
   const search = route.useSearch();
   const navigate = useNavigate({ from: "/experiments" });
+  const client = useQueryClient();
   const q = search.q ?? "";
-  const sort: SortKey = search.sort ?? "updated";
+  const sortParam = search.sort ?? "updated";
+  const { sort, sortField } = sortOf(sortParam);
   const order: Order = search.order ?? "desc";
-  const columns = search.cols ? search.cols.split(",") : savedColumns();
+  const columns = useMemo(() => (search.cols ? search.cols.split(",") : savedColumns()), [search.cols]);
+  const fields = useMemo(() => fieldColumns(columns), [columns]);
+  useEffect(() => rememberExperimentsSearch(search), [search]);
   const [range, setRange] = useState({ start: 0, end: 40 });
   const [knownTotal, setKnownTotal] = useState<number | null>(null);
-  const listing = { query: q, sort, order };
+  // A filter the server refuses keeps the rows of the last one it took, under one message.
+  const [lastGood, setLastGood] = useState(q);
+  const [refused, setRefused] = useState<{ q: string; error: ApiError } | null>(null);
+  const failing = refused !== null && refused.q === q && lastGood !== q ? refused : null;
+  const shownQ = failing ? lastGood : q;
+  const listing = { query: shownQ, sort, order, sortField, columns: fields };
   const paged = usePagedExperiments(listing, range, knownTotal);
   useEffect(() => setKnownTotal(paged.total), [paged.total]);
-  const [selected, setSelected] = useState<Map<string, ExperimentSummary>>(new Map());
+  useEffect(() => {
+    if (paged.shownQuery === q && !paged.error) setLastGood(q);
+  }, [paged.shownQuery, paged.error, q]);
+  const problem = shownQ === q ? filterProblem(paged.error) : null;
+  useEffect(() => {
+    if (problem && (refused?.q !== q || refused.error.message !== problem.message)) setRefused({ q, error: problem });
+  }, [problem, q, refused]);
+  const server = useServerUp();
+  const indexInfo = server.index ?? paged.index;
+  const building = indexInfo !== null && !indexInfo.built;
+  const indexed = indexInfo?.experiments;
+  useEffect(() => {
+    // each new count: the rows read meanwhile
+    if (building && indexed !== undefined) void client.invalidateQueries({ queryKey: ["furu", "search"] });
+  }, [building, indexed, client]);
+  const selectedRefs = useMemo(() => (search.sel ? search.sel.split(",").filter((r) => r.includes("/")) : []), [search.sel]);
+  const selected = useMemo(() => new Set(selectedRefs), [selectedRefs]);
   const [focus, setFocus] = useState(-1);
   const [confirm, setConfirm] = useState<null | "delete" | "invalidate">(null);
   const [withDependents, setWithDependents] = useState(false);
@@ -50,18 +83,27 @@ export function ExperimentsPage() {
 
   const setSearch = (changes: Partial<typeof search>) =>
     navigate({ search: (prev) => ({ ...prev, ...changes }), replace: false });
-  const onRange = useCallback((start: number, end: number) => setRange({ start, end }), []);
+  const setSelected = (refs: string[]) =>
+    navigate({ search: (prev) => ({ ...prev, sel: refs.join(",") || undefined }), replace: true });
+  // Only a new page of rows re-renders the page: scrolling within the pages already asked
+  // for changes nothing here (the table draws its own rows).
+  const onRange = useCallback(
+    (start: number, end: number) =>
+      setRange((prev) =>
+        Math.floor(prev.start / PAGE) === Math.floor(start / PAGE) && Math.floor(prev.end / PAGE) === Math.floor(end / PAGE)
+          ? prev
+          : { start, end },
+      ),
+    [],
+  );
   const open = (e: ExperimentSummary) =>
     navigate({ to: "/experiments/$namespace/$hash", params: { namespace: e.namespace, hash: e.hash } });
-  const toggle = (e: ExperimentSummary) =>
-    setSelected((prev) => {
-      const next = new Map(prev);
-      if (next.has(refOf(e))) next.delete(refOf(e));
-      else next.set(refOf(e), e);
-      return next;
-    });
+  const toggle = (e: ExperimentSummary) => {
+    const ref = refOf(e);
+    void setSelected(selected.has(ref) ? selectedRefs.filter((r) => r !== ref) : [...selectedRefs, ref]);
+  };
   const compare = () => {
-    if (selected.size >= 2) void navigate({ to: "/compare", search: { ids: [...selected.keys()].join(",") } });
+    if (selected.size >= 2) void navigate({ to: "/compare", search: { ids: selectedRefs.join(",") } });
   };
   useEffect(() => {
     const on = () => compare();
@@ -85,7 +127,7 @@ export function ExperimentsPage() {
     },
   });
 
-  const refs = [...selected.values()];
+  const refs = selectedRefs.map(parseRef);
   const setColumns = (cols: string[]) => {
     try {
       localStorage.setItem(COLS_KEY, cols.join(","));
@@ -120,6 +162,13 @@ export function ExperimentsPage() {
         </div>
       </div>
       <FilterBar ref={searchRef} q={q} onChange={(next) => void setSearch({ q: next || undefined })} />
+      {failing && !parsed.isError && (
+        <div role="alert" data-testid="filter-problem" className="-mt-1 rounded-md border border-destructive/40 bg-destructive/5 px-2 py-1 text-xs">
+          <span className="text-destructive">{failing.error.message.split("\n")[0]}</span>
+          <span className="ml-2 text-muted-foreground">Showing the rows of the last filter that worked.</span>
+        </div>
+      )}
+      {building && indexInfo && <IndexingNotice info={indexInfo} />}
       {selected.size > 0 && (
         <div className="flex flex-wrap items-center gap-2 rounded-lg border bg-accent/50 px-3 py-2 text-sm" data-testid="bulk-bar">
           <span className="font-medium">{selected.size} selected</span>
@@ -132,18 +181,26 @@ export function ExperimentsPage() {
           <Button size="sm" variant="outline" className="text-destructive" onClick={() => setConfirm("delete")}>
             <Trash2Icon /> Delete
           </Button>
-          <Button size="sm" variant="ghost" onClick={() => setSelected(new Map())}>
+          <Button size="sm" variant="ghost" onClick={() => void setSelected([])}>
             <XIcon /> Clear
           </Button>
         </div>
       )}
       {paged.error && !paged.first?.data ? (
-        <ErrorState error={paged.error} retry={() => void paged.first?.refetch()} />
+        problem && (parsed.isError || refused?.q === q) ? (
+          <div role="alert" data-testid="filter-problem" className="rounded-md border border-destructive/40 bg-destructive/5 px-2 py-1 text-xs text-destructive">
+            {parsed.isError ? "Fix the filter above." : problem.message.split("\n")[0]}
+          </div>
+        ) : (
+          <ErrorState error={paged.error} retry={() => void paged.first?.refetch()} />
+        )
       ) : paged.total === null ? (
         <LoadingState rows={8} label="Loading experiments" />
       ) : paged.total === 0 ? (
         <div className="rounded-lg border bg-card">
-          {q ? (
+          {building && indexInfo ? (
+            <IndexingNotice info={indexInfo} empty />
+          ) : shownQ ? (
             <EmptyState title="No experiment matches this filter">Change or clear the filter above.</EmptyState>
           ) : (
             <EmptyState title="This store has no experiments yet">
@@ -159,22 +216,18 @@ export function ExperimentsPage() {
             total={paged.total}
             rowAt={paged.rowAt}
             columns={columns}
-            sort={sort}
+            sort={sortField ?? sort}
             order={order}
             onSort={(s, o) => void setSearch({ sort: s, order: o })}
+            onMove={(id, target) => setColumns(dropColumn(columns, id, target))}
             onRange={onRange}
             selected={selected}
             onToggle={toggle}
-            onToggleAll={(rows, on) =>
-              setSelected((prev) => {
-                const next = new Map(prev);
-                for (const e of rows) {
-                  if (on) next.set(refOf(e), e);
-                  else next.delete(refOf(e));
-                }
-                return next;
-              })
-            }
+            onToggleAll={(rows, on) => {
+              const these = new Set(rows.map(refOf));
+              const rest = selectedRefs.filter((r) => !these.has(r));
+              void setSelected(on ? [...rest, ...these] : rest);
+            }}
             focus={focus}
             onFocus={setFocus}
             onOpen={(e) => void open(e)}
@@ -188,7 +241,7 @@ export function ExperimentsPage() {
         confirm="Delete"
         onConfirm={async () => {
           for (const e of refs) await del.mutateAsync({ namespace: e.namespace, hash: e.hash });
-          setSelected(new Map());
+          void setSelected([]);
         }}
       >
         Their directories (results, logs, metadata) are removed from the store. This cannot be undone.
@@ -201,7 +254,7 @@ export function ExperimentsPage() {
         onConfirm={async () => {
           for (const e of refs)
             await inv.mutateAsync({ ref: { namespace: e.namespace, hash: e.hash }, dependents: withDependents });
-          setSelected(new Map());
+          void setSelected([]);
         }}
       >
         <p>Their cached results are dropped: the next <code>load_or_create()</code> computes them again.</p>

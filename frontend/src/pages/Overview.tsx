@@ -88,6 +88,19 @@ export function OverviewPage() {
   if (stats.error) return <ErrorState error={stats.error} retry={() => void stats.refetch()} />;
   if (!stats.data) return <LoadingState rows={6} label="Loading overview" />;
   const s = stats.data;
+  if (s.total === 0 && !s.index.built) {
+    return (
+      <div className="grid gap-4">
+        <h1 className="text-lg font-semibold">Overview</h1>
+        <Card>
+          <EmptyState title="Indexing the store">
+            Read {s.index.experiments.toLocaleString("en-US")}
+            {s.index.build_total != null ? ` of ${s.index.build_total.toLocaleString("en-US")}` : ""} experiments so far.
+          </EmptyState>
+        </Card>
+      </div>
+    );
+  }
   if (s.total === 0) {
     return (
       <div className="grid gap-4">

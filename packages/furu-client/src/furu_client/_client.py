@@ -37,6 +37,7 @@ from furu_client._models import (
     ExperimentDetail,
     ExperimentList,
     ExperimentSummary,
+    FieldList,
     Health,
     Invalidated,
     Labels,
@@ -214,9 +215,20 @@ class FuruClient:
         order: str = "desc",
         limit: int = 50,
         offset: int = 0,
+        sort_field: str | None = None,
+        columns: Sequence[str] = (),
     ) -> ExperimentList:
-        """`POST /api/experiments/search` with a filter (builder, JSON tree or text form)."""
+        """`POST /api/experiments/search` with a filter (builder, JSON tree or text form).
+
+        `sort_field` sorts by a config or result field instead (`result.accuracy`,
+        `downstream.Evaluate.result.accuracy`); each item carries the `columns`' values in
+        `values`.
+        """
         body: dict[str, Any] = {"sort": sort, "order": order, "limit": limit, "offset": offset}
+        if sort_field is not None:
+            body["sort_field"] = sort_field
+        if columns:
+            body["columns"] = list(columns)
         if isinstance(filter, str):
             query = f"({filter}) and ({query})" if query else filter
         elif isinstance(filter, Condition):
@@ -238,6 +250,12 @@ class FuruClient:
             offset += len(page.items)
             if not page.items or offset >= page.total:
                 return
+
+    def list_fields(self, class_name: str | None = None) -> FieldList:
+        """`GET /api/fields`: the config, result and downstream result fields a search can
+        sort by and return as `columns` (of one class: its name or namespace), with counts."""
+        params = {"class": class_name} if class_name else {}
+        return self._model(FieldList, "GET", "/api/fields", params=params)
 
     def parse_filter(self, query: str) -> ParseResponse:
         """`POST /api/filters/parse`: the JSON tree of a text filter (errors name the position)."""

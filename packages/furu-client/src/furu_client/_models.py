@@ -197,6 +197,61 @@ class ExistsFilter(BaseModel):
     path: Annotated[str, Field(max_length=500, min_length=1, title="Path")]
 
 
+class Source(StrEnum):
+    config = "config"
+    result = "result"
+    downstream = "downstream"
+
+
+class Kind1(StrEnum):
+    num = "num"
+    str = "str"
+    bool = "bool"
+    null = "null"
+    mixed = "mixed"
+
+
+class FieldInfo(BaseModel):
+    """
+    A field a table can show as a column and sort by.
+    """
+
+    name: Annotated[
+        str,
+        Field(
+            description="As `columns` and `sort_field` take it: `config.lr`, `result.accuracy`, `downstream.Evaluate.result.accuracy`.",
+            title="Name",
+        ),
+    ]
+    source: Annotated[Source, Field(title="Source")]
+    kind: Annotated[Kind1, Field(title="Kind")]
+    experiments: Annotated[
+        int,
+        Field(
+            description="How many experiments (of the class asked for) have it; for a downstream field, how many have a dependent of that class with it.",
+            title="Experiments",
+        ),
+    ]
+    downstream_class: Annotated[str | None, Field(title="Downstream Class")] = None
+
+
+class FieldList(BaseModel):
+    """
+    The config, result and downstream result fields of the index (of one class).
+    """
+
+    class_name: Annotated[str | None, Field(title="Class Name")]
+    fields: Annotated[list[FieldInfo], Field(title="Fields")]
+    truncated: Annotated[
+        bool,
+        Field(
+            description="More fields exist than listed (the first 2000 are).",
+            title="Truncated",
+        ),
+    ]
+    generation: Annotated[int, Field(title="Generation")]
+
+
 class InFilter(BaseModel):
     """
     `path` equals one of `values`.
@@ -236,6 +291,13 @@ class IndexInfo(BaseModel):
             title="Problem Examples",
         ),
     ]
+    build_total: Annotated[
+        int | None,
+        Field(
+            description="While the index is first built: how many experiments the store walk found (None before the walk ends, and once built). `experiments` counts those indexed so far, so a client shows 'indexing <experiments> of <build_total>'.",
+            title="Build Total",
+        ),
+    ] = None
 
 
 class InvalidateRequest(BaseModel):
@@ -428,7 +490,7 @@ class ParseRequest(BaseModel):
     query: Annotated[str, Field(max_length=10000, title="Query")]
 
 
-class Kind1(StrEnum):
+class Kind2(StrEnum):
     table = "table"
     text = "text"
     json = "json"
@@ -562,7 +624,7 @@ class TagsUpdate(BaseModel):
     tags: Annotated[list[str], Field(max_length=100, title="Tags")]
 
 
-class Kind2(StrEnum):
+class Kind3(StrEnum):
     manifest = "manifest"
     migration = "migration"
 
@@ -574,7 +636,7 @@ class Task(BaseModel):
     """
 
     id: Annotated[str, Field(title="Id")]
-    kind: Annotated[Kind2, Field(title="Kind")]
+    kind: Annotated[Kind3, Field(title="Kind")]
     status: Annotated[Status, Field(title="Status")]
     pid: Annotated[int | None, Field(title="Pid")]
     started_at: Annotated[str, Field(title="Started At")]
@@ -880,7 +942,7 @@ class Preview(BaseModel):
     """
 
     path: Annotated[str, Field(title="Path")]
-    kind: Annotated[Kind1, Field(title="Kind")]
+    kind: Annotated[Kind2, Field(title="Kind")]
     mime: Annotated[str, Field(title="Mime")]
     size: Annotated[int, Field(title="Size")]
     columns: Annotated[list[Column] | None, Field(title="Columns")] = None

@@ -139,6 +139,37 @@ class IndexInfo(_Model):
         description="A few of them, `namespace/hash: problem`, the newest first (and records "
         "that could not be indexed at all)."
     )
+    build_total: int | None = Field(
+        default=None,
+        description="While the index is first built: how many experiments the store walk "
+        "found (None before the walk ends, and once built). `experiments` counts those "
+        "indexed so far, so a client shows 'indexing <experiments> of <build_total>'.",
+    )
+
+
+class FieldInfo(_Model):
+    """A field a table can show as a column and sort by."""
+
+    name: str = Field(
+        description="As `columns` and `sort_field` take it: `config.lr`, `result.accuracy`, "
+        "`downstream.Evaluate.result.accuracy`."
+    )
+    source: Literal["config", "result", "downstream"]
+    kind: Literal["num", "str", "bool", "null", "mixed"]
+    experiments: int = Field(
+        description="How many experiments (of the class asked for) have it; for a downstream "
+        "field, how many have a dependent of that class with it."
+    )
+    downstream_class: str | None = None
+
+
+class FieldList(_Model):
+    """The config, result and downstream result fields of the index (of one class)."""
+
+    class_name: str | None
+    fields: list[FieldInfo]
+    truncated: bool = Field(description="More fields exist than listed (the first 2000 are).")
+    generation: int
 
 
 class ExperimentList(_Model):

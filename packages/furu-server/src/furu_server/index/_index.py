@@ -25,6 +25,7 @@ from furu_server._errors import ErrorCode, FilterInvalidError, ServerError
 from furu_server._models import IndexInfo, Order, SortKey
 from furu_server._settings import ServerSettings
 from furu_server.filters._fields import FieldRef, column_values, downstream_values
+from furu_server.index._catalog import CatalogField, field_catalog
 from furu_server.index._columns import SELECT_SQL, summary_of_row
 from furu_server.index._database import IndexPathError, connect, is_damage
 from furu_server.index._indexer import Indexer, RefreshStats
@@ -282,7 +283,10 @@ class Index:
 
     def info(self) -> IndexInfo:
         last = self.indexer.last
-        count = self.count("1", [])
+        if self.indexer.built:
+            count = self.count("1", [])
+        else:  # a first build commits batch by batch: count what is there now, not memoised
+            (count,) = self.conn().execute("SELECT count(*) FROM experiments").fetchone()
         return IndexInfo(
             generation=self.generation,
             experiments=count,
@@ -291,8 +295,19 @@ class Index:
             last_refresh_at=self.last_refresh_at,
             last_refresh_kind=last.kind if last else None,
             last_refresh_seconds=round(last.seconds, 6) if last else None,
+            build_total=None if self.indexer.built else self.indexer.build_total,
             **self.cached("problems", self._problems),
         )
+
+    def fields(self, class_name: str | None) -> tuple[list[CatalogField], bool]:
+        """The fields a table can show and sort by (`_catalog.field_catalog`), memoised until
+        the index changes (not while it is first built: it grows with every batch)."""
+        if not self.indexer.built:
+            return field_catalog(self.conn(), class_name)
+        found: tuple[list[CatalogField], bool] = self.cached(
+            f"fields:{class_name}", lambda: field_catalog(self.conn(), class_name)
+        )
+        return found
 
     def _problems(self) -> dict[str, Any]:
         conn = self.conn()
@@ -489,7 +504,8 @@ class Index:
                 continue
             rows += conn.execute(
                 f"SELECT {SELECT_SQL}, e.id FROM {source} WHERE {cond} "
-                f"ORDER BY k.{column} {direction}, e.id {direction} LIMIT ? OFFSET ?",
+                # k.exp_id (= e.id): the leaf index's own order, so ties need no sort either
+                f"ORDER BY k.{column} {direction}, k.exp_id {direction} LIMIT ? OFFSET ?",
                 [*args, want, skip],
             ).fetchall()
             want, skip = limit - len(rows), 0

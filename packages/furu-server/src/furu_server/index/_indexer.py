@@ -95,6 +95,8 @@ class Indexer:
         self.generation = 0
         self.stamp: FileStamp | None = None  # the file as this writer last left it
         self.built = False
+        self.build_total: int | None = None
+        """While a first build runs: how many experiments its walk found (None before)."""
         self.incarnation = 0
         """Counts the files this writer opened: readers reconnect when it changes."""
         self.last_damage: str | None = None
@@ -247,6 +249,7 @@ class Indexer:
             found += [(root.kind, rel) for rel in result.steps]
             self._set_dirs(root.kind, result.dirs, replace=True)
             self._remember_children(root.kind, result)
+        self.build_total = len(found)
         self.conn.execute("DELETE FROM experiments")
         for table in ("config_kv", "result_kv", "deps", "tags"):
             self.conn.execute(f"DELETE FROM {table}")

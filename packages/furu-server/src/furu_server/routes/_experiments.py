@@ -24,6 +24,8 @@ from furu_server._models import (
     ExperimentDetail,
     ExperimentList,
     ExperimentSummary,
+    FieldInfo,
+    FieldList,
     Health,
     Lineage,
     NamespaceInfo,
@@ -231,6 +233,35 @@ async def search_experiments(request: Request, svc: Svc, body: SearchRequest) ->
         sort_field=parse_field(body.sort_field) if body.sort_field else None,
         columns=[parse_field(c) for c in body.columns],
     )
+
+
+@router.get("/fields", operation_id="listFields", response_model=FieldList)
+async def list_fields(
+    request: Request,
+    svc: Svc,
+    class_name: Annotated[
+        str | None,
+        Query(
+            alias="class",
+            max_length=500,
+            description="Only the experiments of this class (its name or full namespace).",
+        ),
+    ] = None,
+) -> FieldList:
+    """The fields a table can show and sort by: config leaves, results, and the results of
+    the classes that depend on the experiments (`downstream.<Class>.result.<name>`), each
+    with how many experiments have it. Memoised until the index changes."""
+
+    def run() -> FieldList:
+        found, truncated = svc.index.fields(class_name or None)
+        return FieldList(
+            class_name=class_name or None,
+            fields=[FieldInfo(**vars(f)) for f in found],
+            truncated=truncated,
+            generation=svc.index.generation,
+        )
+
+    return await _query(request, svc, run)
 
 
 @router.post("/filters/parse", operation_id="parseFilter", response_model=ParseResponse)
