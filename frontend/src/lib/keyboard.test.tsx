@@ -11,7 +11,7 @@ function Page({ onEnter, onC }: { onEnter: () => void; onC: () => void }) {
       <a href="/x">a link</a>
       <input type="checkbox" aria-label="row" />
       <input type="text" aria-label="filter" />
-      <div data-testid="plain" tabIndex={0} />
+      <output data-testid="plain" />
     </div>
   );
 }

@@ -3,7 +3,7 @@
  * over 100,000 experiments asks only for what is on screen.
  */
 import { keepPreviousData, useQueries } from "@tanstack/react-query";
-import { useRef } from "react";
+import { useState } from "react";
 
 import type { ExperimentList, ExperimentSummary, Order, SortKey } from "@/api/client";
 import { keys, searchExperiments } from "@/api/queries";
@@ -11,6 +11,8 @@ import { keys, searchExperiments } from "@/api/queries";
 import { useRefetchInterval } from "./refresh";
 
 export const PAGE = 100;
+
+type Held = { signature: string; byPage: Map<number, ExperimentList>; total: number };
 
 export type Listing = {
   query: string;
@@ -55,14 +57,19 @@ export function usePagedExperiments(listing: Listing, range: { start: number; en
   // A new sort, filter or set of columns has new query keys (no previous data to keep): the
   // rows shown before stay until its first page arrives, so the table is not torn down (the
   // sort header pressed keeps its focus) and nothing flickers.
-  const held = useRef<{ byPage: Map<number, ExperimentList>; total: number } | null>(null);
-  if (first?.data) held.current = { byPage, total: first.data.total };
-  const holding = !first?.data && !first?.error && held.current !== null;
-  const shown = holding && held.current ? held.current.byPage : byPage;
+  // (State set while rendering, as React documents for "information from previous renders":
+  // it changes only when the fetched pages do.)
+  const signature = pages.map((p, i) => `${p}:${results[i]?.dataUpdatedAt ?? 0}`).join(",");
+  const [held, setHeld] = useState<Held | null>(null);
+  if (first?.data && held?.signature !== signature) {
+    setHeld({ signature, byPage, total: first.data.total });
+  }
+  const holding = !first?.data && !first?.error && held !== null;
+  const shown = holding && held ? held.byPage : byPage;
   const rowAt = (index: number): ExperimentSummary | undefined =>
     shown.get(Math.floor(index / PAGE))?.items[index % PAGE];
   return {
-    total: first?.data?.total ?? (holding && held.current ? held.current.total : null),
+    total: first?.data?.total ?? (holding && held ? held.total : null),
     first,
     rowAt,
     /** The listing the shown rows belong to (differs from `listing` while a new one loads). */
