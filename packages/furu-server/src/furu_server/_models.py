@@ -12,35 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from furu import AttemptStatus, ResultStatus
 from furu_server._errors import ErrorCode
+from furu_server._sorting import Order, SortKey
 from furu_server.filters import FilterExpr
 from furu_server.filters._models import check_json_depth
-
-
-class SortKey(StrEnum):
-    """What a listing can be sorted by."""
-
-    updated = "updated"
-    created = "created"
-    started = "started"
-    runtime = "runtime"
-    status = "status"
-    dependencies = "dependencies"
-    class_ = "class"
-    namespace = "namespace"
-    name = "name"
-    size = "size"
-    hash = "hash"
-    wall = "wall"
-    cpu_user = "cpu_user"
-    cpu_system = "cpu_system"
-    peak_rss = "peak_rss"
-    gpu_memory = "gpu_memory"
-    gpu_utilization = "gpu_utilization"
-
-
-class Order(StrEnum):
-    asc = "asc"
-    desc = "desc"
 
 
 class _Model(BaseModel):

@@ -18,12 +18,12 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from furu import StepDir
 from furu_server._errors import ErrorCode, FilterInvalidError, ServerError
-from furu_server._models import IndexInfo, Order, SortKey
 from furu_server._settings import ServerSettings
+from furu_server._sorting import Order, SortKey
 from furu_server.filters._fields import FieldRef, column_values, downstream_values
 from furu_server.index._catalog import CatalogField, field_catalog
 from furu_server.index._columns import SELECT_SQL, summary_of_row
@@ -31,6 +31,9 @@ from furu_server.index._database import IndexPathError, connect, is_damage
 from furu_server.index._indexer import Indexer, RefreshStats
 from furu_server.index._scanner import Root
 from furu_server.index._text import sql_value
+
+if TYPE_CHECKING:
+    from furu_server._models import IndexInfo
 
 _log = logging.getLogger("furu_server")
 CACHE_SIZE = 256
@@ -282,6 +285,8 @@ class Index:
         return self.indexer.generation
 
     def info(self) -> IndexInfo:
+        from furu_server._models import IndexInfo  # (pydantic: not for a process that only lists)
+
         last = self.indexer.last
         if self.indexer.built:
             count = self.count("1", [])

@@ -29,16 +29,15 @@ from furu_server._models import (
     Health,
     Lineage,
     NamespaceInfo,
-    Order,
     ParseRequest,
     ParseResponse,
     RefreshResult,
     Relationships,
     SearchRequest,
-    SortKey,
     Stats,
     Version,
 )
+from furu_server._sorting import Order, SortKey
 from furu_server.filters import (
     CompareFilter,
     FilterExpr,

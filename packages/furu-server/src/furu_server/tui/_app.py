@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import work
@@ -24,9 +24,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Log, Static
 from textual.worker import get_current_worker
 
-from furu_server._actions import delete, invalidate, set_labels
 from furu_server._errors import ServerError
-from furu_server._models import Order, Related
+from furu_server._sorting import Order
 from furu_server.index._database import IndexPathError
 from furu_server.tui._data import (
     SORTS,
@@ -47,6 +46,9 @@ from furu_server.tui._dialogs import (
     help_text,
 )
 from furu_server.tui._render import dag_text, detail_renderable, short_time, status_text
+
+if TYPE_CHECKING:
+    from furu_server._models import Related
 
 LISTED = 20
 """Experiments a confirmation names one by one (the rest are counted)."""
@@ -126,6 +128,8 @@ class ExperimentScreen(TuiScreen):
             if choice is None:
                 return
             try:
+                from furu_server._actions import invalidate
+
                 done = invalidate(data.index, target[0], target[1], choice == "all")
             except ServerError as exc:
                 self._done(exc.message, error=True)
@@ -162,6 +166,8 @@ class ExperimentScreen(TuiScreen):
             if choice is None:
                 return
             try:
+                from furu_server._actions import delete
+
                 delete(data.index, *target)
             except ServerError as exc:
                 self._done(exc.message, error=True)
@@ -197,9 +203,13 @@ class ExperimentScreen(TuiScreen):
             try:
                 if what == "tags":
                     tags = [t.strip() for t in text.split(",") if t.strip()]
+                    from furu_server._actions import set_labels
+
                     written = set_labels(data.index, *target, tags=tags)
                     message = f"tags of {ref}: {', '.join(written.tags) or '(none)'}"
                 else:
+                    from furu_server._actions import set_labels
+
                     written = set_labels(data.index, *target, name=text, set_name=True)
                     message = f"name of {ref}: {written.name or '(none)'}"
             except ServerError as exc:

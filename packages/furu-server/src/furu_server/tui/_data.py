@@ -14,13 +14,11 @@ import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from furu_server._errors import ServerError
-from furu_server._experiments import detail, is_active, locate
-from furu_server._graph import dag, relationships
-from furu_server._models import Dag, ExperimentDetail, LogChunk, Order, Relationships, SortKey
 from furu_server._settings import ServerSettings
+from furu_server._sorting import Order, SortKey
 from furu_server.filters import compile_filter, parse_filter
 from furu_server.index._index import Index, QueryInterrupted
 from furu_server.index._indexer import RefreshStats
@@ -29,6 +27,9 @@ PAGE_SIZE = 100
 """Rows one page of the list holds (the table never holds more)."""
 CONFIG_FIELDS = 3
 """Top-level config values shown in the list's `config` column."""
+if TYPE_CHECKING:
+    from furu_server._models import Dag, ExperimentDetail, LogChunk, Relationships
+
 SORTS: tuple[SortKey, ...] = (
     SortKey.updated,
     SortKey.status,
@@ -207,20 +208,27 @@ class StoreData:
 
     def detail(self, namespace: str, digest: str) -> ExperimentDetail:
         """The experiment read from its files (exact even between two refreshes)."""
+        from furu_server._experiments import detail
+
         return detail(self.index, namespace, digest)
 
     def relationships(self, namespace: str, digest: str) -> Relationships:
         """Its direct dependencies and dependents, each with its status."""
+        from furu_server._graph import relationships
+
         return relationships(self.index, namespace, digest)
 
     def log(self, namespace: str, digest: str, offset: int) -> LogChunk:
         """Its `furu.log` from byte `offset` (at most 256 KiB a time)."""
+        from furu_server._experiments import locate
         from furu_server._logs import read_chunk  # (imports fastapi: not before it is needed)
 
         return read_chunk(locate(self.index, namespace, digest).step_dir, offset, 262_144)
 
     def log_start(self, namespace: str, digest: str, tail_bytes: int = 65_536) -> int:
         """The byte offset a tail of the log starts at (its last `tail_bytes`)."""
+        from furu_server._experiments import locate
+
         path = locate(self.index, namespace, digest).step_dir.log_path
         try:
             size = os.stat(path).st_size
@@ -229,6 +237,8 @@ class StoreData:
         return max(0, size - tail_bytes)
 
     def running(self, namespace: str, digest: str) -> bool:
+        from furu_server._experiments import is_active, locate
+
         return is_active(locate(self.index, namespace, digest).step_dir)
 
     def dependents(self, namespace: str, digest: str) -> list[str]:
@@ -250,6 +260,8 @@ class StoreData:
 
     def dag(self) -> Dag:
         """The class DAG of the stored experiments (with the manifest's view, when there is one)."""
+        from furu_server._graph import dag
+
         return dag(self.index)
 
 

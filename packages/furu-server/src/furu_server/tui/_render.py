@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
-from furu_server._models import Dag, ExperimentDetail, Related
+if TYPE_CHECKING:
+    from furu_server._models import Dag, ExperimentDetail, Related
+
 
 STATUS_STYLES = {
     "success": "green",
