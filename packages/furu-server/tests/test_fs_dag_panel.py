@@ -61,8 +61,10 @@ def test_the_invalidate_plan_lists_the_dependents_the_action_then_hits(
     planned = {f"{t['namespace']}/{t['hash']}" for t in plan["targets"]}
     expected = {"/".join(fresh_store.ref(n)) for n in ("small", "eval_small", "ensemble")}
     assert planned == expected
-    assert plan["dependents"] == 2 and not plan["truncated"]
-    assert plan["targets"][0]["root"] and plan["targets"][0]["class_name"] == "TrainModel"
+    assert plan["dependents"] == 2
+    assert not plan["truncated"]
+    assert plan["targets"][0]["root"]
+    assert plan["targets"][0]["class_name"] == "TrainModel"
     assert all(t["result_status"] == "success" and t["busy"] is None for t in plan["targets"])
     # Nothing changed, and no token was needed; the action hits exactly the plan.
     assert fresh_api.get(fresh_store.url("small")).json()["result_status"] == "success"
@@ -83,7 +85,8 @@ def test_the_plan_says_which_target_would_be_skipped(
         url = f"/api/experiments/{step._furu_namespace}/{step._furu_hash}/invalidate/plan"
         fresh_api.post("/api/index/refresh")
         (target,) = fresh_api.get(url).json()["targets"]
-        assert target["busy"] is not None and "being computed" in target["busy"]
+        assert target["busy"] is not None
+        assert "being computed" in target["busy"]
 
 
 def test_the_plan_of_an_unknown_experiment_is_not_found(api: TestClient) -> None:
