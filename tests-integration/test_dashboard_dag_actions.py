@@ -92,6 +92,13 @@ def test_the_class_panel_shows_varying_fields_and_recent_failures(
     side = panel.bounding_box()
     assert before is not None and after is not None and side is not None
     assert side["x"] >= after["x"] + after["width"]
+    # ... and the graph is fitted again to its new width: every class stays in view.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=dag-node]')].every(n => {"
+        " const r = n.getBoundingClientRect(),"
+        " g = document.querySelector('[data-testid=dag]').getBoundingClientRect();"
+        " return r.left >= g.left && r.right <= g.right; })"
+    )
     lr = panel.locator("[data-testid=dag-varying-field][data-field='config.lr']")
     expect(lr).to_contain_text(f"lr · {len(steps.RATES) + len(steps.DIVERGING)}")
     expect(lr).to_contain_text("0.3 ×1")

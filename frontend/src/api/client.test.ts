@@ -63,17 +63,18 @@ describe("a change refused for the token", () => {
   });
 });
 
+const t = (hash: string, root: boolean) => ({
+  namespace: "pkg.A",
+  hash,
+  class_name: "A",
+  result_status: "success" as const,
+  attempt_status: "success" as const,
+  root,
+  busy: null,
+});
+
 describe("mergePlans", () => {
   it("lists each target once, the experiments asked for first", () => {
-    const t = (hash: string, root: boolean) => ({
-      namespace: "pkg.A",
-      hash,
-      class_name: "A",
-      result_status: "success" as const,
-      attempt_status: "success" as const,
-      root,
-      busy: null,
-    });
     const merged = mergePlans([
       { targets: [t("a", true), t("c", false)], dependents: 1, truncated: false },
       { targets: [t("b", true), t("c", false), t("a", false)], dependents: 2, truncated: false },

@@ -6,9 +6,9 @@
 import "@xyflow/react/dist/style.css";
 
 import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
-import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
+import { Background, Controls, Handle, Position, ReactFlow, useReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
 import { CircleAlertIcon, CodeXmlIcon, DatabaseIcon, HistoryIcon, ListIcon, XIcon } from "lucide-react";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 
 import type { Dag, DagClass, DagNode } from "@/api/client";
 import { useDagClass } from "@/api/queries";
@@ -260,6 +260,22 @@ function SourceToggle({ source, onChange }: { source: DagSource; onChange: (s: D
   );
 }
 
+/** Fits the graph again when the side panel opens or closes (the graph's width changes). */
+function RefitOnPanel({ open }: { open: boolean }) {
+  const flow = useReactFlow();
+  const [fitted, setFitted] = useState(open);
+  useEffect(() => {
+    if (fitted === open) return;
+    // After React Flow has measured its new width (its resize observer runs after paint).
+    const timer = window.setTimeout(() => {
+      setFitted(open);
+      void flow.fitView();
+    }, 80);
+    return () => window.clearTimeout(timer);
+  }, [open, fitted, flow]);
+  return null;
+}
+
 /** The side panel of a selected class: what varies among its experiments, what failed. */
 function ClassPanel({ node, onClose }: { node: DagNode; onClose: () => void }) {
   const detail = useDagClass(node.has_experiments ? node.namespace : null);
@@ -446,6 +462,7 @@ export function DagPage() {
             >
               <Background gap={20} />
               <Controls showInteractive={false} />
+              <RefitOnPanel open={!!selectedNode} />
             </ReactFlow>
           </Card>
           {selectedNode && <ClassPanel node={selectedNode} onClose={() => setSelected(null)} />}

@@ -251,7 +251,7 @@ def _dag_class(index: Index, namespace: str) -> DagClass:
             distinct=len(counts),
             values=[
                 FieldValueCount(value=v, count=n)
-                for v, n in sorted(counts, key=lambda vc: (-vc[1], str(vc[0])))[:MAX_VALUES]
+                for v, n in sorted(counts, key=_by_count)[:MAX_VALUES]
             ],
         )
         for path, counts in values.items()
@@ -267,6 +267,14 @@ def _dag_class(index: Index, namespace: str) -> DagClass:
         constant=len(values) - len(varying),
         failures=failures,
     )
+
+
+def _by_count(item: tuple[Any, int]) -> tuple[int, int, float, str]:
+    """The most common values first; among as common ones, numbers in order, then text."""
+    value, n = item
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (-n, 0, float(value), "")
+    return (-n, 1, 0.0, str(value))
 
 
 def _leaf_value(kind: str, num: float | None, text: str | None) -> float | int | str | bool | None:
