@@ -92,7 +92,9 @@ def make_store() -> None:
     """Run it (in a subprocess with FURU_PATH set)."""
     data = Dataset(seed=1)
     for lr in RATES:
-        Evaluate(model=TrainModel(data=data, lr=lr, optimizer="sgd" if lr > 0.2 else "adam")).load_or_create()
+        Evaluate(
+            model=TrainModel(data=data, lr=lr, optimizer="sgd" if lr > 0.2 else "adam")
+        ).load_or_create()
     for lr in DIVERGING:
         with contextlib.suppress(furu.FuruComputeError):
             TrainModel(data=data, lr=lr).load_or_create()

@@ -9,7 +9,7 @@
 - an invalidated step reads `incomplete` in the table, on its page and in the DAG, the
   tooltip saying it was invalidated.
 
-Screenshots go to `test-artifacts/screenshots/` (`6x-dag-*`, `6x-actions-*`).
+Screenshots go to `test-artifacts/screenshots/` (`8x-dag-*`, `8x-actions-*`).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def test_the_dag_has_no_minimap_and_lays_connected_classes_first(
     failed = _node(page, "TrainModel").get_by_test_id("dag-failed")
     expect(failed).to_have_text(re.compile(rf"{len(steps.DIVERGING)} failed"))
     expect(_node(page, "Evaluate").get_by_test_id("dag-failed")).to_have_count(0)
-    shoot(page, "60-dag-connected-first-light")
+    shoot(page, "80-dag-connected-first-light")
 
 
 def test_the_class_panel_shows_varying_fields_and_recent_failures(
@@ -113,15 +113,13 @@ def test_the_class_panel_shows_varying_fields_and_recent_failures(
     expect(failures.get_by_test_id("dag-failure-message").first).to_contain_text(
         "diverged: loss is nan at lr="
     )
-    shoot(page, "61-dag-class-panel-light")
+    shoot(page, "81-dag-class-panel-light")
     failures.get_by_role("link").first.click()
     expect(page).to_have_url(re.compile(rf"/experiments/{NS}\.TrainModel/[0-9a-f]+"))
     expect(page.get_by_text("diverged: loss is nan").first).to_be_visible()
 
 
-def test_an_action_without_the_token_asks_for_it_then_goes_on(
-    server: Dashboard, page: Any
-) -> None:
+def test_an_action_without_the_token_asks_for_it_then_goes_on(server: Dashboard, page: Any) -> None:
     ns, digest = server.ref(f"namespace = {NS}.Evaluate and config.model.lr = 0.1")
     page.goto(server.url + f"/experiments/{ns}/{digest}?tab=actions")  # no ?token=
     page.get_by_role("button", name="Invalidate…").click()
@@ -130,7 +128,7 @@ def test_an_action_without_the_token_asks_for_it_then_goes_on(
     expect(prompt).to_be_visible()
     expect(prompt).to_contain_text("This action needs the server's token.")
     prompt.get_by_role("textbox", name="token").fill(TOKEN)
-    shoot(page, "62-actions-token-prompt-light")
+    shoot(page, "82-actions-token-prompt-light")
     prompt.get_by_role("button", name="Save and retry").click()
     expect(page.get_by_role("status")).to_contain_text("Invalidated 1")
     assert server.api(f"/api/experiments/{ns}/{digest}").json()["result_status"] == "incomplete"
@@ -165,10 +163,8 @@ def test_the_invalidate_dialog_lists_the_dependents_and_the_status_reads_one_way
     expect(plan).to_contain_text("1 dependent")
     dependent = plan.locator("[data-testid=invalidate-target]:not([data-root])")
     expect(dependent).to_contain_text("Evaluate")
-    expect(dependent.get_by_role("link")).to_have_attribute(
-        "href", f"/experiments/{ens}/{edigest}"
-    )
-    shoot(page, "63-actions-invalidate-plan-light")
+    expect(dependent.get_by_role("link")).to_have_attribute("href", f"/experiments/{ens}/{edigest}")
+    shoot(page, "83-actions-invalidate-plan-light")
     dialog.get_by_role("button", name="Invalidate").click()
     expect(page.get_by_role("status")).to_contain_text("Invalidated 2")
 
@@ -183,13 +179,13 @@ def test_the_invalidate_dialog_lists_the_dependents_and_the_status_reads_one_way
     )
     # The attempt card still says its attempt succeeded, and that the result was dropped since.
     expect(page.get_by_test_id("attempt-invalidated")).to_be_visible()
-    shoot(page, "64-actions-invalidated-detail-light")
+    shoot(page, "84-actions-invalidated-detail-light")
     page.goto(server.url + f"/experiments?q=namespace = {NS}.TrainModel")
     row = page.locator(f"[role=row][data-ref='{ns}/{digest}']")
     badge = row.locator("[data-invalidated] [data-status]")
     expect(badge).to_have_text("incomplete")
     expect(badge).to_have_attribute("title", re.compile("^invalidated"))
-    shoot(page, "65-actions-invalidated-table-light")
+    shoot(page, "85-actions-invalidated-table-light")
     page.goto(server.url + "/dag")
     expect(_node(page, "TrainModel")).to_contain_text("1 incomplete")
     expect(_node(page, "Evaluate")).to_contain_text("incomplete")

@@ -76,6 +76,13 @@ def test_the_invalidate_plan_lists_the_dependents_the_action_then_hits(
         fresh_store.url("small", "/invalidate/plan"), params={"dependents": "true"}
     ).json()
     assert {t["result_status"] for t in after["targets"]} == {"incomplete"}
+    # One status: `incomplete` (the attempt's `success` stays in `attempt_status`).
+    found = fresh_api.post(
+        "/api/experiments/search", json={"query": "status = incomplete", "limit": 50}
+    ).json()["items"]
+    invalidated = {f"{i['namespace']}/{i['hash']}": i for i in found}
+    assert planned <= set(invalidated)
+    assert {invalidated[p]["attempt_status"] for p in planned} == {"success"}
 
 
 def test_the_plan_says_which_target_would_be_skipped(
