@@ -83,14 +83,14 @@ def test_the_class_panel_shows_varying_fields_and_recent_failures(
 ) -> None:
     page.goto(server.url + "/dag")
     graph = page.get_by_test_id("dag")
-    before = graph.bounding_box()
     _node(page, "TrainModel").click()
     panel = page.get_by_test_id("dag-class-panel")
     expect(panel).to_be_visible()
     # Beside the graph, never over it.
     after = graph.bounding_box()
     side = panel.bounding_box()
-    assert before is not None and after is not None and side is not None
+    assert after is not None
+    assert side is not None
     assert side["x"] >= after["x"] + after["width"]
     # ... and the graph is fitted again to its new width: every class stays in view.
     page.wait_for_function(
