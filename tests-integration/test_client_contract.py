@@ -70,6 +70,7 @@ def _call_every_method(c: FuruClient, store: BuiltStore) -> dict[str, Any]:
     out["getStats"] = c.get_stats()
     out["listNamespaces"] = c.list_namespaces()
     out["getDag"] = c.get_dag()
+    out["getDagClass"] = c.get_dag_class("server_steps.TrainModel")
     out["getHealth"] = c.health()
     out["getVersion"] = c.version()
     out["refreshIndex"] = c.refresh_index()
@@ -81,6 +82,7 @@ def _call_every_method(c: FuruClient, store: BuiltStore) -> dict[str, Any]:
     out["setTags"] = c.set_tags(*small, ["client", "best"])
     out["setName"] = c.set_name(*small, "via client")
     out["getSnippet"] = c.get_snippet(*small, overrides={"lr": 0.5})
+    out["planInvalidate"] = c.plan_invalidate(*_ref(store, "eval_large"), dependents=True)
     out["invalidateExperiment"] = c.invalidate(*_ref(store, "eval_large"))
     out["deleteExperiment"] = c.delete_experiment(*_ref(store, "eval_large"))
     run = c.rerun(*_ref(store, "tokenizer"))
@@ -132,6 +134,8 @@ def test_every_operation_has_a_client_method(client: FuruClient, fresh_store: Bu
     assert any(ch.path == "lr" for ch in results["diffExperiments"].config)
     assert results["getStats"].total == len(fresh_store.steps)
     assert results["getDag"].subclass_edges
+    assert results["getDagClass"].failed == 1
+    assert [t.root for t in results["planInvalidate"].targets] == [True]
     assert results["getDag"].source == "code"
     assert {cls.namespace for cls in results["getManifest"].classes} >= {"server_steps.Corpus"}
     assert results["getTask"].status == "failed"

@@ -21,6 +21,8 @@ export type Stats = S["Stats"];
 export type NamespaceInfo = S["NamespaceInfo"];
 export type Dag = S["Dag"];
 export type DagNode = S["DagNode"];
+export type DagClass = S["DagClass"];
+export type InvalidatePlan = S["InvalidatePlan"];
 export type Lineage = S["Lineage"];
 export type Relationships = S["Relationships"];
 export type Related = S["Related"];
@@ -76,11 +78,55 @@ export function adoptTokenFromUrl(): void {
   window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
 }
 
+/**
+ * Who asks the user for the token when a change is refused for the lack of it (the
+ * `TokenDialog` registers itself); resolves to the token typed, or null when they cancel.
+ */
+type TokenAsker = (why: string) => Promise<string | null>;
+let asker: TokenAsker | null = null;
+
+export function registerTokenAsker(ask: TokenAsker | null): void {
+  asker = ask;
+}
+
+/** The body of each change sent, kept until its answer: a refused one is sent again. */
+const sent = new Map<string, Request>();
+
+/** Whether the server refused a change for the lack of (or a wrong) token. */
+async function refusedForToken(response: Response): Promise<string | null> {
+  if (response.status !== 401 && response.status !== 403) return null;
+  try {
+    const body = (await response.clone().json()) as { error?: { code?: string; message?: string } };
+    return body.error?.code === "unauthorized" ? (body.error.message ?? "unauthorized") : null;
+  } catch {
+    return null;
+  }
+}
+
 const auth: Middleware = {
-  onRequest({ request }) {
+  onRequest({ request, id }) {
+    if (request.method === "GET") return request;
     const token = getToken();
-    if (token && request.method !== "GET") request.headers.set("Authorization", `Bearer ${token}`);
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
+    sent.set(id, request.clone());
     return request;
+  },
+  /** A change refused for the token: ask for it (the token dialog), then send it again once. */
+  async onResponse({ response, id }) {
+    const original = sent.get(id);
+    sent.delete(id);
+    if (!original || !asker) return response;
+    const why = await refusedForToken(response);
+    if (why === null) return response;
+    const token = await asker(getToken() ? "The server refused the token this page has." : "This action needs the server's token.");
+    if (!token) return response;
+    setToken(token);
+    const again = new Request(original, { headers: new Headers(original.headers) });
+    again.headers.set("Authorization", `Bearer ${token}`);
+    return globalThis.fetch(again);
+  },
+  onError({ id }) {
+    sent.delete(id);
   },
 };
 

@@ -36,6 +36,8 @@ export const keys = {
     ["furu", "preview", ns, hash, path, offset, limit] as const,
   snippet: (ns: string, hash: string, set: string[]) => ["furu", "snippet", ns, hash, set] as const,
   dag: () => ["furu", "dag"] as const,
+  dagClass: (ns: string) => ["furu", "dag-class", ns] as const,
+  invalidatePlan: (ns: string, hash: string, dependents: boolean) => ["furu", "invalidate-plan", ns, hash, dependents] as const,
   run: (id: string) => ["furu", "run", id] as const,
 };
 
@@ -209,6 +211,25 @@ export function useDag() {
     queryKey: keys.dag(),
     queryFn: () => unwrap(api.GET("/api/dag")),
     refetchInterval: interval,
+  });
+}
+
+/** The DAG's side panel of a class: its varying config fields and recent failures. */
+export function useDagClass(namespace: string | null) {
+  return useQuery({
+    queryKey: keys.dagClass(namespace ?? ""),
+    queryFn: () => unwrap(api.GET("/api/dag/classes/{namespace}", { params: { path: { namespace: namespace ?? "" } } })),
+    enabled: namespace !== null,
+  });
+}
+
+/** What invalidating would hit (the experiment, and with `dependents` its dependents). */
+export function useInvalidatePlan(ref: Ref, dependents: boolean, enabled: boolean) {
+  return useQuery({
+    queryKey: keys.invalidatePlan(ref.namespace, ref.hash, dependents),
+    queryFn: () =>
+      unwrap(api.GET("/api/experiments/{namespace}/{hash}/invalidate/plan", { params: { path: ref, query: { dependents } } })),
+    enabled,
   });
 }
 

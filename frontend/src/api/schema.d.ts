@@ -233,6 +233,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dag/classes/{namespace}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dag Class
+         * @description One class in detail, for the DAG's side panel: the config fields whose values differ
+         *     among its experiments (with counts per value) and its most recent failures.
+         */
+        get: operations["getDagClass"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -401,6 +422,27 @@ export interface paths {
          * @description Drop the cached result (the next `load_or_create` recomputes); optionally of dependents.
          */
         post: operations["invalidateExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{namespace}/{hash}/invalidate/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plan Invalidate
+         * @description What `POST .../invalidate` with the same `dependents` would hit (`furu.plan_targets`,
+         *     as the action itself), with each experiment's status; nothing is changed, no token needed.
+         */
+        get: operations["planInvalidate"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -757,6 +799,19 @@ export interface components {
             /** B */
             b?: unknown;
         };
+        /** ClassFailure */
+        ClassFailure: {
+            /** Namespace */
+            namespace: string;
+            /** Hash */
+            hash: string;
+            /** Error Type */
+            error_type: string | null;
+            /** Error Message */
+            error_message: string | null;
+            /** Ended At */
+            ended_at: string | null;
+        };
         /**
          * CodeSource
          * @description Where an experiment's recorded code comes from.
@@ -832,6 +887,26 @@ export interface components {
             source: components["schemas"]["DagSource"];
             /** Manifest Written At */
             manifest_written_at?: string | null;
+        };
+        /**
+         * DagClass
+         * @description One class of the DAG in detail: its varying config fields and its recent failures.
+         */
+        DagClass: {
+            /** Namespace */
+            namespace: string;
+            /** Class Name */
+            class_name: string;
+            /** Total */
+            total: number;
+            /** Failed */
+            failed: number;
+            /** Varying */
+            varying: components["schemas"]["VaryingField"][];
+            /** Constant */
+            constant: number;
+            /** Failures */
+            failures: components["schemas"]["ClassFailure"][];
         };
         /**
          * DagEdge
@@ -1190,6 +1265,13 @@ export interface components {
             /** Generation */
             generation: number;
         };
+        /** FieldValueCount */
+        FieldValueCount: {
+            /** Value */
+            value: number | string | boolean | null;
+            /** Count */
+            count: number;
+        };
         /** Health */
         Health: {
             /**
@@ -1248,6 +1330,22 @@ export interface components {
              * @description While the index is first built: how many experiments the store walk found (None before the walk ends, and once built). `experiments` counts those indexed so far, so a client shows 'indexing <experiments> of <build_total>'.
              */
             build_total?: number | null;
+        };
+        /**
+         * InvalidatePlan
+         * @description What `POST .../invalidate` with the same `dependents` would hit, from
+         *     `furu.plan_targets` (the function the action itself uses), nothing changed.
+         */
+        InvalidatePlan: {
+            /** Targets */
+            targets: components["schemas"]["PlannedStep"][];
+            /** Dependents */
+            dependents: number;
+            /**
+             * Truncated
+             * @default false
+             */
+            truncated: boolean;
         };
         /** InvalidateRequest */
         InvalidateRequest: {
@@ -1657,6 +1755,24 @@ export interface components {
             text: string;
         };
         /**
+         * PlannedStep
+         * @description One experiment an invalidation would hit, with its status now.
+         */
+        PlannedStep: {
+            /** Namespace */
+            namespace: string;
+            /** Hash */
+            hash: string;
+            /** Class Name */
+            class_name: string;
+            result_status: components["schemas"]["ResultStatus"];
+            attempt_status: components["schemas"]["AttemptStatus"] | null;
+            /** Root */
+            root: boolean;
+            /** Busy */
+            busy?: string | null;
+        };
+        /**
          * Preview
          * @description A page of a file: a table (`columns`, `rows`), text, JSON, or an image's MIME type.
          */
@@ -1992,6 +2108,18 @@ export interface components {
             size: number;
             /** Mode */
             mode: string;
+        };
+        /**
+         * VaryingField
+         * @description A config field whose value differs among a class's experiments.
+         */
+        VaryingField: {
+            /** Field */
+            field: string;
+            /** Distinct */
+            distinct: number;
+            /** Values */
+            values: components["schemas"]["FieldValueCount"][];
         };
         /** Version */
         Version: {
@@ -2530,6 +2658,46 @@ export interface operations {
             };
         };
     };
+    getDagClass: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DagClass"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -2890,6 +3058,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Invalidated"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    planInvalidate: {
+        parameters: {
+            query?: {
+                dependents?: boolean;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidatePlan"];
                 };
             };
             /** @description An error (see `error.code`). */

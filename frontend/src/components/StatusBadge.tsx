@@ -25,14 +25,40 @@ export function StatusBadge({ status, title }: { status: string | null | undefin
   );
 }
 
-/** What a row shows: the attempt's status while it runs or failed, else the result's. */
+/**
+ * Whether a step was invalidated: its latest attempt succeeded but its result is gone
+ * (`SUCCESS.json` removed by `furu invalidate`, the dashboard or the API).
+ */
+export function isInvalidated(result: string, attempt: string | null | undefined): boolean {
+  return result === "incomplete" && attempt === "success";
+}
+
+/**
+ * What a row shows: the attempt's status while it runs or failed, else the result's.
+ *
+ * An invalidated step reads `incomplete` everywhere (table, detail, DAG counts): what
+ * `load_or_create()` will do with it (compute it again); the tooltip says it was invalidated,
+ * and why when the caller knows (`reason`, the attempt's).
+ */
 export function ExperimentStatus({
   result,
   attempt,
+  reason,
 }: {
   result: string;
   attempt: string | null | undefined;
+  reason?: string | null;
 }) {
+  if (isInvalidated(result, attempt)) {
+    return (
+      <span data-invalidated="" className="contents">
+        <StatusBadge
+          status="incomplete"
+          title={`invalidated${reason ? ` (${reason})` : ""}: its result was dropped; the next load_or_create() computes it again`}
+        />
+      </span>
+    );
+  }
   const shown = attempt && attempt !== "success" && result !== "success" ? attempt : result;
   return <StatusBadge status={shown} title={`result: ${result}; attempt: ${attempt ?? "none"}`} />;
 }

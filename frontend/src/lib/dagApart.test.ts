@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { layoutApart } from "./dagApart";
+import { layoutApart, layoutConnectedFirst } from "./dagApart";
 
 const box = (id: string) => ({ id, width: 240, height: 112 });
 
@@ -33,5 +33,30 @@ describe("layoutApart", () => {
     const alone = layoutApart([], [box("x")], []);
     expect(alone.frame).toMatchObject({ x: 0, y: 0 });
     expect(alone.pos.get("x")!.y).toBeGreaterThan(0);
+  });
+});
+
+describe("layoutConnectedFirst", () => {
+  it("lays out the connected classes first and the isolated ones below them, in rows", () => {
+    const edges = [
+      { source: "a", target: "b" },
+      { source: "b", target: "c" },
+    ];
+    const lone = Array.from({ length: 9 }, (_, i) => box(`lone${i}`));
+    const pos = layoutConnectedFirst([...lone.slice(0, 4), box("a"), box("b"), box("c"), ...lone.slice(4)], edges);
+    const graphBottom = Math.max(...["a", "b", "c"].map((id) => pos.get(id)!.y + 112));
+    const graphLeft = Math.min(...["a", "b", "c"].map((id) => pos.get(id)!.x));
+    for (const b of lone) expect(pos.get(b.id)!.y).toBeGreaterThan(graphBottom);
+    // A grid: at least four to a row, as wide as the graph, in the order given.
+    const rows = new Set(lone.map((b) => pos.get(b.id)!.y));
+    expect(rows.size).toBeGreaterThan(1);
+    expect(rows.size).toBeLessThan(lone.length);
+    expect(pos.get("lone0")!.x).toBe(graphLeft);
+    expect(pos.get("lone1")!.x).toBeGreaterThan(pos.get("lone0")!.x);
+  });
+
+  it("keeps a class linked otherwise (a subclass, a group) in the graph", () => {
+    const pos = layoutConnectedFirst([box("base"), box("sub"), box("x")], [], new Set(["base", "sub"]));
+    expect(pos.get("x")!.y).toBeGreaterThan(Math.max(pos.get("base")!.y, pos.get("sub")!.y));
   });
 });

@@ -6,13 +6,15 @@
 import "@xyflow/react/dist/style.css";
 
 import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
-import { Background, Controls, Handle, MiniMap, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
-import { CodeXmlIcon, DatabaseIcon, HistoryIcon, ListIcon, XIcon } from "lucide-react";
-import { useMemo, useState } from "react";
+import { Background, Controls, Handle, Position, ReactFlow, useReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
+import { CircleAlertIcon, CodeXmlIcon, DatabaseIcon, HistoryIcon, ListIcon, XIcon } from "lucide-react";
+import { useEffect, useMemo, useState } from "react";
 
-import type { Dag, DagNode } from "@/api/client";
+import type { Dag, DagClass, DagNode } from "@/api/client";
+import { useDagClass } from "@/api/queries";
 import { useDagFrom, type DagSource } from "@/api/code";
 import { ClassExperiments } from "@/components/ClassExperiments";
+import { ExperimentLink } from "@/components/ExperimentLink";
 import { ManifestRefresh } from "@/components/ManifestRefresh";
 import { EmptyState, ErrorState, LoadingState } from "@/components/States";
 import { STATUS_COLORS } from "@/components/StatusBadge";
@@ -21,7 +23,7 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { dagIsMissingManifest } from "@/lib/evolution";
 import { layoutApart } from "@/lib/dagApart";
-import { formatNumber } from "@/lib/format";
+import { formatNumber, formatValue } from "@/lib/format";
 import { connected } from "@/lib/layout";
 import { useTheme } from "@/lib/theme";
 import { cn } from "@/lib/utils";
@@ -37,6 +39,7 @@ function ClassNode({ data }: NodeProps<Node<ClassData>>) {
   const n = data.node;
   const counts = Object.entries(n.counts).filter(([, c]) => c > 0);
   const stale = n.stale ?? 0;
+  const failed = n.counts.failed ?? 0;
   return (
     <div
       className={cn(
@@ -53,6 +56,7 @@ function ClassNode({ data }: NodeProps<Node<ClassData>>) {
       data-dim={data.dim || undefined}
       data-defined-only={n.defined_only || undefined}
       data-stale={stale || undefined}
+      data-failed={failed || undefined}
     >
       <Handle type="target" position={Position.Left} className="!bg-muted-foreground" />
       <div className="flex items-center gap-2">
@@ -67,6 +71,18 @@ function ClassNode({ data }: NodeProps<Node<ClassData>>) {
             data-testid="dag-stale"
           >
             {formatNumber(stale)} stale
+          </Link>
+        )}
+        {failed > 0 && (
+          <Link
+            to="/experiments"
+            search={{ q: `namespace = ${n.namespace} and result_status = failed` }}
+            className="nodrag flex shrink-0 items-center gap-0.5 rounded-md bg-red-100 px-1.5 py-0.5 text-[10px] font-medium text-red-800 hover:underline dark:bg-red-500/15 dark:text-red-300"
+            onClick={(e) => e.stopPropagation()}
+            title={`${failed} of its experiments failed: list them`}
+            data-testid="dag-failed"
+          >
+            <CircleAlertIcon className="size-3" /> {formatNumber(failed)} failed
           </Link>
         )}
         <span className="ml-auto font-semibold tabular-nums" title="experiments">{formatNumber(n.total)}</span>
@@ -146,7 +162,8 @@ function buildGraph(dag: Dag, selected: string | null) {
     ...groupIds.map((id) => ({ id, width: 0, height: 0 })),
     ...main.map((n) => ({ id: n.namespace, width: W, height: H, parent: groups.has(n.namespace) ? `group:${groups.get(n.namespace)}` : undefined })),
   ];
-  const { pos, frame } = layoutApart(boxes, apart.map((n) => ({ id: n.namespace, width: W, height: H })), dag.edges);
+  const linked = new Set(dag.subclass_edges.flatMap((e) => [e.child, e.parent]));
+  const { pos, frame } = layoutApart(boxes, apart.map((n) => ({ id: n.namespace, width: W, height: H })), dag.edges, linked);
   const lit = selected ? connected(selected, dag.edges) : null;
   const parentOf = new Map(dag.subclass_edges.map((e) => [e.child, e.parent]));
   const nodes: Node[] = [
@@ -243,6 +260,114 @@ function SourceToggle({ source, onChange }: { source: DagSource; onChange: (s: D
   );
 }
 
+/** Fits the graph again when the side panel opens or closes (the graph's width changes). */
+function RefitOnPanel({ open }: { open: boolean }) {
+  const flow = useReactFlow();
+  const [fitted, setFitted] = useState(open);
+  useEffect(() => {
+    if (fitted === open) return;
+    // After React Flow has measured its new width (its resize observer runs after paint).
+    const timer = window.setTimeout(() => {
+      setFitted(open);
+      void flow.fitView();
+    }, 80);
+    return () => window.clearTimeout(timer);
+  }, [open, fitted, flow]);
+  return null;
+}
+
+/** The side panel of a selected class: what varies among its experiments, what failed. */
+function ClassPanel({ node, onClose }: { node: DagNode; onClose: () => void }) {
+  const detail = useDagClass(node.has_experiments ? node.namespace : null);
+  return (
+    <Card className="flex h-[calc(100vh-150px)] min-h-96 flex-col overflow-hidden" data-testid="dag-class-panel" data-namespace={node.namespace}>
+      <div className="flex items-center gap-2 border-b px-3 py-2">
+        <span className="truncate font-semibold">{node.class_name}</span>
+        {(node.counts.failed ?? 0) > 0 && <Badge variant="failed">{formatNumber(node.counts.failed ?? 0)} failed</Badge>}
+        {(node.stale ?? 0) > 0 && <Badge variant="warning">{node.stale} stale</Badge>}
+        <Button variant="ghost" size="icon" className="ml-auto" aria-label="Close" onClick={onClose}>
+          <XIcon />
+        </Button>
+      </div>
+      <div className="flex flex-wrap gap-2 border-b px-3 py-2 text-xs">
+        <Link to="/experiments" search={{ q: `namespace = ${node.namespace}` }} className="text-primary hover:underline">
+          Open in Experiments
+        </Link>
+        {(node.stale ?? 0) > 0 && (
+          <Link to="/migrate" search={{ ns: node.namespace }} className="flex items-center gap-1 text-primary hover:underline" data-testid="dag-migrate">
+            <HistoryIcon className="size-3.5" /> Migrate its stale experiments…
+          </Link>
+        )}
+      </div>
+      <div className="min-h-0 flex-1 overflow-auto">
+        {detail.error ? (
+          <ErrorState error={detail.error} />
+        ) : detail.data ? (
+          <ClassDetail d={detail.data} />
+        ) : node.has_experiments ? (
+          <LoadingState rows={3} label="Loading the class" />
+        ) : null}
+        <div className="border-t">
+          <div className="px-3 pt-2 text-xs font-medium">Latest experiments</div>
+          <ClassExperiments namespace={node.namespace} limit={20} />
+        </div>
+      </div>
+    </Card>
+  );
+}
+
+function ClassDetail({ d }: { d: DagClass }) {
+  return (
+    <>
+      <section className="grid gap-1.5 px-3 py-2" data-testid="dag-varying">
+        <div className="text-xs font-medium">
+          Varying fields{" "}
+          <span className="font-normal text-muted-foreground">
+            ({d.varying.length}; {d.constant} the same in all {formatNumber(d.total)})
+          </span>
+        </div>
+        {d.varying.length === 0 && <div className="text-xs text-muted-foreground">Every config field has one value.</div>}
+        {d.varying.map((f) => (
+          <div key={f.field} className="grid gap-0.5" data-testid="dag-varying-field" data-field={f.field}>
+            <Link
+              to="/experiments"
+              search={{ q: `namespace = ${d.namespace}`, cols: f.field }}
+              className="truncate font-mono text-xs text-primary hover:underline"
+              title={`${f.field}: ${f.distinct} distinct values`}
+            >
+              {f.field.replace(/^config\./, "")} <span className="text-muted-foreground">· {f.distinct}</span>
+            </Link>
+            <div className="flex flex-wrap gap-1">
+              {f.values.map((v) => (
+                <span key={String(v.value)} className="rounded bg-muted px-1.5 py-0.5 font-mono text-[10px]" title={`${v.count} experiments`}>
+                  {v.value === null ? "null" : formatValue(v.value)} <span className="text-muted-foreground">×{formatNumber(v.count)}</span>
+                </span>
+              ))}
+              {f.distinct > f.values.length && <span className="text-[10px] text-muted-foreground">+{f.distinct - f.values.length} more</span>}
+            </div>
+          </div>
+        ))}
+      </section>
+      <section className="grid gap-1 border-t px-3 py-2" data-testid="dag-failures">
+        <div className="text-xs font-medium">
+          Recent failures <span className="font-normal text-muted-foreground">({formatNumber(d.failed)})</span>
+        </div>
+        {d.failures.length === 0 && <div className="text-xs text-muted-foreground">None failed.</div>}
+        {d.failures.map((f) => (
+          <ExperimentLink key={f.hash} namespace={f.namespace} hash={f.hash} className="grid gap-0.5 rounded px-1 py-1 text-xs hover:bg-accent">
+            <span className="flex items-center gap-2">
+              <span className="font-mono text-primary">{f.hash.slice(0, 10)}</span>
+              <span className="font-medium text-destructive" data-testid="dag-failure-type">{f.error_type?.replace(/^builtins\./, "") ?? "error"}</span>
+              <span className="ml-auto text-[10px] text-muted-foreground">{f.ended_at?.replace("T", " ").slice(0, 16)}</span>
+            </span>
+            <span className="line-clamp-2 text-muted-foreground" data-testid="dag-failure-message">{f.error_message ?? "no message"}</span>
+          </ExperimentLink>
+        ))}
+      </section>
+    </>
+  );
+}
+
 export function DagPage() {
   const search = route.useSearch();
   const navigate = useNavigate({ from: "/dag" });
@@ -318,8 +443,8 @@ export function DagPage() {
           </EmptyState>
         </Card>
       ) : (
-        // The class panel floats over the graph's top right, so the graph keeps its size.
-        <div className="relative">
+        // The class panel sits beside the graph (never over its nodes); the graph keeps the rest.
+        <div className={cn("grid gap-3", selectedNode && "lg:grid-cols-[minmax(0,1fr)_380px]")}>
           <Card className="h-[calc(100vh-150px)] min-h-96 overflow-hidden" data-testid="dag" data-source={source}>
             <ReactFlow
               // A new set of classes (another source, a refreshed manifest) is fitted anew.
@@ -337,40 +462,10 @@ export function DagPage() {
             >
               <Background gap={20} />
               <Controls showInteractive={false} />
-              <MiniMap
-                pannable
-                zoomable
-                bgColor="var(--color-card)"
-                maskColor="color-mix(in oklab, var(--color-muted) 70%, transparent)"
-                nodeColor="var(--color-muted-foreground)"
-              />
+              <RefitOnPanel open={!!selectedNode} />
             </ReactFlow>
           </Card>
-          {selectedNode && (
-            <Card
-              className="absolute top-2 right-2 z-10 flex max-h-[60%] w-[360px] flex-col overflow-hidden shadow-lg"
-              data-testid="dag-class-panel"
-            >
-              <div className="flex items-center gap-2 border-b px-3 py-2">
-                <span className="truncate font-semibold">{selectedNode.class_name}</span>
-                {(selectedNode.stale ?? 0) > 0 && <Badge variant="warning">{selectedNode.stale} stale</Badge>}
-                <Button variant="ghost" size="icon" className="ml-auto" aria-label="Close" onClick={() => setSelected(null)}>
-                  <XIcon />
-                </Button>
-              </div>
-              <div className="flex flex-wrap gap-2 border-b px-3 py-2 text-xs">
-                <Link to="/experiments" search={{ q: `namespace = ${selectedNode.namespace}` }} className="text-primary hover:underline">
-                  Open in Experiments
-                </Link>
-                {(selectedNode.stale ?? 0) > 0 && (
-                  <Link to="/migrate" search={{ ns: selectedNode.namespace }} className="flex items-center gap-1 text-primary hover:underline" data-testid="dag-migrate">
-                    <HistoryIcon className="size-3.5" /> Migrate its stale experiments…
-                  </Link>
-                )}
-              </div>
-              <ClassExperiments namespace={selectedNode.namespace} />
-            </Card>
-          )}
+          {selectedNode && <ClassPanel node={selectedNode} onClose={() => setSelected(null)} />}
         </div>
       )}
     </div>

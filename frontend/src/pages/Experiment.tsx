@@ -23,12 +23,18 @@ import { LogsTab } from "@/components/experiment/Logs";
 import { EmptyState, ErrorState, LoadingState } from "@/components/States";
 import { CodeChangeNote } from "@/components/experiment/CodeChangeNote";
 import { StaleBadge } from "@/components/StaleBadge";
-import { StatusBadge } from "@/components/StatusBadge";
+import { ExperimentStatus, isInvalidated, StatusBadge } from "@/components/StatusBadge";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { formatBytes } from "@/lib/format";
 import { lastExperimentsSearch } from "@/lib/lastSearch";
+
+/** The reason recorded with the latest attempt (an invalidation writes one). */
+function attemptReason(e: { state: unknown }): string | null {
+  const attempt = ((e.state ?? {}) as { attempt?: { reason?: unknown } | null }).attempt;
+  return typeof attempt?.reason === "string" ? attempt.reason : null;
+}
 
 const ChartsTab = lazy(() => import("@/components/charts/ChartsTab").then((m) => ({ default: m.ChartsTab })));
 const LineageGraph = lazy(() => import("@/components/graph/LineageGraph").then((m) => ({ default: m.LineageGraph })));
@@ -80,8 +86,14 @@ export function ExperimentPage() {
             ) : (
               <h1 className="text-xl font-semibold" data-testid="experiment-class">{e.class_name}</h1>
             )}
-            <StatusBadge status={e.result_status} title="result status" />
-            {e.attempt_status && e.attempt_status !== e.result_status && <StatusBadge status={e.attempt_status} title="attempt status" />}
+            {isInvalidated(e.result_status, e.attempt_status) ? (
+              <ExperimentStatus result={e.result_status} attempt={e.attempt_status} reason={attemptReason(e)} />
+            ) : (
+              <>
+                <StatusBadge status={e.result_status} title="result status" />
+                {e.attempt_status && e.attempt_status !== e.result_status && <StatusBadge status={e.attempt_status} title="attempt status" />}
+              </>
+            )}
             {e.version_controlled && <Badge variant="outline">version-controlled</Badge>}
             <StaleBadge stale={e.stale} kind={e.stale_kind} reason={e.stale_reason} namespace={e.namespace} />
           </div>

@@ -7,6 +7,7 @@ import { ApiError, parseRef, refOf, type ExperimentSummary, type Order } from "@
 import { useDeleteExperiment, useInvalidateExperiment, useParsedFilter, useServerUp } from "@/api/queries";
 import { ColumnPicker } from "@/components/ColumnPicker";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
+import { InvalidatePlan } from "@/components/InvalidatePlan";
 import { DEFAULT_COLUMNS, ExperimentsTable } from "@/components/ExperimentsTable";
 import { FilterBar } from "@/components/FilterBar";
 import { EmptyState, ErrorState, IndexingNotice, LoadingState } from "@/components/States";
@@ -262,6 +263,7 @@ export function ExperimentsPage() {
           <Checkbox checked={withDependents} onChange={(e) => setWithDependents(e.target.checked)} />
           also everything that depends on them
         </label>
+        {confirm === "invalidate" && <InvalidatePlan refs={refs} dependents={withDependents} />}
       </ConfirmDialog>
     </div>
   );

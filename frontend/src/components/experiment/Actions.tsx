@@ -10,6 +10,7 @@ import { formatValue } from "@/lib/format";
 import { ConfirmDialog } from "../ConfirmDialog";
 import { CopyButton } from "../CopyButton";
 import { ExperimentLink } from "../ExperimentLink";
+import { InvalidatePlan } from "../InvalidatePlan";
 import { ErrorState } from "../States";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
@@ -195,6 +196,7 @@ export function ActionsTab({ e }: { e: ExperimentDetail }) {
           <Checkbox checked={dependents} onChange={(ev) => setDependents(ev.target.checked)} />
           also invalidate everything that depends on it
         </label>
+        {confirm === "invalidate" && <InvalidatePlan refs={[ref]} dependents={dependents} />}
       </ConfirmDialog>
       <ConfirmDialog
         open={confirm === "delete"}

@@ -6,7 +6,7 @@ import { formatBytes, formatDuration, formatPercent, formatTime } from "@/lib/fo
 
 import { CopyButton } from "../CopyButton";
 import { ExperimentLink } from "../ExperimentLink";
-import { ExperimentStatus, StatusBadge } from "../StatusBadge";
+import { ExperimentStatus, isInvalidated, StatusBadge } from "../StatusBadge";
 import { Card, CardContent, CardHeader, CardTitle } from "../ui/card";
 import { Truncations } from "./Truncations";
 
@@ -29,7 +29,12 @@ export function AttemptCard({ e }: { e: ExperimentDetail }) {
     <Card data-testid="attempt">
       <CardHeader>
         <CardTitle>Current attempt {e.attempt_number != null && <span className="text-muted-foreground">#{e.attempt_number}</span>}</CardTitle>
-        <span className="ml-auto">
+        <span className="ml-auto flex items-center gap-2">
+          {isInvalidated(e.result_status, e.attempt_status) && (
+            <span className="text-xs font-normal text-muted-foreground" data-testid="attempt-invalidated">
+              its result was invalidated since: the step reads incomplete
+            </span>
+          )}
           <StatusBadge status={e.attempt_status} />
         </span>
       </CardHeader>

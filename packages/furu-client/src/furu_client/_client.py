@@ -32,6 +32,7 @@ from furu_client._filters import Condition
 from furu_client._models import (
     ArtifactTree,
     Dag,
+    DagClass,
     Deleted,
     Diff,
     ExperimentDetail,
@@ -40,6 +41,7 @@ from furu_client._models import (
     FieldList,
     Health,
     Invalidated,
+    InvalidatePlan,
     Labels,
     Lineage,
     LogChunk,
@@ -298,6 +300,11 @@ class FuruClient:
         experiments included."""
         return self._model(Dag, "GET", "/api/dag", params={"source": source})
 
+    def get_dag_class(self, namespace: str) -> DagClass:
+        """One class of the DAG in detail: the config fields that vary among its experiments
+        (with counts per value) and its most recent failures."""
+        return self._model(DagClass, "GET", f"/api/dag/classes/{_seg(namespace)}")
+
     def health(self) -> Health:
         return self._model(Health, "GET", "/api/health")
 
@@ -386,6 +393,14 @@ class FuruClient:
         """Drop the cached result (and, with `dependents`, those of what depends on it)."""
         path = _exp(namespace, hash) + "/invalidate"
         return self._model(Invalidated, "POST", path, json={"dependents": dependents})
+
+    def plan_invalidate(
+        self, namespace: str, hash: str, *, dependents: bool = False
+    ) -> InvalidatePlan:
+        """What `invalidate` with the same `dependents` would hit, nothing changed (no token
+        needed): the experiment and its dependents, each with its status."""
+        path = _exp(namespace, hash) + "/invalidate/plan"
+        return self._model(InvalidatePlan, "GET", path, params={"dependents": dependents})
 
     def set_tags(self, namespace: str, hash: str, tags: Sequence[str]) -> Labels:
         path = _exp(namespace, hash) + "/tags"

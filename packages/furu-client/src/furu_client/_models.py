@@ -73,6 +73,14 @@ class Change(BaseModel):
     b: Annotated[Any | None, Field(title="B")] = None
 
 
+class ClassFailure(BaseModel):
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    error_type: Annotated[str | None, Field(title="Error Type")]
+    error_message: Annotated[str | None, Field(title="Error Message")]
+    ended_at: Annotated[str | None, Field(title="Ended At")]
+
+
 class CodeSource(StrEnum):
     """
     Where an experiment's recorded code comes from.
@@ -250,6 +258,11 @@ class FieldList(BaseModel):
         ),
     ]
     generation: Annotated[int, Field(title="Generation")]
+
+
+class FieldValueCount(BaseModel):
+    value: Annotated[float | int | str | bool | None, Field(title="Value")]
+    count: Annotated[int, Field(title="Count")]
 
 
 class InFilter(BaseModel):
@@ -716,6 +729,16 @@ class UntrackedFile(BaseModel):
     mode: Annotated[str, Field(title="Mode")]
 
 
+class VaryingField(BaseModel):
+    """
+    A config field whose value differs among a class's experiments.
+    """
+
+    field: Annotated[str, Field(title="Field")]
+    distinct: Annotated[int, Field(title="Distinct")]
+    values: Annotated[list[FieldValueCount], Field(title="Values")]
+
+
 class Version(BaseModel):
     server: Annotated[str, Field(title="Server")]
     furu: Annotated[str, Field(title="Furu")]
@@ -751,6 +774,20 @@ class Dag(BaseModel):
     subclass_edges: Annotated[list[SubclassEdge], Field(title="Subclass Edges")]
     source: DagSource = DagSource.experiments
     manifest_written_at: Annotated[str | None, Field(title="Manifest Written At")] = None
+
+
+class DagClass(BaseModel):
+    """
+    One class of the DAG in detail: its varying config fields and its recent failures.
+    """
+
+    namespace: Annotated[str, Field(title="Namespace")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    total: Annotated[int, Field(title="Total")]
+    failed: Annotated[int, Field(title="Failed")]
+    varying: Annotated[list[VaryingField], Field(title="Varying")]
+    constant: Annotated[int, Field(title="Constant")]
+    failures: Annotated[list[ClassFailure], Field(title="Failures")]
 
 
 class Diff(BaseModel):
@@ -936,6 +973,20 @@ class ManifestList(BaseModel):
     experiments: Annotated[list[ManifestExperiment], Field(title="Experiments")]
 
 
+class PlannedStep(BaseModel):
+    """
+    One experiment an invalidation would hit, with its status now.
+    """
+
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    class_name: Annotated[str, Field(title="Class Name")]
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    root: Annotated[bool, Field(title="Root")]
+    busy: Annotated[str | None, Field(title="Busy")] = None
+
+
 class Preview(BaseModel):
     """
     A page of a file: a table (`columns`, `rows`), text, JSON, or an image's MIME type.
@@ -990,6 +1041,17 @@ class ExperimentList(BaseModel):
     sort: SortKey
     order: Order
     index: IndexInfo
+
+
+class InvalidatePlan(BaseModel):
+    """
+    What `POST .../invalidate` with the same `dependents` would hit, from
+    `furu.plan_targets` (the function the action itself uses), nothing changed.
+    """
+
+    targets: Annotated[list[PlannedStep], Field(title="Targets")]
+    dependents: Annotated[int, Field(title="Dependents")]
+    truncated: Annotated[bool, Field(title="Truncated")] = False
 
 
 class Lineage(BaseModel):

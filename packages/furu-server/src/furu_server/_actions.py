@@ -18,19 +18,23 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from furu import (
+    AttemptStatus,
     FuruStoreError,
     Labels,
+    ResultStatus,
     SkippedStep,
     StepDir,
     busy_reason,
     invalidate_steps,
+    plan_targets,
     remove_steps,
 )
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import locate
-from furu_server._models import Deleted, Invalidated
+from furu_server._models import Deleted, Invalidated, InvalidatePlan, PlannedStep
 from furu_server._models import Labels as LabelsModel
 from furu_server.index._index import Index, Located
+from furu_server.index._records import class_name_of
 
 _labels_lock = threading.Lock()
 
@@ -123,20 +127,15 @@ def _dependents(index: Index, namespace: str, digest: str) -> list[tuple[str, st
     return sorted(seen)
 
 
-def invalidate(index: Index, namespace: str, digest: str, dependents: bool) -> Invalidated:
-    """Remove `SUCCESS.json` (the next `load_or_create` recomputes); optionally of dependents.
-
-    `furu.invalidate_steps` does it, as `furu invalidate` does, with the dependents read from
-    the index; the experiment asked for must not be running, its dependents that are are
-    skipped.
-    """
-    where = locate(index, namespace, digest)
-    if busy_reason(where.step_dir) is not None:
-        raise _running_error(where, "invalidated")
+def _targets(
+    index: Index, where: Located, dependents: bool
+) -> tuple[list[StepDir], dict[str, Located]]:
+    """What invalidating `where` (and with `dependents`, its dependents) hits: the answer of
+    `furu.plan_targets`, the dependents read from the index; each located by its path."""
     located = {where.step_dir.path: where}
 
     def dependents_of(_: StepDir) -> list[StepDir]:
-        for ns, h in _dependents(index, namespace, digest):
+        for ns, h in _dependents(index, where.namespace, where.hash):
             try:
                 found = locate(index, ns, h)
             except ServerError:
@@ -144,23 +143,66 @@ def invalidate(index: Index, namespace: str, digest: str, dependents: bool) -> I
             located[found.step_dir.path] = found
         return [w.step_dir for w in located.values() if w is not where]
 
+    targets = plan_targets(
+        where.step_dir.store, [where.step_dir], dependents=dependents, dependents_of=dependents_of
+    )
+    return targets, {str(p): w for p, w in located.items()}
+
+
+MAX_PLANNED = 500
+"""Targets an invalidation plan lists (the counts are of all)."""
+
+
+def invalidate_plan(index: Index, namespace: str, digest: str, dependents: bool) -> InvalidatePlan:
+    """What `invalidate` with the same arguments would hit, nothing changed: the experiment,
+    its dependents (with `dependents`), each with its status and whether it would be skipped."""
+    where = locate(index, namespace, digest)
+    targets, located = _targets(index, where, dependents)
+    statuses = index.status_of([(w.namespace, w.hash) for w in located.values()])
+    planned = []
+    for step in targets[:MAX_PLANNED]:
+        w = located[str(step.path)]
+        result, attempt = statuses.get((w.namespace, w.hash), ("absent", None))
+        planned.append(
+            PlannedStep(
+                namespace=w.namespace,
+                hash=w.hash,
+                class_name=class_name_of(w.namespace),
+                result_status=ResultStatus(result),
+                attempt_status=AttemptStatus(attempt) if attempt else None,
+                root=w is where,
+                busy=busy_reason(step),
+            )
+        )
+    return InvalidatePlan(
+        targets=planned, dependents=len(targets) - 1, truncated=len(targets) > MAX_PLANNED
+    )
+
+
+def invalidate(index: Index, namespace: str, digest: str, dependents: bool) -> Invalidated:
+    """Remove `SUCCESS.json` (the next `load_or_create` recomputes); optionally of dependents.
+
+    `furu.plan_targets` plans it (as for `invalidate_plan` and `furu invalidate`), with the
+    dependents read from the index, and `furu.invalidate_steps` does exactly those; the experiment
+    asked for must not be running, its dependents that are are skipped.
+    """
+    where = locate(index, namespace, digest)
+    if busy_reason(where.step_dir) is not None:
+        raise _running_error(where, "invalidated")
+    targets, located = _targets(index, where, dependents)
     stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
     with _writing(where, "invalidated"):
         changes = invalidate_steps(
-            where.step_dir.store,
-            [where.step_dir],
-            dependents=dependents,
-            reason=f"invalidated by furu-server at {stamp}",
-            dependents_of=dependents_of,
+            where.step_dir.store, targets, reason=f"invalidated by furu-server at {stamp}"
         )
     for step in changes.done:
-        _reindex(index, located[step.path])
+        _reindex(index, located[str(step.path)])
     for skipped in changes.skipped:
         if skipped.cause == "failed":
-            raise _skip_error(located[skipped.step.path], skipped, "invalidated")
+            raise _skip_error(located[str(skipped.step.path)], skipped, "invalidated")
     return Invalidated(
-        invalidated=[_name(located[s.path]) for s in changes.done],
-        skipped=[_name(located[s.step.path]) for s in changes.skipped],
+        invalidated=[_name(located[str(s.path)]) for s in changes.done],
+        skipped=[_name(located[str(s.step.path)]) for s in changes.skipped],
     )
 
 

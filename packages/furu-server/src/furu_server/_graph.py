@@ -13,9 +13,12 @@ from typing import Any
 
 from furu import AttemptStatus, ResultStatus
 from furu_server._models import (
+    ClassFailure,
     Dag,
+    DagClass,
     DagEdge,
     DagNode,
+    FieldValueCount,
     Lineage,
     LineageEdge,
     LineageNode,
@@ -24,6 +27,7 @@ from furu_server._models import (
     Relationships,
     Stats,
     SubclassEdge,
+    VaryingField,
 )
 from furu_server.index._index import Index
 from furu_server.index._records import class_name_of
@@ -199,6 +203,87 @@ def _dag(index: Index, manifest: Any) -> Dag:
         subclass_edges=[SubclassEdge(child=c, parent=p) for c, p in sorted(subclass)],
         manifest_written_at=None if manifest is None else manifest.written_at,
     )
+
+
+MAX_VARYING = 30
+MAX_VALUES = 8
+MAX_FAILURES = 10
+
+
+def dag_class(index: Index, namespace: str) -> DagClass:
+    """The DAG's side panel for one class: the config fields that vary among its experiments
+    (with counts per value) and its most recent failures; memoised until the index changes.
+
+    Reads the index only (`config_kv` grouped by field and value), so it costs one pass over
+    the class's config leaves, whatever the store's size.
+    """
+    result: DagClass = index.cached(f"dag-class:{namespace}", lambda: _dag_class(index, namespace))
+    return result
+
+
+def _dag_class(index: Index, namespace: str) -> DagClass:
+    values: dict[str, list[tuple[Any, int]]] = defaultdict(list)
+    with index.read() as conn:
+        (total, failed) = conn.execute(
+            "SELECT count(*), coalesce(sum(result_status = 'failed'), 0) FROM experiments "
+            "WHERE namespace = ?",
+            (namespace,),
+        ).fetchone()
+        for path, kind, num, text, n in conn.execute(
+            "SELECT k.path, k.kind, k.num, k.str, count(*) FROM experiments e "
+            "JOIN config_kv k ON k.exp_id = e.id WHERE e.namespace = ? "
+            "GROUP BY k.path, k.kind, k.num, k.str",
+            (namespace,),
+        ):
+            values[path].append((_leaf_value(kind, num, text), n))
+        failures = [
+            ClassFailure(namespace=namespace, hash=h, error_type=t, error_message=m, ended_at=ended)
+            for h, t, m, ended in conn.execute(
+                "SELECT hash, error_type, error_message, coalesce(ended_at, updated_at) AS at "
+                "FROM experiments WHERE namespace = ? AND result_status = 'failed' "
+                "ORDER BY at DESC, hash LIMIT ?",
+                (namespace, MAX_FAILURES),
+            )
+        ]
+    varying = [
+        VaryingField(
+            field=f"config.{path}",
+            distinct=len(counts),
+            values=[
+                FieldValueCount(value=v, count=n)
+                for v, n in sorted(counts, key=_by_count)[:MAX_VALUES]
+            ],
+        )
+        for path, counts in values.items()
+        if len(counts) > 1 or sum(n for _, n in counts) < total
+    ]
+    varying.sort(key=lambda f: (-f.distinct, f.field))
+    return DagClass(
+        namespace=namespace,
+        class_name=class_name_of(namespace),
+        total=total,
+        failed=failed,
+        varying=varying[:MAX_VARYING],
+        constant=len(values) - len(varying),
+        failures=failures,
+    )
+
+
+def _by_count(item: tuple[Any, int]) -> tuple[int, int, float, str]:
+    """The most common values first; among as common ones, numbers in order, then text."""
+    value, n = item
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (-n, 0, float(value), "")
+    return (-n, 1, 0.0, str(value))
+
+
+def _leaf_value(kind: str, num: float | None, text: str | None) -> float | int | str | bool | None:
+    """A `config_kv` row's value as JSON: whole numbers as ints, booleans as booleans."""
+    if kind == "bool":
+        return bool(num)
+    if kind == "num" and num is not None:
+        return int(num) if num.is_integer() and abs(num) < 2**53 else num
+    return text
 
 
 def stats(index: Index) -> Stats:

@@ -410,6 +410,45 @@ class SubclassEdge(_Model):
     parent: str
 
 
+class FieldValueCount(_Model):
+    value: float | int | str | bool | None
+    count: int
+
+
+class VaryingField(_Model):
+    """A config field whose value differs among a class's experiments."""
+
+    field: str
+    """As the filter language names it: `config.lr`."""
+    distinct: int
+    values: list[FieldValueCount]
+    """The most common values first (at most 8), with how many experiments have each."""
+
+
+class ClassFailure(_Model):
+    namespace: str
+    hash: str
+    error_type: str | None
+    error_message: str | None
+    ended_at: str | None
+
+
+class DagClass(_Model):
+    """One class of the DAG in detail: its varying config fields and its recent failures."""
+
+    namespace: str
+    class_name: str
+    total: int
+    failed: int
+    varying: list[VaryingField]
+    """Config fields (its dependencies' fields too: `config.model.lr`) with more than one value
+    among its experiments, most distinct first (at most 30)."""
+    constant: int
+    """How many config fields have one value in all of them."""
+    failures: list[ClassFailure]
+    """Its failed experiments, most recent first (at most 10)."""
+
+
 class DagSource(StrEnum):
     """Where `GET /api/dag` takes the graph from."""
 
@@ -521,6 +560,32 @@ class InvalidateRequest(_Request):
 class Invalidated(_Model):
     invalidated: list[str]
     skipped: list[str]
+
+
+class PlannedStep(_Model):
+    """One experiment an invalidation would hit, with its status now."""
+
+    namespace: str
+    hash: str
+    class_name: str
+    result_status: ResultStatus
+    attempt_status: AttemptStatus | None
+    root: bool
+    """Whether it is the experiment asked for (else a dependent)."""
+    busy: str | None = None
+    """Why it would be skipped (it is being computed, running or queued); null: it would be
+    invalidated."""
+
+
+class InvalidatePlan(_Model):
+    """What `POST .../invalidate` with the same `dependents` would hit, from
+    `furu.plan_targets` (the function the action itself uses), nothing changed."""
+
+    targets: list[PlannedStep]
+    dependents: int
+    """How many of `targets` are dependents (not the experiment asked for)."""
+    truncated: bool = False
+    """Whether `targets` lists only the first ones (the counts are of all)."""
 
 
 class Deleted(_Model):

@@ -8,12 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from furu_server._actions import delete, invalidate, set_labels
+from furu_server._actions import delete, invalidate, invalidate_plan, set_labels
 from furu_server._errors import ErrorCode, ServerError
 from furu_server._experiments import load, locate
 from furu_server._models import (
     Deleted,
     Invalidated,
+    InvalidatePlan,
     InvalidateRequest,
     Labels,
     NameUpdate,
@@ -47,6 +48,15 @@ def invalidate_experiment(
     """Drop the cached result (the next `load_or_create` recomputes); optionally of dependents."""
     dependents = body.dependents if body is not None else False
     return invalidate(svc.index, namespace, hash, dependents)
+
+
+@router.get(EXP + "/invalidate/plan", operation_id="planInvalidate", response_model=InvalidatePlan)
+def plan_invalidate(
+    svc: Svc, namespace: str, hash: str, dependents: bool = False
+) -> InvalidatePlan:
+    """What `POST .../invalidate` with the same `dependents` would hit (`furu.plan_targets`,
+    as the action itself), with each experiment's status; nothing is changed, no token needed."""
+    return invalidate_plan(svc.index, namespace, hash, dependents)
 
 
 @router.put(EXP + "/tags", operation_id="setTags", response_model=Labels, dependencies=Guarded)

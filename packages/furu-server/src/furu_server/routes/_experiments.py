@@ -15,10 +15,11 @@ from fastapi import APIRouter, Query, Request
 from furu import AttemptStatus, ResultStatus
 from furu_server._errors import ErrorCode, FilterInvalidError, FilterSyntaxError, ServerError
 from furu_server._experiments import detail, diff, locate
-from furu_server._graph import dag, lineage, namespaces, relationships, stats
+from furu_server._graph import dag, dag_class, lineage, namespaces, relationships, stats
 from furu_server._manifest import code_dag
 from furu_server._models import (
     Dag,
+    DagClass,
     DagSource,
     Diff,
     ExperimentDetail,
@@ -339,6 +340,13 @@ def get_dag(svc: Svc, source: DagSource = DagSource.experiments) -> Dag:
     if source is DagSource.code:
         return code_dag(svc.index)
     return dag(svc.index)
+
+
+@router.get("/dag/classes/{namespace}", operation_id="getDagClass", response_model=DagClass)
+def get_dag_class(svc: Svc, namespace: str) -> DagClass:
+    """One class in detail, for the DAG's side panel: the config fields whose values differ
+    among its experiments (with counts per value) and its most recent failures."""
+    return dag_class(svc.index, namespace)
 
 
 @router.get("/health", operation_id="getHealth", response_model=Health)
