@@ -174,6 +174,7 @@ class ErrorCode(StrEnum):
     file_unreadable = "file_unreadable"
     manifest_unreadable = "manifest_unreadable"
     migration_failed = "migration_failed"
+    plan_failed = "plan_failed"
     too_many_runs = "too_many_runs"
     index_unavailable = "index_unavailable"
     internal_error = "internal_error"
