@@ -11,6 +11,7 @@ import { ConfirmDialog } from "../ConfirmDialog";
 import { CopyButton } from "../CopyButton";
 import { ExperimentLink } from "../ExperimentLink";
 import { ErrorState } from "../States";
+import { SweepCard } from "./Sweep";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "../ui/card";
@@ -166,6 +167,7 @@ export function ActionsTab({ e }: { e: ExperimentDetail }) {
         </CardContent>
       </Card>
       <NewExperiment e={e} />
+      <SweepCard e={e} />
       <Card>
         <CardHeader>
           <CardTitle>Clean up</CardTitle>
