@@ -145,8 +145,8 @@ def check_value(path: str, value: Any, types: dict[str, str]) -> None:
     Raises:
         ServerError: `bad_request`; `detail.field` names the field.
     """
-    kind = types.get(path)
-    allowed = _TYPES.get(kind or "")
+    kind = types.get(path, "")
+    allowed = _TYPES.get(kind)
     if allowed is None:
         return
     ok = isinstance(value, allowed) and (kind == "bool" or not isinstance(value, bool))
@@ -184,8 +184,8 @@ def expand(
                 {"field": path},
             )
     count = 1
-    for values in request.axes.values():
-        count *= len(values)
+    for axis in request.axes.values():
+        count *= len(axis)
     if count > limit:
         sizes = " x ".join(f"{len(v)} {k}" for k, v in request.axes.items())
         raise ServerError(
@@ -204,8 +204,8 @@ def expand(
     names = list(request.axes)
     out: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for combo in itertools.product(*(request.axes[n] for n in names)):
-        values = dict(zip(names, combo, strict=True))
-        out.append((values, apply_overrides(base, values) if values else base))
+        chosen = dict(zip(names, combo, strict=True))
+        out.append((chosen, apply_overrides(base, chosen) if chosen else base))
     return out
 
 
