@@ -63,6 +63,14 @@ export function PlanView({ plan }: { plan: SweepPlan }) {
   );
 }
 
+/** The hashes (full, or the 9-digit prefix of a progress line) created so far: each
+ * `furu-batch: 3/6 created Fit 01307a3cd` line, then the outcome's list once it ends. */
+export function createdSoFar(log: string, created: string[]): Set<string> {
+  const out = new Set(created.map((r) => r.split("/").at(-1) ?? r));
+  for (const m of log.matchAll(/^furu-batch: \d+\/\d+ created \S+ ([0-9a-f]{9})$/gm)) out.add(m[1]);
+  return out;
+}
+
 type Outcome = { created?: string[]; failed?: { ref: string; error: string }[]; skipped?: { ref: string; error: string }[] };
 
 /** A launched batch: its status and last progress line while it runs, then the experiments it
@@ -73,7 +81,8 @@ export function BatchProgress({ taskId, items }: { taskId: string; items: Planne
   const outcome = (task.result ?? {}) as Outcome;
   const variant = task.status === "succeeded" ? "success" : task.status === "failed" ? "failed" : "running";
   const ours = new Set(items.map((i) => `${i.namespace}/${i.hash}`));
-  const rows = items.filter((i) => i.status !== "create" || (outcome.created ?? []).includes(`${i.namespace}/${i.hash}`));
+  const done = createdSoFar(task.output_tail, outcome.created ?? []);
+  const rows = items.filter((i) => i.status !== "create" || done.has(i.hash) || done.has(i.hash.slice(0, 9)));
   const hashes = [...ours].map((r) => r.split("/")[1]);
   return (
     <div className="grid gap-2 rounded-md border p-2" data-testid="batch-progress" data-status={task.status}>
@@ -93,7 +102,7 @@ export function BatchProgress({ taskId, items }: { taskId: string; items: Planne
           show in the table
         </Link>
       </div>
-      {task.status !== "running" && (
+      {rows.length > 0 && (
         <ul className="max-h-56 overflow-auto" data-testid="batch-rows">
           {rows.map((item, i) => (
             <li key={`${item.hash}-${i}`} className="flex items-center gap-2 py-0.5 text-xs" data-testid="batch-row">

@@ -34,3 +34,12 @@ describe("combinations", () => {
     expect(sweepType("tuple[int, ...]")).toBeNull();
   });
 });
+
+describe("createdSoFar", () => {
+  it("reads the progress lines, then the outcome", async () => {
+    const { createdSoFar } = await import("@/components/BatchPanel");
+    const log = "furu-batch: 0/2 to create\nfuru-batch: 0/2 started Fit 01307a3cd\nfuru-batch: 1/2 created Fit 01307a3cd\n";
+    expect([...createdSoFar(log, [])]).toEqual(["01307a3cd"]);
+    expect(createdSoFar(log, ["m.Fit/ffff"]).has("ffff")).toBe(true);
+  });
+});
