@@ -189,3 +189,21 @@ def test_a_step_running_elsewhere_is_planned_as_running(
             "/api/batches/plan", json={"experiments": [ref], "mode": "missing"}, headers=AUTH
         ).json()
         assert plan["summary"] == "0 to create, 0 cached, 1 running elsewhere", plan
+
+
+def test_the_sweep_limit_comes_from_the_flag_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from furu_server._cli import build_parser, settings_from
+
+    def limit(*argv: str) -> int:
+        return settings_from(build_parser().parse_args(["serve", *argv]), True).max_sweep
+
+    monkeypatch.delenv("FURU_SERVER_MAX_SWEEP", raising=False)
+    assert limit() == 500
+    assert limit("--max-sweep", "2000") == 2000
+    monkeypatch.setenv("FURU_SERVER_MAX_SWEEP", "50")
+    assert limit() == 50
+    monkeypatch.setenv("FURU_SERVER_MAX_SWEEP", "lots")
+    with pytest.raises(ValueError, match="FURU_SERVER_MAX_SWEEP='lots' is not a whole number"):
+        limit()
