@@ -8,11 +8,13 @@ Screenshots go to `test-artifacts/screenshots/` (`6x-sweeps-*`).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -138,3 +140,14 @@ def test_run_what_is_missing_creates_the_missing_dependency_first(
         "/api/experiments/search", "POST", json={"query": "class = Dataset and config.size = 7"}
     ).json()
     assert [i["result_status"] for i in found["items"]] == ["success"]
+
+
+def test_a_sweep_of_a_class_starts_from_its_first_row(sweeps: Dashboard, page: Any) -> None:
+    open_with_token(page, sweeps.url + "/experiments?q=" + quote("class = Score"))
+    button = page.get_by_test_id("sweep-class")
+    expect(button).to_have_text("Sweep Score…")
+    button.click()
+    expect(page).to_have_url(re.compile(r"/experiments/sweep_steps\.Score/[0-9a-f]+\?tab=actions"))
+    card = page.get_by_test_id("sweep")
+    expect(card).to_be_in_viewport()
+    expect(card).to_contain_text("No int, float, str or bool field to sweep")

@@ -1,6 +1,6 @@
 import { getRouteApi, useNavigate } from "@tanstack/react-router";
 import { useQueryClient } from "@tanstack/react-query";
-import { GitCompareArrowsIcon, HistoryIcon, PlayIcon, RotateCcwIcon, SkipForwardIcon, Trash2Icon, XIcon } from "lucide-react";
+import { CalendarRangeIcon, GitCompareArrowsIcon, HistoryIcon, PlayIcon, RotateCcwIcon, SkipForwardIcon, Trash2Icon, XIcon } from "lucide-react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { ApiError, parseRef, refOf, type ExperimentSummary, type Order } from "@/api/client";
@@ -160,6 +160,26 @@ export function ExperimentsPage() {
           >
             <HistoryIcon /> stale
           </Button>
+          {klass && paged.rowAt(0) && (
+            <Button
+              size="sm"
+              variant="outline"
+              data-testid="sweep-class"
+              title={`A sweep of ${klass}, starting from the first row's config (the Actions tab of that experiment)`}
+              onClick={() => {
+                const first = paged.rowAt(0);
+                if (first)
+                  void navigate({
+                    to: "/experiments/$namespace/$hash",
+                    params: { namespace: first.namespace, hash: first.hash },
+                    search: { tab: "actions" },
+                    hash: "sweep",
+                  });
+              }}
+            >
+              <CalendarRangeIcon /> Sweep {klass.split(".").at(-1)}…
+            </Button>
+          )}
           <ColumnPicker columns={columns} onChange={setColumns} klass={klass} />
         </div>
       </div>

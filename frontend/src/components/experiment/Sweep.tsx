@@ -2,7 +2,7 @@
  * first ("6 to create, 0 cached, 0 running elsewhere"), then a batch in the project's
  * environment (local, or SLURM through furu-slurm when the environment has it). */
 import { CalendarRangeIcon, ListChecksIcon, RocketIcon } from "lucide-react";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 
 import type { ExperimentDetail } from "@/api/client";
 import { type SweepPlan, type SweepRequest, useLaunchSweep, usePlanSweep } from "@/api/sweeps";
@@ -45,9 +45,13 @@ export function SweepCard({ e }: { e: ExperimentDetail }) {
   const body: SweepRequest = { namespace: e.namespace, hash: e.hash, axes, executor };
   const key = JSON.stringify(body);
   const plan = planned?.key === key ? planned.plan : null;
+  useEffect(() => {
+    // "Sweep <Class>…" on the experiments page lands here (#sweep).
+    if (window.location.hash === "#sweep") document.getElementById("sweep")?.scrollIntoView({ block: "start" });
+  }, []);
 
   return (
-    <Card data-testid="sweep">
+    <Card data-testid="sweep" id="sweep">
       <CardHeader>
         <CardTitle className="flex items-center gap-2">
           <CalendarRangeIcon className="size-4" /> Sweep from this one
