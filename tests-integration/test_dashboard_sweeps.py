@@ -85,6 +85,7 @@ def test_a_2x3_sweep_is_planned_then_launched_and_lists_its_six_rows(
     expect(progress).to_have_attribute("data-status", "succeeded", timeout=BATCH_SEC)
     expect(card.get_by_test_id("batch-row")).to_have_count(6)
     expect(card.get_by_test_id("batch-row").last).to_contain_text("lr=0.4, width=18")
+    expect(launch).to_be_disabled()  # launched once; other values make another sweep
     progress.scroll_into_view_if_needed()
     shoot(page, "61-sweeps-done")
 

@@ -106,7 +106,12 @@ export function SweepCard({ e }: { e: ExperimentDetail }) {
             >
               <ListChecksIcon /> {planM.isPending ? "Planning…" : "Plan"}
             </Button>
-            <Button size="sm" disabled={plan === null || launch.isPending || plan.to_create + plan.running === 0} onClick={() => launch.mutate(body)}>
+            <Button
+              size="sm"
+              disabled={plan === null || launch.isPending || plan.to_create + plan.running === 0 || JSON.stringify(launch.variables) === key}
+              title={JSON.stringify(launch.variables) === key ? "Launched: change the values to sweep again" : undefined}
+              onClick={() => launch.mutate(body)}
+            >
               <RocketIcon /> Launch {plan ? `(${plan.to_create} to create)` : ""}
             </Button>
           </div>
