@@ -63,6 +63,7 @@ def test_a_sweep_is_planned_then_launched_and_its_rows_appear(fresh_store: Built
         assert done["status"] == "succeeded", done["output_tail"]
         assert len(done["result"]["created"]) == 5
         assert "furu-batch: 5/5 created" in done["output_tail"]
+        assert not list((fresh_store.dir / "cache" / "runs").glob("*.batch.json"))  # read once
         client.post("/api/index/refresh")
         listed = client.get("/api/experiments", params={"config_filter": "lr=0.7"}).json()
         assert len(listed["items"]) == 3

@@ -39,6 +39,11 @@ BATCH_RUNNER = """\
 import importlib.util, json, os, shutil, sys
 with open(sys.argv[1], encoding="utf-8") as f:
     spec = json.load(f)
+if spec["mode"] == "run":  # read once: the server's cache keeps no spec of a finished batch
+    try:
+        os.remove(sys.argv[1])
+    except OSError:
+        pass
 import furu
 if spec["force"]:
     furu.FURU_CONFIG.force_recompute = frozenset(spec["force"])
