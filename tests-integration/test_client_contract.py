@@ -89,6 +89,13 @@ def _call_every_method(c: FuruClient, store: BuiltStore) -> dict[str, Any]:
     out["rerunExperiment"] = run
     out["getRun"] = c.wait_for_run(run.id, timeout=120, poll_interval=0.1)
     out["listRuns"] = c.list_runs()
+    out["planSweep"] = c.plan_sweep(*small, {"steps": [10, 11]})
+    sweep = c.launch_sweep(*small, {"steps": [10, 11]})
+    out["launchSweep"] = sweep
+    c.wait_for_task(sweep.id, timeout=120, poll_interval=0.1)
+    out["planBatch"] = c.plan_batch([small], "missing")
+    batch = c.launch_batch([small], "rerun")
+    out["launchBatch"] = c.wait_for_task(batch.id, timeout=120, poll_interval=0.1)
     # the code: a manifest of the steps' module, then the routes that read it or run `furu`
     furu.build_manifest(["server_steps"], store=furu.Store(store.root)).write(
         furu.Store(store.root)
@@ -144,6 +151,9 @@ def test_every_operation_has_a_client_method(client: FuruClient, fresh_store: Bu
     assert results["getMigration"].status == "succeeded", results["getMigration"].output_tail
     assert "cannot be undone" in str(results["undoMigration"])
     assert results["getHealth"].status == "ok"
+    assert results["planSweep"].summary == "1 to create, 1 cached, 0 running elsewhere"
+    assert results["planBatch"].cached == 1
+    assert results["launchBatch"].status == "succeeded", results["launchBatch"].output_tail
     assert "step 0 loss" in results["getLogs"].text
     assert "step 0 loss" in results["streamLogs"]
     assert results["getFile"] == b"\x00\x01\x02weights"

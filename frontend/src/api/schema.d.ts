@@ -715,6 +715,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sweeps/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sweep Plan
+         * @description What a sweep would do (`furu.plan` in the project's environment): each configuration
+         *     to create, cached or running elsewhere, the dependencies to create, and its Python.
+         */
+        post: operations["planSweep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sweep Launch
+         * @description Launch the sweep as a batch (local executor or SLURM); follow GET /api/tasks/{id}.
+         */
+        post: operations["launchSweep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/batches/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Batch Plan
+         * @description What rerunning the selected experiments (`rerun`) or running what they miss
+         *     (`missing`) would do.
+         */
+        post: operations["planBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Batch Launch
+         * @description Rerun the selected experiments, or run what they miss, as one batch.
+         */
+        post: operations["launchBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -768,6 +850,28 @@ export interface components {
          * @enum {string}
          */
         AttemptStatus: "queued" | "running" | "success" | "failed" | "cancelled" | "preempted" | "crashed";
+        /**
+         * BatchRequest
+         * @description Selected experiments, recomputed (`rerun`) or completed (`missing`: their missing or
+         *     failed dependencies and themselves, when not cached).
+         */
+        BatchRequest: {
+            /** Experiments */
+            experiments: string[];
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "rerun" | "missing";
+            /**
+             * Executor
+             * @default local
+             * @enum {string}
+             */
+            executor: "local" | "slurm";
+            /** Max Workers */
+            max_workers?: number | null;
+        };
         /**
          * BetweenFilter
          * @description `low <= path <= high`.
@@ -997,7 +1101,7 @@ export interface components {
          * @description Every `error.code` the API can answer with.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "filter_syntax" | "filter_invalid" | "not_a_file" | "unauthorized" | "host_not_allowed" | "origin_not_allowed" | "path_outside_artifact" | "experiment_not_found" | "file_not_found" | "run_not_found" | "manifest_not_found" | "task_not_found" | "route_not_found" | "method_not_allowed" | "experiment_running" | "rerun_unavailable" | "store_not_writable" | "preview_unsupported" | "invalid_request" | "file_unreadable" | "manifest_unreadable" | "migration_failed" | "too_many_runs" | "index_unavailable" | "internal_error";
+        ErrorCode: "bad_request" | "filter_syntax" | "filter_invalid" | "not_a_file" | "unauthorized" | "host_not_allowed" | "origin_not_allowed" | "path_outside_artifact" | "experiment_not_found" | "file_not_found" | "run_not_found" | "manifest_not_found" | "task_not_found" | "route_not_found" | "method_not_allowed" | "experiment_running" | "rerun_unavailable" | "store_not_writable" | "preview_unsupported" | "invalid_request" | "file_unreadable" | "manifest_unreadable" | "migration_failed" | "plan_failed" | "too_many_runs" | "index_unavailable" | "internal_error";
         /** ErrorInfo */
         ErrorInfo: {
             /** Type */
@@ -1755,6 +1859,31 @@ export interface components {
             text: string;
         };
         /**
+         * PlannedItem
+         * @description One experiment of a plan: `create` (to compute), `cached` (loaded as it is) or
+         *     `running` (being computed elsewhere now: the batch waits for it).
+         */
+        PlannedItem: {
+            /** Namespace */
+            namespace: string;
+            /** Hash */
+            hash: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "create" | "cached" | "running";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /** Values */
+            values?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
          * PlannedStep
          * @description One experiment an invalidation would hit, with its status now.
          */
@@ -1946,6 +2075,16 @@ export interface components {
             truncated: boolean;
         };
         /**
+         * SlurmAvailability
+         * @description Whether the project's environment can run the batch on SLURM (furu-slurm).
+         */
+        SlurmAvailability: {
+            /** Available */
+            available: boolean;
+            /** Reason */
+            reason: string;
+        };
+        /**
          * Snippet
          * @description Python that recreates (`code`) or reruns (`rerun_code`) an experiment.
          */
@@ -2002,6 +2141,59 @@ export interface components {
             /** Parent */
             parent: string;
         };
+        /**
+         * SweepPlan
+         * @description What launching would do (`furu.plan` in the project's environment): the requested
+         *     experiments (`items`, in order) and the dependencies that must be created first.
+         */
+        SweepPlan: {
+            /** Items */
+            items: components["schemas"]["PlannedItem"][];
+            /** Dependencies */
+            dependencies: components["schemas"]["PlannedItem"][];
+            /** To Create */
+            to_create: number;
+            /** Cached */
+            cached: number;
+            /** Running */
+            running: number;
+            /** Summary */
+            summary: string;
+            slurm: components["schemas"]["SlurmAvailability"];
+            /** Code */
+            code: string;
+            /** Limit */
+            limit: number;
+        };
+        /**
+         * SweepRequest
+         * @description A sweep from one experiment: its config with `overrides` set, once per combination of
+         *     `axes` (the cartesian product of each field's values).
+         *
+         *     Values are JSON, typed by the field's recorded type (`config_schema`): `lr: [0.1, 0.3]`.
+         */
+        SweepRequest: {
+            /** Namespace */
+            namespace: string;
+            /** Hash */
+            hash: string;
+            /** Axes */
+            axes?: {
+                [key: string]: unknown[];
+            };
+            /** Overrides */
+            overrides?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Executor
+             * @default local
+             * @enum {string}
+             */
+            executor: "local" | "slurm";
+            /** Max Workers */
+            max_workers?: number | null;
+        };
         /** TagsUpdate */
         TagsUpdate: {
             /** Tags */
@@ -2010,7 +2202,8 @@ export interface components {
         /**
          * Task
          * @description A `furu` command this server runs in the project's environment (a subprocess):
-         *     `manifest` (POST /api/manifest/refresh) or `migration` (POST /api/migrations/apply).
+         *     `manifest` (POST /api/manifest/refresh), `migration` (POST /api/migrations/apply),
+         *     `sweep` (POST /api/sweeps) or `batch` (POST /api/batches).
          */
         Task: {
             /** Id */
@@ -2019,7 +2212,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "manifest" | "migration";
+            kind: "manifest" | "migration" | "sweep" | "batch";
             /**
              * Status
              * @enum {string}
@@ -3653,6 +3846,186 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    planSweep: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-furu-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SweepRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepPlan"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    launchSweep: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-furu-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SweepRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    planBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-furu-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepPlan"];
+                };
+            };
+            /** @description An error (see `error.code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug in furu-server. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    launchBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-furu-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {

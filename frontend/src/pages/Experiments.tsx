@@ -1,10 +1,11 @@
 import { getRouteApi, useNavigate } from "@tanstack/react-router";
 import { useQueryClient } from "@tanstack/react-query";
-import { GitCompareArrowsIcon, HistoryIcon, RotateCcwIcon, Trash2Icon, XIcon } from "lucide-react";
+import { CalendarRangeIcon, GitCompareArrowsIcon, HistoryIcon, PlayIcon, RotateCcwIcon, SkipForwardIcon, Trash2Icon, XIcon } from "lucide-react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { ApiError, parseRef, refOf, type ExperimentSummary, type Order } from "@/api/client";
 import { useDeleteExperiment, useInvalidateExperiment, useParsedFilter, useServerUp } from "@/api/queries";
+import { BatchDialog, type BatchMode } from "@/components/BatchDialog";
 import { ColumnPicker } from "@/components/ColumnPicker";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { InvalidatePlan } from "@/components/InvalidatePlan";
@@ -77,6 +78,7 @@ export function ExperimentsPage() {
   const selected = useMemo(() => new Set(selectedRefs), [selectedRefs]);
   const [focus, setFocus] = useState(-1);
   const [confirm, setConfirm] = useState<null | "delete" | "invalidate">(null);
+  const [batch, setBatch] = useState<BatchMode | null>(null);
   const [withDependents, setWithDependents] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
   const del = useDeleteExperiment();
@@ -159,6 +161,26 @@ export function ExperimentsPage() {
           >
             <HistoryIcon /> stale
           </Button>
+          {klass && paged.rowAt(0) && (
+            <Button
+              size="sm"
+              variant="outline"
+              data-testid="sweep-class"
+              title={`A sweep of ${klass}, starting from the first row's config (the Actions tab of that experiment)`}
+              onClick={() => {
+                const first = paged.rowAt(0);
+                if (first)
+                  void navigate({
+                    to: "/experiments/$namespace/$hash",
+                    params: { namespace: first.namespace, hash: first.hash },
+                    search: { tab: "actions" },
+                    hash: "sweep",
+                  });
+              }}
+            >
+              <CalendarRangeIcon /> Sweep {klass.split(".").at(-1)}…
+            </Button>
+          )}
           <ColumnPicker columns={columns} onChange={setColumns} klass={klass} />
         </div>
       </div>
@@ -175,6 +197,12 @@ export function ExperimentsPage() {
           <span className="font-medium">{selected.size} selected</span>
           <Button size="sm" variant="outline" disabled={selected.size < 2} onClick={compare}>
             <GitCompareArrowsIcon /> Compare
+          </Button>
+          <Button size="sm" variant="outline" onClick={() => setBatch("rerun")}>
+            <PlayIcon /> Rerun these
+          </Button>
+          <Button size="sm" variant="outline" onClick={() => setBatch("missing")}>
+            <SkipForwardIcon /> Run what is missing
           </Button>
           <Button size="sm" variant="outline" onClick={() => setConfirm("invalidate")}>
             <RotateCcwIcon /> Invalidate
@@ -235,6 +263,7 @@ export function ExperimentsPage() {
           />
         </>
       )}
+      {batch && <BatchDialog key={batch} mode={batch} refs={selectedRefs} onClose={() => setBatch(null)} />}
       <ConfirmDialog
         open={confirm === "delete"}
         onOpenChange={(o) => setConfirm(o ? "delete" : null)}

@@ -12,6 +12,7 @@ import { CopyButton } from "../CopyButton";
 import { ExperimentLink } from "../ExperimentLink";
 import { InvalidatePlan } from "../InvalidatePlan";
 import { ErrorState } from "../States";
+import { SweepCard } from "./Sweep";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "../ui/card";
@@ -167,6 +168,7 @@ export function ActionsTab({ e }: { e: ExperimentDetail }) {
         </CardContent>
       </Card>
       <NewExperiment e={e} />
+      <SweepCard e={e} />
       <Card>
         <CardHeader>
           <CardTitle>Clean up</CardTitle>

@@ -55,6 +55,7 @@ from furu_client._models import (
     Run,
     Snippet,
     Stats,
+    SweepPlan,
     Task,
     Undone,
     Version,
@@ -495,6 +496,44 @@ class FuruClient:
     def get_migration(self, task_id: str) -> Task:
         return self._model(Task, "GET", f"/api/migrations/{_seg(task_id)}")
 
+    def plan_sweep(
+        self,
+        namespace: str,
+        digest: str,
+        axes: dict[str, Sequence[Any]],
+        *,
+        overrides: dict[str, Any] | None = None,
+        executor: str = "local",
+    ) -> SweepPlan:
+        """What a sweep from the experiment would do: each combination of `axes` (field ->
+        values) to create, cached or running elsewhere, and the Python that does the same."""
+        body = _sweep(namespace, digest, axes, overrides, executor)
+        return self._model(SweepPlan, "POST", "/api/sweeps/plan", json=body)
+
+    def launch_sweep(
+        self,
+        namespace: str,
+        digest: str,
+        axes: dict[str, Sequence[Any]],
+        *,
+        overrides: dict[str, Any] | None = None,
+        executor: str = "local",
+    ) -> Task:
+        """Launch the sweep as a batch in the project's environment; poll with
+        `wait_for_task`."""
+        body = _sweep(namespace, digest, axes, overrides, executor)
+        return self._model(Task, "POST", "/api/sweeps", json=body)
+
+    def plan_batch(self, refs: Sequence[str | tuple[str, str]], mode: str) -> SweepPlan:
+        """What `rerun` (recompute them) or `missing` (create what they miss) would do."""
+        body = {"experiments": [_ref(r) for r in refs], "mode": mode}
+        return self._model(SweepPlan, "POST", "/api/batches/plan", json=body)
+
+    def launch_batch(self, refs: Sequence[str | tuple[str, str]], mode: str) -> Task:
+        """Rerun the experiments (`rerun`) or run what they miss (`missing`) as one batch."""
+        body = {"experiments": [_ref(r) for r in refs], "mode": mode}
+        return self._model(Task, "POST", "/api/batches", json=body)
+
     def get_task(self, task_id: str) -> Task:
         return self._model(Task, "GET", f"/api/tasks/{_seg(task_id)}")
 
@@ -561,3 +600,19 @@ def _error(response: httpx.Response) -> Exception:
         )
     except (ValueError, KeyError, TypeError):
         return _unexpected(response, "no error envelope")
+
+
+def _sweep(
+    namespace: str,
+    digest: str,
+    axes: dict[str, Sequence[Any]],
+    overrides: dict[str, Any] | None,
+    executor: str,
+) -> dict[str, Any]:
+    return {
+        "namespace": namespace,
+        "hash": digest,
+        "axes": {k: list(v) for k, v in axes.items()},
+        "overrides": overrides or {},
+        "executor": executor,
+    }

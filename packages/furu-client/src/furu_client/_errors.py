@@ -28,6 +28,7 @@ FuruClientError
     ├── FileUnreadableError          file_unreadable
     ├── ManifestUnreadableError      manifest_unreadable
     ├── MigrationFailedError         migration_failed
+    ├── PlanFailedError              plan_failed
     ├── TooManyRunsError             too_many_runs
     ├── IndexUnavailableError        index_unavailable
     └── InternalServerError          internal_error
@@ -207,6 +208,10 @@ class MigrationFailedError(FuruAPIError):
     """`furu migrate` refused the migration; the message is its own."""
 
 
+class PlanFailedError(FuruAPIError):
+    """Planning a sweep or batch in the project's environment failed; the message says why."""
+
+
 class TooManyRunsError(FuruAPIError):
     """The server runs as many reruns as it allows; try again later."""
 
@@ -243,6 +248,7 @@ ERROR_CLASSES: dict[ErrorCode, type[FuruAPIError]] = {
     ErrorCode.file_unreadable: FileUnreadableError,
     ErrorCode.manifest_unreadable: ManifestUnreadableError,
     ErrorCode.migration_failed: MigrationFailedError,
+    ErrorCode.plan_failed: PlanFailedError,
     ErrorCode.too_many_runs: TooManyRunsError,
     ErrorCode.index_unavailable: IndexUnavailableError,
     ErrorCode.internal_error: InternalServerError,

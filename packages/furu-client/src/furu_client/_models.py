@@ -46,6 +46,35 @@ class AttemptStatus(StrEnum):
     crashed = "crashed"
 
 
+class Mode(StrEnum):
+    rerun = "rerun"
+    missing = "missing"
+
+
+class Executor(StrEnum):
+    local = "local"
+    slurm = "slurm"
+
+
+class MaxWorkers(RootModel[int]):
+    root: Annotated[int, Field(ge=1, le=256, title="Max Workers")]
+
+
+class BatchRequest(BaseModel):
+    """
+    Selected experiments, recomputed (`rerun`) or completed (`missing`: their missing or
+    failed dependencies and themselves, when not cached).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    experiments: Annotated[list[str], Field(min_length=1, title="Experiments")]
+    mode: Annotated[Mode, Field(title="Mode")]
+    executor: Annotated[Executor, Field(title="Executor")] = Executor.local
+    max_workers: Annotated[MaxWorkers | None, Field(title="Max Workers")] = None
+
+
 class BetweenFilter(BaseModel):
     """
     `low <= path <= high`.
@@ -182,6 +211,7 @@ class ErrorCode(StrEnum):
     file_unreadable = "file_unreadable"
     manifest_unreadable = "manifest_unreadable"
     migration_failed = "migration_failed"
+    plan_failed = "plan_failed"
     too_many_runs = "too_many_runs"
     index_unavailable = "index_unavailable"
     internal_error = "internal_error"
@@ -429,7 +459,7 @@ class MigrationItem(BaseModel):
     dependent: Annotated[bool, Field(title="Dependent")] = False
 
 
-class Mode(StrEnum):
+class Mode1(StrEnum):
     default = "default"
     value = "value"
     only = "only"
@@ -441,7 +471,7 @@ class MigrationPlan(BaseModel):
     """
 
     namespace: Annotated[str, Field(title="Namespace")]
-    mode: Annotated[Mode, Field(title="Mode")]
+    mode: Annotated[Mode1, Field(title="Mode")]
     items: Annotated[list[MigrationItem], Field(title="Items")]
     total: Annotated[int, Field(title="Total")]
     counts: Annotated[dict[str, int], Field(title="Counts")]
@@ -470,7 +500,7 @@ class MigrationRequest(BaseModel):
             title="Namespace",
         ),
     ]
-    mode: Annotated[Mode, Field(title="Mode")] = Mode.default
+    mode: Annotated[Mode1, Field(title="Mode")] = Mode1.default
     values: Annotated[dict[str, Any] | None, Field(max_length=100, title="Values")] = None
     hashes: Annotated[list[str] | None, Field(max_length=10000, title="Hashes")] = None
     where: Annotated[dict[str, Any] | None, Field(max_length=100, title="Where")] = None
@@ -501,6 +531,25 @@ class ParseRequest(BaseModel):
         extra="forbid",
     )
     query: Annotated[str, Field(max_length=10000, title="Query")]
+
+
+class Status(StrEnum):
+    create = "create"
+    cached = "cached"
+    running = "running"
+
+
+class PlannedItem(BaseModel):
+    """
+    One experiment of a plan: `create` (to compute), `cached` (loaded as it is) or
+    `running` (being computed elsewhere now: the batch waits for it).
+    """
+
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    status: Annotated[Status, Field(title="Status")]
+    reason: Annotated[str, Field(title="Reason")] = ""
+    values: Annotated[dict[str, Any] | None, Field(title="Values")] = None
 
 
 class Kind2(StrEnum):
@@ -538,7 +587,7 @@ class ResultStatus(StrEnum):
     failed = "failed"
 
 
-class Status(StrEnum):
+class Status1(StrEnum):
     running = "running"
     succeeded = "succeeded"
     failed = "failed"
@@ -552,7 +601,7 @@ class Run(BaseModel):
     id: Annotated[str, Field(title="Id")]
     namespace: Annotated[str, Field(title="Namespace")]
     hash: Annotated[str, Field(title="Hash")]
-    status: Annotated[Status, Field(title="Status")]
+    status: Annotated[Status1, Field(title="Status")]
     pid: Annotated[int | None, Field(title="Pid")]
     started_at: Annotated[str, Field(title="Started At")]
     ended_at: Annotated[str | None, Field(title="Ended At")]
@@ -575,6 +624,15 @@ class Sizes(BaseModel):
     file_count: Annotated[int, Field(title="File Count")]
     log_bytes: Annotated[int, Field(title="Log Bytes")]
     truncated: Annotated[bool, Field(title="Truncated")]
+
+
+class SlurmAvailability(BaseModel):
+    """
+    Whether the project's environment can run the batch on SLURM (furu-slurm).
+    """
+
+    available: Annotated[bool, Field(title="Available")]
+    reason: Annotated[str, Field(title="Reason")]
 
 
 class Snippet(BaseModel):
@@ -630,6 +688,42 @@ class SubclassEdge(BaseModel):
     parent: Annotated[str, Field(title="Parent")]
 
 
+class SweepPlan(BaseModel):
+    """
+    What launching would do (`furu.plan` in the project's environment): the requested
+    experiments (`items`, in order) and the dependencies that must be created first.
+    """
+
+    items: Annotated[list[PlannedItem], Field(title="Items")]
+    dependencies: Annotated[list[PlannedItem], Field(title="Dependencies")]
+    to_create: Annotated[int, Field(title="To Create")]
+    cached: Annotated[int, Field(title="Cached")]
+    running: Annotated[int, Field(title="Running")]
+    summary: Annotated[str, Field(title="Summary")]
+    slurm: SlurmAvailability
+    code: Annotated[str, Field(title="Code")]
+    limit: Annotated[int, Field(title="Limit")]
+
+
+class SweepRequest(BaseModel):
+    """
+    A sweep from one experiment: its config with `overrides` set, once per combination of
+    `axes` (the cartesian product of each field's values).
+
+    Values are JSON, typed by the field's recorded type (`config_schema`): `lr: [0.1, 0.3]`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    namespace: Annotated[str, Field(title="Namespace")]
+    hash: Annotated[str, Field(title="Hash")]
+    axes: Annotated[dict[str, list[Any]] | None, Field(title="Axes")] = None
+    overrides: Annotated[dict[str, Any] | None, Field(title="Overrides")] = None
+    executor: Annotated[Executor, Field(title="Executor")] = Executor.local
+    max_workers: Annotated[MaxWorkers | None, Field(title="Max Workers")] = None
+
+
 class TagsUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -640,17 +734,20 @@ class TagsUpdate(BaseModel):
 class Kind3(StrEnum):
     manifest = "manifest"
     migration = "migration"
+    sweep = "sweep"
+    batch = "batch"
 
 
 class Task(BaseModel):
     """
     A `furu` command this server runs in the project's environment (a subprocess):
-    `manifest` (POST /api/manifest/refresh) or `migration` (POST /api/migrations/apply).
+    `manifest` (POST /api/manifest/refresh), `migration` (POST /api/migrations/apply),
+    `sweep` (POST /api/sweeps) or `batch` (POST /api/batches).
     """
 
     id: Annotated[str, Field(title="Id")]
     kind: Annotated[Kind3, Field(title="Kind")]
-    status: Annotated[Status, Field(title="Status")]
+    status: Annotated[Status1, Field(title="Status")]
     pid: Annotated[int | None, Field(title="Pid")]
     started_at: Annotated[str, Field(title="Started At")]
     ended_at: Annotated[str | None, Field(title="Ended At")]

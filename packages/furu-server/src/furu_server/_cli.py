@@ -25,7 +25,13 @@ from typing import Any
 
 import chz
 
-from furu_server._settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings, env_path
+from furu_server._settings import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ServerSettings,
+    env_path,
+    max_sweep_from_env,
+)
 
 
 def _default_root() -> Path:
@@ -61,6 +67,7 @@ def settings_from(args: argparse.Namespace, serve_frontend: bool) -> ServerSetti
         rerun_python=args.rerun_python,
         rerun_cwd=Path(args.rerun_cwd) if args.rerun_cwd else None,
         max_runs=args.max_runs,
+        max_sweep=args.max_sweep or max_sweep_from_env(),
         static_dir=Path(args.static_dir) if args.static_dir else None,
         serve_frontend=serve_frontend,
     )
@@ -179,6 +186,13 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-runs", type=int, default=2, help="reruns (and tasks) at the same time"
+    )
+    parser.add_argument(
+        "--max-sweep",
+        type=int,
+        default=None,
+        help="the most configurations of one sweep from the dashboard (default 500, "
+        "FURU_SERVER_MAX_SWEEP)",
     )
     parser.add_argument(
         "--static-dir", help="a built dashboard to serve instead of the packaged one"

@@ -104,10 +104,11 @@ class ManifestInfo(_Model):
 
 class Task(_Model):
     """A `furu` command this server runs in the project's environment (a subprocess):
-    `manifest` (POST /api/manifest/refresh) or `migration` (POST /api/migrations/apply)."""
+    `manifest` (POST /api/manifest/refresh), `migration` (POST /api/migrations/apply),
+    `sweep` (POST /api/sweeps) or `batch` (POST /api/batches)."""
 
     id: str
-    kind: Literal["manifest", "migration"]
+    kind: Literal["manifest", "migration", "sweep", "batch"]
     status: Literal["running", "succeeded", "failed"]
     pid: int | None
     started_at: str

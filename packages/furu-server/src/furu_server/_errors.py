@@ -80,6 +80,8 @@ class ErrorCode(StrEnum):
     """`manifest.json` is damaged or of another format; `furu manifest` writes it again."""
     MIGRATION_FAILED = "migration_failed"
     """`furu migrate` refused the migration (its message says why) or did not finish."""
+    PLAN_FAILED = "plan_failed"
+    """Planning a sweep or batch in the project's environment failed (its message says why)."""
     TOO_MANY_RUNS = "too_many_runs"
     """The server already runs as many reruns as it allows; wait for one to finish."""
     INDEX_UNAVAILABLE = "index_unavailable"
@@ -112,6 +114,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.FILE_UNREADABLE: 422,
     ErrorCode.MANIFEST_UNREADABLE: 422,
     ErrorCode.MIGRATION_FAILED: 422,
+    ErrorCode.PLAN_FAILED: 422,
     ErrorCode.TOO_MANY_RUNS: 429,
     ErrorCode.INDEX_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,

@@ -18,6 +18,8 @@ import chz
 
 QUERY_TIMEOUT_ENV = "FURU_SERVER_QUERY_TIMEOUT_SECS"
 DEFAULT_QUERY_TIMEOUT = 10.0
+MAX_SWEEP_ENV = "FURU_SERVER_MAX_SWEEP"
+DEFAULT_MAX_SWEEP = 500
 MAX_QUERY_TIMEOUT = 3600.0
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -56,6 +58,8 @@ class ServerSettings:
         full_scan_interval: seconds between full rescans (which also catch changes made by
             tools that write no journal, e.g. `rm -rf` of a class directory's file).
         max_runs: reruns allowed at the same time (and, separately, tasks).
+        max_sweep: the most configurations one sweep (or experiments one batch) may have
+            (`--max-sweep`, `FURU_SERVER_MAX_SWEEP`, default 500).
         static_dir: the built dashboard to serve (default: the one shipped in the package).
         serve_frontend: serve the dashboard (`serve`) or only the API (`api`).
         query_timeout: seconds a listing's query may run before it is stopped and answered
@@ -75,6 +79,7 @@ class ServerSettings:
     refresh_interval: float = 1.0
     full_scan_interval: float = 600.0
     max_runs: int = 2
+    max_sweep: int = chz.field(default_factory=lambda: max_sweep_from_env())
     static_dir: Path | None = None
     serve_frontend: bool = True
     query_timeout: float = chz.field(default_factory=lambda: query_timeout_from_env())
@@ -150,3 +155,20 @@ def query_timeout_from_env() -> float:
             f"{MAX_QUERY_TIMEOUT:g}; set it to e.g. 10 (the default) or unset it"
         )
     return value
+
+
+def max_sweep_from_env() -> int:
+    """`FURU_SERVER_MAX_SWEEP` (default 500): the most configurations of one sweep.
+
+    Raises:
+        ValueError: the variable is not a whole number of at least 1.
+    """
+    raw = os.environ.get(MAX_SWEEP_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_SWEEP
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(
+            f"{MAX_SWEEP_ENV}={raw!r} is not a whole number of at least 1; set it to e.g. "
+            f"{DEFAULT_MAX_SWEEP} (the default) or unset it"
+        )
+    return int(raw)

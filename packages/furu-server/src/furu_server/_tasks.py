@@ -35,7 +35,7 @@ if not found:
 sys.argv[0] = "furu"
 sys.exit(found[0].load()(sys.argv[1:]))
 """
-TaskKind = Literal["manifest", "migration"]
+TaskKind = Literal["manifest", "migration", "sweep", "batch"]
 RUN_TIMEOUT_SECS = 300.0
 """How long a short command (a migration's dry run) may take before it is stopped."""
 
@@ -102,7 +102,9 @@ class _Task:
             started_at=self.started_at,
             ended_at=self.ended_at if code is not None else None,
             returncode=code,
-            command=["furu", *self.command[3:]],
+            command=["furu", *self.command[3:]]
+            if self.command[2] == FURU_MAIN
+            else [f"furu-{self.kind}", "<runner>", "<spec>"],
             output_tail=log,
             progress=lines[-1][:500] if lines and code is None else None,
             result=result,
@@ -172,17 +174,19 @@ class Tasks:
             return None
         return row[0] if row and isinstance(row[0], str) else None
 
-    def command(self, python: str, args: list[str]) -> list[str]:
-        return [python, "-c", FURU_MAIN, *args]
+    def command(self, python: str, args: list[str], script: str = FURU_MAIN) -> list[str]:
+        return [python, "-c", script, *args]
 
-    def run(self, args: list[str], namespace: str | None = None) -> Finished:
+    def run(
+        self, args: list[str], namespace: str | None = None, script: str = FURU_MAIN
+    ) -> Finished:
         """Run `furu <args>` and wait (at most `RUN_TIMEOUT_SECS`; at most `max_runs` at once).
 
         Raises:
             ServerError: `too_many_runs`, `migration_failed` (timed out) or
                 `rerun_unavailable` (no project Python to run it in).
         """
-        command = self.command(self.python(namespace), args)
+        command = self.command(self.python(namespace), args, script)
         if not self._waited.acquire(blocking=False):
             raise ServerError(
                 ErrorCode.TOO_MANY_RUNS,
@@ -223,8 +227,15 @@ class Tasks:
             done.stderr.decode("utf-8", errors="replace"),
         )
 
-    def start(self, kind: TaskKind, args: list[str], namespace: str | None = None) -> Task:
-        """Start `furu <args>` in the background; `get(id)` follows it."""
+    def start(
+        self,
+        kind: TaskKind,
+        args: list[str],
+        namespace: str | None = None,
+        script: str = FURU_MAIN,
+    ) -> Task:
+        """Start `furu <args>` (or `python -c <script> <args>`) in the background; `get(id)`
+        follows it."""
         python = self.python(namespace)
         with self._lock:
             active = sum(1 for t in self._tasks.values() if not t.done.is_set())
@@ -238,7 +249,7 @@ class Tasks:
             out_dir = self.settings.runs_dir()
             out_dir.mkdir(parents=True, exist_ok=True)
             stdout, stderr = out_dir / f"{task_id}.json", out_dir / f"{task_id}.log"
-            command = self.command(python, args)
+            command = self.command(python, args, script)
             with open(stdout, "wb") as out, open(stderr, "wb") as err:
                 try:
                     popen = subprocess.Popen(

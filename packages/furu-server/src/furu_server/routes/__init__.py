@@ -5,6 +5,7 @@ _experiments   listing and search, one experiment, relationships, graphs, counts
 _files         an experiment's log (paged and streamed), its files, previews
 _actions       what changes the store or starts work (token required), and snippets
 _code          the code's manifest, its refresh, migrations and their tasks
+_sweeps        sweeps and batches: plan, then launch (token required)
 _deps          what the routes depend on: `Svc` (the services) and `Guarded` (the token)
 ```
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from furu_server.routes import _actions, _code, _experiments, _files
+from furu_server.routes import _actions, _code, _experiments, _files, _sweeps
 from furu_server.routes._deps import Services
 
 api_router = APIRouter()
@@ -23,5 +24,6 @@ api_router.include_router(_experiments.router)
 api_router.include_router(_files.router)
 api_router.include_router(_actions.router)
 api_router.include_router(_code.router)
+api_router.include_router(_sweeps.router)
 
 __all__ = ["Services", "api_router"]
