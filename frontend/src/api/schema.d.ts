@@ -1323,6 +1323,8 @@ export interface components {
             attempt_status: components["schemas"]["AttemptStatus"] | null;
             /** Depth */
             depth: number;
+            /** Display Name */
+            display_name?: string | null;
         };
         /**
          * LogChunk

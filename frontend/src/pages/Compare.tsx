@@ -4,18 +4,19 @@ import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
 import { XIcon } from "lucide-react";
 import { useState, type ReactNode } from "react";
 
-import { parseRef, type ExperimentDetail, type Preview } from "@/api/client";
+import { parseRef, refOf, type ExperimentDetail, type Preview } from "@/api/client";
 import { experimentQuery, fetchPreview, keys, useArtifacts } from "@/api/queries";
 import { ChartControls, defaultAxes, isTableFile } from "@/components/charts/ChartControls";
-import { ResultChart, type ChartKind } from "@/components/charts/ResultChart";
+import { numericColumns, ResultChart, type ChartKind } from "@/components/charts/ResultChart";
 import { ExperimentLink } from "@/components/ExperimentLink";
 import { EmptyState, ErrorState, LoadingState } from "@/components/States";
 import { ExperimentStatus } from "@/components/StatusBadge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Checkbox } from "@/components/ui/input";
-import { compareConfigs } from "@/lib/config";
-import { formatAgo, formatBytes, formatDuration, formatValue } from "@/lib/format";
+import { compareConfigs, flattenConfig } from "@/lib/config";
+import { formatAgo, formatBytes, formatCell, formatDuration, formatValue } from "@/lib/format";
+import { differ, runColors, runLabels, type Label } from "@/lib/labels";
 import { cn } from "@/lib/utils";
 
 const route = getRouteApi("/compare");
@@ -37,14 +38,39 @@ const META: { label: string; get: (e: ExperimentDetail) => ReactNode; text: (e: 
   { label: "command", get: (e) => <span className="font-mono text-xs">{String((e.metadata as Record<string, unknown> | null)?.command ?? "–")}</span>, text: (e) => String((e.metadata as Record<string, unknown> | null)?.command ?? "") },
 ];
 
-function OverlaidCharts({ experiments }: { experiments: ExperimentDetail[] }) {
-  const first = experiments[0];
+/** How many of the first experiment's table files are looked into for the default chart. */
+const PROBED_FILES = 12;
+
+/** The first of `files` whose table has a numeric column (what a chart can draw), else the first. */
+function useFirstNumericTable(e: ExperimentDetail, files: string[]): string {
+  const probed = files.slice(0, PROBED_FILES);
+  const previews = useQueries({
+    queries: probed.map((f) => ({
+      queryKey: keys.preview(e.namespace, e.hash, f, 0, 1000),
+      queryFn: () => fetchPreview(e.namespace, e.hash, f, 0, 1000),
+      retry: false,
+    })),
+  });
+  const numeric = probed.find((_, i) => {
+    const p = previews[i]?.data;
+    return p?.kind === "table" && numericColumns(p).length > 0;
+  });
+  // Wait for the files before it to answer, so the choice does not jump once they do.
+  const pending = previews.some((p) => p.isLoading);
+  return numeric ?? (pending ? "" : (files[0] ?? ""));
+}
+
+type Labelled = { e: ExperimentDetail; label: Label; color: string };
+
+function OverlaidCharts({ runs }: { runs: Labelled[] }) {
+  const first = runs[0].e;
   const artifacts = useArtifacts(first.namespace, first.hash);
   const files = (artifacts.data?.entries ?? []).filter((e) => e.type === "file" && isTableFile(e.path)).map((e) => e.path);
   const [file, setFile] = useState("");
-  const chosen = file || files[0] || "";
+  const numericDefault = useFirstNumericTable(first, files);
+  const chosen = file || numericDefault;
   const previews = useQueries({
-    queries: experiments.map((e) => ({
+    queries: runs.map(({ e }) => ({
       queryKey: keys.preview(e.namespace, e.hash, chosen, 0, 1000),
       queryFn: () => fetchPreview(e.namespace, e.hash, chosen, 0, 1000),
       enabled: chosen !== "",
@@ -53,10 +79,13 @@ function OverlaidCharts({ experiments }: { experiments: ExperimentDetail[] }) {
   });
   const [chosenAxes, setAxes] = useState<{ file: string; x: string; ys: string[]; kind: ChartKind } | null>(null);
   const axes = chosenAxes?.file === chosen ? chosenAxes : null;
-  const loaded = previews.map((p, i) => ({ name: experiments[i].name ?? experiments[i].hash.slice(0, 8), preview: p.data })).filter((s): s is { name: string; preview: Preview } => !!s.preview && s.preview.kind === "table");
+  const loaded = previews
+    .map((p, i) => ({ name: runs[i].label.text, color: runs[i].color, preview: p.data }))
+    .filter((s): s is { name: string; color: string; preview: Preview } => !!s.preview && s.preview.kind === "table");
   const current = axes ?? { ...defaultAxes(loaded[0]?.preview), kind: "line" as ChartKind };
   if (!artifacts.data) return <LoadingState rows={3} />;
   if (files.length === 0) return <EmptyState title="No result tables to chart">The first experiment wrote no CSV, JSON lines, JSON or parquet file.</EmptyState>;
+  if (chosen === "") return <LoadingState rows={3} />;
   return (
     <div className="grid gap-3">
       <ChartControls files={files} file={chosen} onFile={setFile} preview={loaded[0]?.preview} x={current.x} ys={current.ys} kind={current.kind} onChange={(v) => setAxes({ ...current, ...v, file: chosen })} />
@@ -67,11 +96,50 @@ function OverlaidCharts({ experiments }: { experiments: ExperimentDetail[] }) {
       ) : (
         <>
           <ResultChart series={loaded} x={current.x} ys={current.ys} kind={current.kind} />
-          {loaded.length < experiments.length && <div className="text-xs text-muted-foreground">{experiments.length - loaded.length} of the experiments have no {chosen}.</div>}
+          {loaded.length < runs.length && <div className="text-xs text-muted-foreground">{runs.length - loaded.length} of the experiments have no {chosen}.</div>}
         </>
       )}
     </div>
   );
+}
+
+/** A cell of a row that differs: amber. Equal values (`sameValue`) are never highlighted. */
+const DIFFERS = "bg-amber-50 dark:bg-amber-500/10";
+
+/** The experiments' results (`result.*`), one row per result, its best-looking form per cell. */
+function ResultsRows({ experiments }: { experiments: ExperimentDetail[] }) {
+  const fields = [...new Set(experiments.flatMap((e) => Object.keys(e.results ?? {})))];
+  if (fields.length === 0) return <div className="col-span-full px-3 py-4 text-sm text-muted-foreground">None of these experiments recorded results.</div>;
+  return (
+    <>
+      {fields.map((k) => {
+        const values = experiments.map((e) => e.results?.[k]);
+        const differs = differ(values);
+        return (
+          <div key={k} className="contents" role="row" data-field={`result.${k}`} data-differs={differs || undefined}>
+            <div className="border-b px-3 py-1.5 font-mono text-xs text-muted-foreground">result.{k}</div>
+            {values.map((v, i) => {
+              const { text, title } = formatCell(v);
+              return (
+                <div key={i} className={cn("border-b px-3 py-1.5 font-mono text-xs", differs && DIFFERS)} title={title} role="cell">
+                  {v === undefined ? <span className="text-muted-foreground">(absent)</span> : text}
+                </div>
+              );
+            })}
+          </div>
+        );
+      })}
+    </>
+  );
+}
+
+/** Values of a differing row as text; where two different values would read the same
+ * (`0.93131` and `0.93132` are both `0.9313`), every value is written in full. */
+function rowTexts(values: unknown[], differs: boolean): string[] {
+  const short = values.map((v) => formatValue(v));
+  if (!differs) return short;
+  const clash = short.some((t, i) => short.some((u, j) => j > i && u === t && differ([values[i], values[j]])));
+  return clash ? values.map((v) => (typeof v === "number" ? String(v) : formatValue(v))) : short;
 }
 
 export function ComparePage() {
@@ -81,7 +149,11 @@ export function ComparePage() {
   const results = useQueries({ queries: refs.map((r) => experimentQuery(parseRef(r).namespace, parseRef(r).hash)) });
   const [onlyDiff, setOnlyDiff] = useState(true);
   const experiments = results.map((r) => r.data).filter((d): d is ExperimentDetail => !!d);
-  const rows = compareConfigs(experiments.map((e) => e.config));
+  const rows = compareConfigs(experiments.map((e) => e.config)).map((r) => ({ ...r, differs: differ(r.values) }));
+  // One label and one colour per run, for the headers and every chart of the page.
+  const labels = runLabels(experiments.map((e) => ({ id: refOf(e), name: e.display_name ?? e.name, fields: new Map(flattenConfig(e.config).map((l) => [l.path, l.value])) })));
+  const colors = runColors(experiments.map(refOf));
+  const labelled: Labelled[] = experiments.map((e) => ({ e, label: labels.get(refOf(e)) as Label, color: colors.get(refOf(e)) as string }));
   const remove = (ref: string) => void navigate({ search: { ids: refs.filter((r) => r !== ref).join(",") || undefined } });
 
   if (refs.length < 2) {
@@ -109,6 +181,16 @@ export function ComparePage() {
       </div>
       <Card>
         <CardHeader>
+          <CardTitle>Results</CardTitle>
+        </CardHeader>
+        <CardContent className="overflow-x-auto p-0">
+          <div className="grid text-sm" style={grid} role="table" data-testid="compare-results">
+            <ResultsRows experiments={experiments} />
+          </div>
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
           <CardTitle>Config</CardTitle>
           <label className="ml-auto flex items-center gap-2 text-xs">
             <Checkbox checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} aria-label="Only differing fields" />
@@ -116,12 +198,16 @@ export function ComparePage() {
           </label>
         </CardHeader>
         <CardContent className="overflow-x-auto p-0">
-          <div className="grid min-w-max text-sm" style={grid} role="table" data-testid="compare-config">
+          <div className="grid text-sm" style={grid} role="table" data-testid="compare-config">
             <div className="sticky left-0 border-b bg-muted px-3 py-2 text-xs font-medium text-muted-foreground" role="columnheader">field</div>
-            {experiments.map((e, i) => (
-              <div key={refs[i]} className="flex items-center gap-1 border-b bg-muted px-3 py-2" role="columnheader">
-                <ExperimentLink namespace={e.namespace} hash={e.hash} className="truncate text-primary hover:underline">
-                  <span className="font-medium">{e.class_name}</span> <span className="font-mono text-xs">{e.name ?? e.hash.slice(0, 8)}</span>
+            {labelled.map(({ e, label, color }, i) => (
+              <div key={refs[i]} className="flex items-start gap-1 border-b bg-muted px-3 py-2" role="columnheader" data-ref={refOf(e)}>
+                <span className="mt-1 size-2.5 shrink-0 rounded-full" style={{ background: color }} aria-hidden data-testid="run-color" data-color={color} />
+                <ExperimentLink namespace={e.namespace} hash={e.hash} className="min-w-0 text-primary hover:underline">
+                  <span className="font-medium break-words [overflow-wrap:anywhere]">{e.class_name}</span>{" "}
+                  <span className={cn("text-xs break-words", label.automatic && "font-mono")} title={label.title} data-testid="run-label" data-automatic={label.automatic || undefined}>
+                    {label.text}
+                  </span>
                 </ExperimentLink>
                 <Button size="xs" variant="ghost" className="ml-auto" aria-label={`Remove ${e.hash} from the comparison`} onClick={() => remove(refs[i])}>
                   <XIcon />
@@ -132,9 +218,9 @@ export function ComparePage() {
             {shown.map((r) => (
               <div key={r.path} className="contents" role="row" data-differs={r.differs || undefined}>
                 <div className="border-b px-3 py-1.5 font-mono text-xs text-muted-foreground">{r.path}</div>
-                {r.values.map((v, i) => (
-                  <div key={i} className={cn("border-b px-3 py-1.5 font-mono text-xs break-all", r.differs && "bg-amber-50 dark:bg-amber-500/10")}>
-                    {v === undefined ? <span className="text-muted-foreground">(absent)</span> : formatValue(v)}
+                {rowTexts(r.values, r.differs).map((text, i) => (
+                  <div key={i} className={cn("border-b px-3 py-1.5 font-mono text-xs break-all", r.differs && DIFFERS)}>
+                    {r.values[i] === undefined ? <span className="text-muted-foreground">(absent)</span> : text}
                   </div>
                 ))}
               </div>
@@ -147,14 +233,14 @@ export function ComparePage() {
           <CardTitle>Status and metadata</CardTitle>
         </CardHeader>
         <CardContent className="overflow-x-auto p-0">
-          <div className="grid min-w-max text-sm" style={grid} data-testid="compare-metadata">
+          <div className="grid text-sm" style={grid} data-testid="compare-metadata">
             {META.map((m) => {
               const differs = new Set(experiments.map(m.text)).size > 1;
               return (
-                <div key={m.label} className="contents">
+                <div key={m.label} className="contents" data-field={m.label} data-differs={differs || undefined}>
                   <div className="border-b px-3 py-1.5 text-xs text-muted-foreground">{m.label}</div>
                   {experiments.map((e, i) => (
-                    <div key={i} className={cn("truncate border-b px-3 py-1.5", differs && "bg-amber-50 dark:bg-amber-500/10")}>
+                    <div key={i} className={cn("border-b px-3 py-1.5 break-words [overflow-wrap:anywhere]", differs && DIFFERS)}>
                       {m.get(e)}
                     </div>
                   ))}
@@ -169,7 +255,7 @@ export function ComparePage() {
           <CardTitle>Results, overlaid</CardTitle>
         </CardHeader>
         <CardContent>
-          <OverlaidCharts experiments={experiments} />
+          <OverlaidCharts runs={labelled} />
         </CardContent>
       </Card>
     </div>

@@ -15,11 +15,11 @@ import {
 } from "recharts";
 
 import type { Preview } from "@/api/client";
+import { DASHES, RUN_PALETTE } from "@/lib/labels";
 
 export type ChartKind = "line" | "scatter" | "bar";
-export type Series = { name: string; preview: Preview };
-
-const PALETTE = ["#0d9488", "#6366f1", "#f59e0b", "#ef4444", "#0ea5e9", "#a855f7", "#84cc16", "#ec4899"];
+/** One run's table: `name` is its legend label, `color` its colour on the page (`runColors`). */
+export type Series = { name: string; preview: Preview; color?: string };
 
 /** The numeric (or index) columns of a table preview. */
 export function numericColumns(p: Preview | undefined): string[] {
@@ -42,7 +42,9 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
     ys.map((y, yi) => ({
       key: `${si}:${y}`,
       label: series.length > 1 ? (ys.length > 1 ? `${s.name} · ${y}` : s.name) : y,
-      color: PALETTE[(si * ys.length + yi) % PALETTE.length],
+      // A run keeps its colour in every chart of the page; its columns differ by dash.
+      color: s.color ?? RUN_PALETTE[(series.length > 1 ? si : si * ys.length + yi) % RUN_PALETTE.length],
+      dash: series.length > 1 ? DASHES[yi % DASHES.length] : undefined,
       data: rowsOf(s.preview).map((r) => ({ x: r[x], y: r[y] })),
     })),
   );
@@ -57,7 +59,7 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
     </>
   );
   return (
-    <div className="h-96 w-full" data-testid="result-chart" data-kind={kind} data-series={lines.length}>
+    <div className="h-96 w-full" data-testid="result-chart" data-kind={kind} data-series={lines.length} data-legend={lines.map((l) => l.label).join("\n")}>
       <ResponsiveContainer width="100%" height="100%">
         {kind === "scatter" ? (
           <ScatterChart>
@@ -81,7 +83,7 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
           <LineChart>
             {common}
             {lines.map((l) => (
-              <Line key={l.key} data={l.data} dataKey="y" name={l.label} stroke={l.color} dot={false} strokeWidth={2} isAnimationActive={false} />
+              <Line key={l.key} data={l.data} dataKey="y" name={l.label} stroke={l.color} strokeDasharray={l.dash} dot={false} strokeWidth={2} isAnimationActive={false} />
             ))}
           </LineChart>
         )}

@@ -14,17 +14,21 @@ import { EmptyState } from "../States";
 import { StatusBadge } from "../StatusBadge";
 import { Card } from "../ui/card";
 
-type Data = { label: string; hash: string; status: string; root: boolean };
+/** `label`: the class; `name`: its name in the code (a FuruList) or its own name, if any. */
+type Data = { label: string; name: string | null; hash: string; status: string; root: boolean };
 
 function ExperimentNode({ data }: NodeProps<Node<Data>>) {
   return (
-    <div className={cn("w-52 rounded-md border bg-card px-2.5 py-1.5 text-xs shadow-sm", data.root && "ring-2 ring-primary")}>
+    <div className={cn("w-52 rounded-md border bg-card px-2.5 py-1.5 text-xs shadow-sm", data.root && "ring-2 ring-primary")} data-testid="lineage-node" data-name={data.name ?? undefined}>
       <Handle type="target" position={Position.Left} className="!bg-muted-foreground" />
       <div className="flex items-center justify-between gap-2">
         <span className="truncate font-medium">{data.label}</span>
         <StatusBadge status={data.status} />
       </div>
-      <div className="font-mono text-muted-foreground">{data.hash.slice(0, 12)}</div>
+      <div className="flex items-center gap-2">
+        {data.name && <span className="truncate font-medium text-primary" title={data.name}>{data.name}</span>}
+        <span className="ml-auto shrink-0 font-mono text-muted-foreground">{data.hash.slice(0, data.name ? 8 : 12)}</span>
+      </div>
       <Handle type="source" position={Position.Right} className="!bg-muted-foreground" />
     </div>
   );
@@ -42,7 +46,7 @@ export function LineageGraph({ lineage }: { lineage: Lineage }) {
       id: ids[i],
       type: "experiment",
       position: pos.get(ids[i]) ?? { x: 0, y: 0 },
-      data: { label: n.class_name, hash: n.hash, status: n.attempt_status === "running" ? "running" : n.result_status, root: n.depth === 0 },
+      data: { label: n.class_name, name: n.display_name ?? null, hash: n.hash, status: n.attempt_status === "running" ? "running" : n.result_status, root: n.depth === 0 },
     }));
     const flowEdges: Edge[] = lineage.edges.map((e, i) => ({
       id: `e${i}`,

@@ -888,6 +888,7 @@ class LineageNode(BaseModel):
     result_status: ResultStatus
     attempt_status: AttemptStatus | None
     depth: Annotated[int, Field(title="Depth")]
+    display_name: Annotated[str | None, Field(title="Display Name")] = None
 
 
 class ManifestClass(BaseModel):

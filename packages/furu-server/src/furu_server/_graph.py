@@ -99,6 +99,7 @@ def lineage(index: Index, namespace: str, digest: str, depth: int, limit: int) -
                         following.append(other)
             frontier = following
     statuses = index.status_of(list(depth_of))
+    names = _names_of(index, list(depth_of))
     nodes = []
     for (ns, h), d in sorted(depth_of.items(), key=lambda item: (item[1], item[0])):
         status, attempt = statuses.get((ns, h), ("absent", None))
@@ -110,6 +111,7 @@ def lineage(index: Index, namespace: str, digest: str, depth: int, limit: int) -
                 result_status=ResultStatus(status),
                 attempt_status=AttemptStatus(attempt) if attempt else None,
                 depth=d,
+                display_name=names.get((ns, h)),
             )
         )
     kept = {_key(k) for k in depth_of}
@@ -123,6 +125,24 @@ def lineage(index: Index, namespace: str, digest: str, depth: int, limit: int) -
         ],
         truncated=truncated,
     )
+
+
+def _names_of(index: Index, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The display name of each experiment that has one: its name in a `FuruList` of the
+    code (the manifest), else the name the user gave it."""
+    listed = index.display_names()
+    conn = index.conn()
+    out: dict[tuple[str, str], str] = {}
+    for ns, h in pairs:
+        if (ns, h) in listed:
+            out[(ns, h)] = listed[(ns, h)]
+            continue
+        row = conn.execute(
+            "SELECT name FROM experiments WHERE namespace = ? AND hash = ?", (ns, h)
+        ).fetchone()
+        if row is not None and row[0]:
+            out[(ns, h)] = str(row[0])
+    return out
 
 
 def _key(pair: tuple[str, str]) -> str:

@@ -370,6 +370,8 @@ class LineageNode(_Model):
     result_status: ResultStatus
     attempt_status: AttemptStatus | None
     depth: int
+    display_name: str | None = None
+    """Its name in a `FuruList` of the code, else its own name: how the lineage labels it."""
 
 
 class LineageEdge(_Model):
