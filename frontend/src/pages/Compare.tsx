@@ -7,7 +7,7 @@ import { useState, type ReactNode } from "react";
 import { parseRef, refOf, type ExperimentDetail, type Preview } from "@/api/client";
 import { experimentQuery, fetchPreview, keys, useArtifacts } from "@/api/queries";
 import { ChartControls, defaultAxes, isTableFile } from "@/components/charts/ChartControls";
-import { numericColumns, ResultChart, type ChartKind } from "@/components/charts/ResultChart";
+import { INDEX, numericColumns, ResultChart, type ChartKind } from "@/components/charts/ResultChart";
 import { ExperimentLink } from "@/components/ExperimentLink";
 import { EmptyState, ErrorState, LoadingState } from "@/components/States";
 import { ExperimentStatus } from "@/components/StatusBadge";
@@ -41,8 +41,9 @@ const META: { label: string; get: (e: ExperimentDetail) => ReactNode; text: (e: 
 /** How many of the first experiment's table files are looked into for the default chart. */
 const PROBED_FILES = 12;
 
-/** The first of `files` whose table has a numeric column (what a chart can draw), else the first. */
-function useFirstNumericTable(e: ExperimentDetail, files: string[]): string {
+/** The first of `files` whose table has a numeric column (what a chart can draw); `null` when
+ * none has one; `""` while the files are still being looked into. */
+function useFirstNumericTable(e: ExperimentDetail, files: string[]): string | null {
   const probed = files.slice(0, PROBED_FILES);
   const previews = useQueries({
     queries: probed.map((f) => ({
@@ -57,7 +58,7 @@ function useFirstNumericTable(e: ExperimentDetail, files: string[]): string {
   });
   // Wait for the files before it to answer, so the choice does not jump once they do.
   const pending = previews.some((p) => p.isLoading);
-  return numeric ?? (pending ? "" : (files[0] ?? ""));
+  return numeric ?? (pending ? "" : null);
 }
 
 type Labelled = { e: ExperimentDetail; label: Label; color: string };
@@ -68,7 +69,7 @@ function OverlaidCharts({ runs }: { runs: Labelled[] }) {
   const files = (artifacts.data?.entries ?? []).filter((e) => e.type === "file" && isTableFile(e.path)).map((e) => e.path);
   const [file, setFile] = useState("");
   const numericDefault = useFirstNumericTable(first, files);
-  const chosen = file || numericDefault;
+  const chosen = file || numericDefault || (numericDefault === null ? (files[0] ?? "") : "");
   const previews = useQueries({
     queries: runs.map(({ e }) => ({
       queryKey: keys.preview(e.namespace, e.hash, chosen, 0, 1000),
@@ -86,6 +87,14 @@ function OverlaidCharts({ runs }: { runs: Labelled[] }) {
   if (!artifacts.data) return <LoadingState rows={3} />;
   if (files.length === 0) return <EmptyState title="No result tables to chart">The first experiment wrote no CSV, JSON lines, JSON or parquet file.</EmptyState>;
   if (chosen === "") return <LoadingState rows={3} />;
+  if (!file && numericDefault === null) {
+    return (
+      <div className="grid gap-3">
+        <ChartControls files={files} file={chosen} onFile={setFile} preview={undefined} x={INDEX} ys={[]} kind="line" onChange={() => undefined} />
+        <EmptyState title="No table of numbers to overlay">None of the first experiment&apos;s files is a table with a numeric column; its results are charted above. Pick a file to look anyway.</EmptyState>
+      </div>
+    );
+  }
   return (
     <div className="grid gap-3">
       <ChartControls files={files} file={chosen} onFile={setFile} preview={loaded[0]?.preview} x={current.x} ys={current.ys} kind={current.kind} onChange={(v) => setAxes({ ...current, ...v, file: chosen })} />
@@ -106,6 +115,11 @@ function OverlaidCharts({ runs }: { runs: Labelled[] }) {
 /** A cell of a row that differs: amber. Equal values (`sameValue`) are never highlighted. */
 const DIFFERS = "bg-amber-50 dark:bg-amber-500/10";
 
+/** A result row's texts: numbers as people read them (`formatCell`), in full where they clash. */
+function cellTexts(values: unknown[], differs: boolean): string[] {
+  return rowTexts(values, differs, values.map((v) => formatCell(v).text));
+}
+
 /** The experiments' results (`result.*`), one row per result, its best-looking form per cell. */
 function ResultsRows({ experiments }: { experiments: ExperimentDetail[] }) {
   const fields = [...new Set(experiments.flatMap((e) => Object.keys(e.results ?? {})))];
@@ -118,14 +132,11 @@ function ResultsRows({ experiments }: { experiments: ExperimentDetail[] }) {
         return (
           <div key={k} className="contents" role="row" data-field={`result.${k}`} data-differs={differs || undefined}>
             <div className="border-b px-3 py-1.5 font-mono text-xs text-muted-foreground">result.{k}</div>
-            {values.map((v, i) => {
-              const { text, title } = formatCell(v);
-              return (
-                <div key={i} className={cn("border-b px-3 py-1.5 font-mono text-xs", differs && DIFFERS)} title={title} role="cell">
-                  {v === undefined ? <span className="text-muted-foreground">(absent)</span> : text}
-                </div>
-              );
-            })}
+            {cellTexts(values, differs).map((text, i) => (
+              <div key={i} className={cn("border-b px-3 py-1.5 font-mono text-xs", differs && DIFFERS)} title={formatCell(values[i]).title} role="cell">
+                {values[i] === undefined ? <span className="text-muted-foreground">(absent)</span> : text}
+              </div>
+            ))}
           </div>
         );
       })}
@@ -133,10 +144,44 @@ function ResultsRows({ experiments }: { experiments: ExperimentDetail[] }) {
   );
 }
 
-/** Values of a differing row as text; where two different values would read the same
- * (`0.93131` and `0.93132` are both `0.9313`), every value is written in full. */
-function rowTexts(values: unknown[], differs: boolean): string[] {
-  const short = values.map((v) => formatValue(v));
+/** The runs' numeric results as a table per run (`metric`, `value`): one bar per run and metric. */
+function resultSeries(runs: Labelled[]): { name: string; color: string; preview: Preview }[] {
+  const numeric = [...new Set(runs.flatMap(({ e }) => Object.entries(e.results ?? {}).filter(([, v]) => typeof v === "number").map(([k]) => k)))];
+  if (numeric.length === 0) return [];
+  return runs.map(({ e, label, color }) => ({
+    name: label.text,
+    color,
+    preview: {
+      path: "results",
+      kind: "table",
+      mime: "application/json",
+      size: 0,
+      offset: 0,
+      truncated: false,
+      columns: [
+        { name: "metric", type: "string" },
+        { name: "value", type: "float64" },
+      ],
+      rows: numeric.map((k) => [`result.${k}`, typeof e.results?.[k] === "number" ? e.results[k] : null]),
+    } as Preview,
+  }));
+}
+
+/** The results as grouped bars (one colour per run, as in every chart of the page). */
+function ResultsChart({ runs }: { runs: Labelled[] }) {
+  const series = resultSeries(runs);
+  if (series.length === 0) return null;
+  return (
+    <div className="border-t p-3" data-testid="compare-results-chart">
+      <ResultChart series={series} x="metric" ys={["value"]} kind="bar" />
+    </div>
+  );
+}
+
+/** Values of a row as text (`short`: how a number is written); where two different values of a
+ * differing row would read the same (`0.93131` and `0.93132` are both `0.9313`), every value is
+ * written in full, so a highlighted row always shows what differs. */
+function rowTexts(values: unknown[], differs: boolean, short = values.map((v) => formatValue(v))): string[] {
   if (!differs) return short;
   const clash = short.some((t, i) => short.some((u, j) => j > i && u === t && differ([values[i], values[j]])));
   return clash ? values.map((v) => (typeof v === "number" ? String(v) : formatValue(v))) : short;
@@ -187,6 +232,7 @@ export function ComparePage() {
           <div className="grid text-sm" style={grid} role="table" data-testid="compare-results">
             <ResultsRows experiments={experiments} />
           </div>
+          <ResultsChart runs={labelled} />
         </CardContent>
       </Card>
       <Card>

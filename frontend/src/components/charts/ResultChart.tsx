@@ -42,7 +42,8 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
     ys.map((y, yi) => ({
       key: `${si}:${y}`,
       label: series.length > 1 ? (ys.length > 1 ? `${s.name} · ${y}` : s.name) : y,
-      // A run keeps its colour in every chart of the page; its columns differ by dash.
+      // A run keeps its colour in every chart of the page; its columns differ by dash. The legend
+      // keeps the runs in the page's order (itemSorter={null}), not sorted by label.
       color: s.color ?? RUN_PALETTE[(series.length > 1 ? si : si * ys.length + yi) % RUN_PALETTE.length],
       dash: series.length > 1 ? DASHES[yi % DASHES.length] : undefined,
       data: rowsOf(s.preview).map((r) => ({ x: r[x], y: r[y] })),
@@ -55,7 +56,7 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
       <XAxis dataKey="x" type={kind === "bar" ? "category" : "number"} domain={["auto", "auto"]} name={x} {...axisProps} allowDuplicatedCategory={false} />
       <YAxis dataKey="y" type="number" domain={["auto", "auto"]} {...axisProps} width={56} />
       <Tooltip contentStyle={{ background: "var(--color-popover)", border: "1px solid var(--color-border)", fontSize: 12 }} />
-      <Legend wrapperStyle={{ fontSize: 12 }} />
+      <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
     </>
   );
   return (
@@ -74,7 +75,7 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
             <XAxis dataKey="x" {...axisProps} />
             <YAxis {...axisProps} width={56} />
             <Tooltip contentStyle={{ background: "var(--color-popover)", border: "1px solid var(--color-border)", fontSize: 12 }} />
-            <Legend wrapperStyle={{ fontSize: 12 }} />
+            <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
             {lines.map((l) => (
               <Bar key={l.key} dataKey={l.key} name={l.label} fill={l.color} isAnimationActive={false} />
             ))}
