@@ -141,6 +141,14 @@ def test_compare_names_results_row_legends_and_no_false_highlight(
     page.get_by_role("checkbox", name="Only differing fields").uncheck()
     _assert_highlight_only_where_texts_differ(page.get_by_test_id("compare-config"))
     _assert_highlight_only_where_texts_differ(results)
+    _assert_highlight_only_where_texts_differ(page.get_by_test_id("compare-metadata"))
+    # a row is highlighted by what its cells read (peak memories of a few bytes apart are not)
+    expect(page.locator("[data-testid=compare-metadata] [data-field=class]")).not_to_have_attribute(
+        "data-differs", "true"
+    )
+    expect(page.locator("[data-testid=compare-metadata] [data-field=name]")).to_have_attribute(
+        "data-differs", "true"
+    )
     same = page.locator("[data-testid=compare-config] [role=row]:not([data-differs])")
     assert same.count() > 5  # the dataset, epochs, ... are the same for all three
     shoot(page, "78-labels-compare-named-runs-results-row", full_page=True)

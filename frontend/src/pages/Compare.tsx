@@ -21,21 +21,25 @@ import { cn } from "@/lib/utils";
 
 const route = getRouteApi("/compare");
 
+const git = (e: ExperimentDetail, key: string) => String((e.metadata as Record<string, unknown> | null)?.[key] ?? "");
+
+/** The status and metadata rows. `text` is what the cell reads: a row is highlighted only when
+ * the cells read differently (two peak memories of 25.1 MB and 25.3 MB both read "25 MB"). */
 const META: { label: string; get: (e: ExperimentDetail) => ReactNode; text: (e: ExperimentDetail) => string }[] = [
   { label: "status", get: (e) => <ExperimentStatus result={e.result_status} attempt={e.attempt_status} />, text: (e) => `${e.result_status}/${e.attempt_status}` },
   { label: "class", get: (e) => e.class_name, text: (e) => e.namespace },
-  { label: "name", get: (e) => e.name ?? "–", text: (e) => e.name ?? "" },
+  { label: "name", get: (e) => e.display_name ?? e.name ?? "–", text: (e) => e.display_name ?? e.name ?? "" },
   { label: "tags", get: (e) => e.tags.join(", ") || "–", text: (e) => e.tags.join(",") },
-  { label: "created", get: (e) => formatAgo(e.created_at), text: (e) => e.created_at ?? "" },
-  { label: "runtime", get: (e) => formatDuration(e.runtime_sec), text: (e) => String(e.runtime_sec) },
-  { label: "CPU user", get: (e) => formatDuration(e.cpu_user_sec), text: (e) => String(e.cpu_user_sec) },
-  { label: "peak memory", get: (e) => formatBytes(e.peak_rss_bytes), text: (e) => String(e.peak_rss_bytes) },
-  { label: "GPU memory", get: (e) => formatBytes(e.gpu_peak_memory_bytes), text: (e) => String(e.gpu_peak_memory_bytes) },
-  { label: "size", get: (e) => formatBytes(e.size_bytes), text: (e) => String(e.size_bytes) },
+  { label: "created", get: (e) => <span title={e.created_at ?? undefined}>{formatAgo(e.created_at)}</span>, text: (e) => formatAgo(e.created_at) },
+  { label: "runtime", get: (e) => formatDuration(e.runtime_sec), text: (e) => formatDuration(e.runtime_sec) },
+  { label: "CPU user", get: (e) => formatDuration(e.cpu_user_sec), text: (e) => formatDuration(e.cpu_user_sec) },
+  { label: "peak memory", get: (e) => <span title={e.peak_rss_bytes == null ? undefined : `${e.peak_rss_bytes} bytes`}>{formatBytes(e.peak_rss_bytes)}</span>, text: (e) => formatBytes(e.peak_rss_bytes) },
+  { label: "GPU memory", get: (e) => formatBytes(e.gpu_peak_memory_bytes), text: (e) => formatBytes(e.gpu_peak_memory_bytes) },
+  { label: "size", get: (e) => <span title={`${e.size_bytes} bytes`}>{formatBytes(e.size_bytes)}</span>, text: (e) => formatBytes(e.size_bytes) },
   { label: "host", get: (e) => e.hostname ?? "–", text: (e) => e.hostname ?? "" },
   { label: "user", get: (e) => e.user ?? "–", text: (e) => e.user ?? "" },
-  { label: "git commit", get: (e) => <span className="font-mono text-xs">{String((e.metadata as Record<string, unknown> | null)?.git_commit ?? "–").slice(0, 12)}</span>, text: (e) => String((e.metadata as Record<string, unknown> | null)?.git_commit ?? "") },
-  { label: "command", get: (e) => <span className="font-mono text-xs">{String((e.metadata as Record<string, unknown> | null)?.command ?? "–")}</span>, text: (e) => String((e.metadata as Record<string, unknown> | null)?.command ?? "") },
+  { label: "git commit", get: (e) => <span className="font-mono text-xs">{git(e, "git_commit").slice(0, 12) || "–"}</span>, text: (e) => git(e, "git_commit") },
+  { label: "command", get: (e) => <span className="font-mono text-xs">{git(e, "command") || "–"}</span>, text: (e) => git(e, "command") },
 ];
 
 /** How many of the first experiment's table files are looked into for the default chart. */
@@ -121,11 +125,19 @@ function cellTexts(values: unknown[], differs: boolean): string[] {
 }
 
 /** The experiments' results (`result.*`), one row per result, its best-looking form per cell. */
-function ResultsRows({ experiments }: { experiments: ExperimentDetail[] }) {
+function ResultsRows({ runs }: { runs: Labelled[] }) {
+  const experiments = runs.map((r) => r.e);
   const fields = [...new Set(experiments.flatMap((e) => Object.keys(e.results ?? {})))];
   if (fields.length === 0) return <div className="col-span-full px-3 py-4 text-sm text-muted-foreground">None of these experiments recorded results.</div>;
   return (
     <>
+      <div className="border-b bg-muted px-3 py-2 text-xs font-medium text-muted-foreground" role="columnheader">result</div>
+      {runs.map(({ e, label, color }) => (
+        <div key={refOf(e)} className="flex items-start gap-1 border-b bg-muted px-3 py-2 text-xs" role="columnheader">
+          <span className="mt-0.5 size-2.5 shrink-0 rounded-full" style={{ background: color }} aria-hidden />
+          <span className="min-w-0 break-words" title={label.title}>{label.text}</span>
+        </div>
+      ))}
       {fields.map((k) => {
         const values = experiments.map((e) => e.results?.[k]);
         const differs = differ(values);
@@ -230,7 +242,7 @@ export function ComparePage() {
         </CardHeader>
         <CardContent className="overflow-x-auto p-0">
           <div className="grid text-sm" style={grid} role="table" data-testid="compare-results">
-            <ResultsRows experiments={experiments} />
+            <ResultsRows runs={labelled} />
           </div>
           <ResultsChart runs={labelled} />
         </CardContent>
@@ -283,7 +295,7 @@ export function ComparePage() {
             {META.map((m) => {
               const differs = new Set(experiments.map(m.text)).size > 1;
               return (
-                <div key={m.label} className="contents" data-field={m.label} data-differs={differs || undefined}>
+                <div key={m.label} className="contents" role="row" data-field={m.label} data-differs={differs || undefined}>
                   <div className="border-b px-3 py-1.5 text-xs text-muted-foreground">{m.label}</div>
                   {experiments.map((e, i) => (
                     <div key={i} className={cn("border-b px-3 py-1.5 break-words [overflow-wrap:anywhere]", differs && DIFFERS)}>
