@@ -89,6 +89,7 @@ def test_automatic_labels_from_the_config_columns_that_differ(
     assert "lr=0.3, l2=0.01" in texts
     assert "lr=0.3, l2=0" in texts
     assert "lr=3, l2=0" in texts
+    assert len(set(texts)) == 7  # every model told apart
     assert not any("epochs" in t for t in texts)
     shoot(page, "76-labels-automatic-labels-in-the-table")
 
@@ -101,6 +102,18 @@ def test_lineage_nodes_carry_the_names(labels: Dashboard, page: Any) -> None:
     expect(node).to_contain_text("regularised")
     expect(page.locator("[data-testid=lineage-node]")).to_have_count(3)
     shoot(page, "77-labels-lineage-node-named")
+
+    # the dataset's lineage: seven TrainModels told apart by what differs among them, and the
+    # seven Evaluates by their names in the code
+    dataset = _ref(labels, "namespace = ml_pipeline.steps.MakeDataset")
+    page.goto(labels.url + f"/experiments/{dataset}?tab=lineage")
+    expect(page.locator("[data-testid=lineage-node]")).to_have_count(15)
+    automatic = page.locator("[data-testid=lineage-node][data-automatic]")
+    expect(automatic).to_have_count(7)
+    expect(automatic.filter(has_text="lr=0.3, l2=0.01")).to_have_count(1)
+    for name in NAMES:
+        expect(page.locator(f"[data-testid=lineage-node][data-name='{name}']")).to_have_count(1)
+    shoot(page, "77-labels-lineage-automatic-labels")
 
 
 def test_compare_names_results_row_legends_and_no_false_highlight(

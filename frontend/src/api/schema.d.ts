@@ -1325,6 +1325,10 @@ export interface components {
             depth: number;
             /** Display Name */
             display_name?: string | null;
+            /** Values */
+            values?: {
+                [key: string]: number | string | boolean | null;
+            };
         };
         /**
          * LogChunk

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { flattenConfig } from "./config";
-import { differ, fieldLabel, runColors, runLabels, RUN_PALETTE, sameValue, shortNames, varyingFields } from "./labels";
+import { differ, fieldLabel, labelsByGroup, runColors, runLabels, RUN_PALETTE, sameValue, shortNames, varyingFields } from "./labels";
 
 const flat = (config: unknown) => new Map(flattenConfig(config).map((l) => [l.path, l.value]));
 const evaluate = (lr: number, l2 = 0) => ({
@@ -77,5 +77,20 @@ describe("runColors", () => {
     const colors = runColors(["a", "b", "a", "c"]);
     expect([...colors.values()]).toEqual(RUN_PALETTE.slice(0, 3));
     expect(colors.get("a")).toBe(RUN_PALETTE[0]);
+  });
+});
+
+describe("labelsByGroup", () => {
+  it("tells runs apart within their class; a run alone in its class keeps only its name", () => {
+    const labels = labelsByGroup([
+      { id: "d/1", group: "MakeDataset", fields: { "config.n": 600 } },
+      { id: "t/1", group: "TrainModel", fields: { "config.lr": 0.3, "config.n": 1 } },
+      { id: "t/2", group: "TrainModel", fields: { "config.lr": 0.01, "config.n": 1 } },
+      { id: "e/1", group: "Evaluate", name: "baseline", fields: {} },
+    ]);
+    expect(labels.has("d/1")).toBe(false);
+    expect(labels.get("t/1")?.text).toBe("lr=0.3");
+    expect(labels.get("t/2")?.text).toBe("lr=0.01");
+    expect(labels.get("e/1")?.text).toBe("baseline");
   });
 });

@@ -157,3 +157,23 @@ export function runColors(ids: string[]): Map<string, string> {
 
 /** The ways a run's second, third... column is drawn, so columns of one run stay its colour. */
 export const DASHES = [undefined, "6 3", "2 2", "8 3 2 3"];
+
+/**
+ * Labels for runs of several classes (a lineage): runs are told apart among those of their own
+ * class (`group`), so a TrainModel's label names what differs among the TrainModels. A run alone
+ * in its class gets no automatic label (only its name, if it has one).
+ */
+export function labelsByGroup(runs: (Run & { group: string })[], max = MAX_LABEL_FIELDS): Map<string, Label> {
+  const groups = new Map<string, Run[]>();
+  for (const r of runs) groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
+  const out = new Map<string, Label>();
+  for (const members of groups.values()) {
+    if (members.length === 1) {
+      const [only] = members;
+      if (only.name) out.set(only.id, { text: only.name, automatic: false, title: only.name });
+      continue;
+    }
+    for (const [id, label] of runLabels(members, max)) out.set(id, label);
+  }
+  return out;
+}

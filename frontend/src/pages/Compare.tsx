@@ -156,10 +156,14 @@ function ResultsRows({ runs }: { runs: Labelled[] }) {
   );
 }
 
-/** The runs' numeric results as a table per run (`metric`, `value`): one bar per run and metric. */
+/** The runs' numeric results as a table per run (`metric`, `value`): one bar per run and metric,
+ * for the results that differ among the runs (all of them when none does). */
 function resultSeries(runs: Labelled[]): { name: string; color: string; preview: Preview }[] {
-  const numeric = [...new Set(runs.flatMap(({ e }) => Object.entries(e.results ?? {}).filter(([, v]) => typeof v === "number").map(([k]) => k)))];
-  if (numeric.length === 0) return [];
+  const all = [...new Set(runs.flatMap(({ e }) => Object.entries(e.results ?? {}).filter(([, v]) => typeof v === "number").map(([k]) => k)))];
+  if (all.length === 0) return [];
+  // The results that tell the runs apart (an epoch count of 60 everywhere would dwarf a loss).
+  const varying = all.filter((k) => differ(runs.map(({ e }) => e.results?.[k])));
+  const numeric = varying.length > 0 ? varying : all;
   return runs.map(({ e, label, color }) => ({
     name: label.text,
     color,

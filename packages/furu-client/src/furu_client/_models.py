@@ -889,6 +889,9 @@ class LineageNode(BaseModel):
     attempt_status: AttemptStatus | None
     depth: Annotated[int, Field(title="Depth")]
     display_name: Annotated[str | None, Field(title="Display Name")] = None
+    values: Annotated[dict[str, float | int | str | bool | None] | None, Field(title="Values")] = (
+        None
+    )
 
 
 class ManifestClass(BaseModel):

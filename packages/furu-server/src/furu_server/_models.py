@@ -372,6 +372,9 @@ class LineageNode(_Model):
     depth: int
     display_name: str | None = None
     """Its name in a `FuruList` of the code, else its own name: how the lineage labels it."""
+    values: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    """Its config's scalar leaves (`config.lr`): the dashboard labels the unnamed nodes of a
+    class by the fields that differ among them (`lr=0.3, l2=0.01`)."""
 
 
 class LineageEdge(_Model):
