@@ -76,9 +76,7 @@ def test_furulist_names_in_the_table(labels: Dashboard, page: Any) -> None:
     shoot(page, "75-labels-furulist-names-in-the-table")
 
 
-def test_automatic_labels_from_the_config_columns_that_differ(
-    labels: Dashboard, page: Any
-) -> None:
+def test_automatic_labels_from_the_config_columns_that_differ(labels: Dashboard, page: Any) -> None:
     cols = "status,class,name,config.lr,config.l2,config.epochs,hash"
     page.goto(labels.url + f"/experiments?q=namespace = {TRAIN}&cols={cols}&sort=config.lr")
     expect(page.locator(ROWS)).to_have_count(7)
@@ -190,12 +188,11 @@ def test_compare_charts_default_to_a_numeric_table_one_colour_per_run(
     )
     # the first table with a number to draw: metrics.jsonl (epoch, loss), not data or model
     expect(page.get_by_role("combobox", name="Result file")).to_have_value("metrics.jsonl")
-    charts = page.get_by_test_id("result-chart")
-    overlaid = charts.last
-    expect(overlaid).to_have_attribute(
-        "data-legend", "lr=0.3, l2=0\nlr=0.3, l2=0.01\nlr=1, l2=0"
-    )
+    overlaid = page.get_by_test_id("compare-overlaid").get_by_test_id("result-chart")
+    expect(overlaid).to_have_attribute("data-legend", "lr=0.3, l2=0\nlr=0.3, l2=0.01\nlr=1, l2=0")
     colors = [c.get_attribute("data-color") for c in page.get_by_test_id("run-color").all()]
-    strokes = [p.get_attribute("stroke") for p in overlaid.locator("path.recharts-line-curve").all()]
+    strokes = [
+        p.get_attribute("stroke") for p in overlaid.locator("path.recharts-line-curve").all()
+    ]
     assert strokes == colors, (strokes, colors)
     shoot(page, "79-labels-compare-automatic-labels-overlaid", full_page=True)

@@ -316,7 +316,7 @@ export function ComparePage() {
         <CardHeader>
           <CardTitle>Results, overlaid</CardTitle>
         </CardHeader>
-        <CardContent>
+        <CardContent data-testid="compare-overlaid">
           <OverlaidCharts runs={labelled} />
         </CardContent>
       </Card>
