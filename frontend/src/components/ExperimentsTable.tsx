@@ -94,6 +94,21 @@ export function varyingColumns(columns: string[], rows: ExperimentSummary[]): st
   return varyingFields(runs);
 }
 
+// The last answer of `varyingColumns` per first row: the table renders on every scroll, and the
+// rows of a page are the same objects until the page is fetched again.
+const varyingCache = new WeakMap<ExperimentSummary, { columns: string; rows: ExperimentSummary[]; key: string }>();
+
+/** `varyingColumns` as one string key, computed again only when the sampled rows change. */
+function cachedVarying(columns: string[], rows: ExperimentSummary[]): string {
+  if (rows.length === 0) return "";
+  const hit = varyingCache.get(rows[0]);
+  const cols = columns.join(",");
+  if (hit && hit.columns === cols && hit.rows.length === rows.length && hit.rows.every((r, i) => r === rows[i])) return hit.key;
+  const key = varyingColumns(columns, rows).join("\n");
+  varyingCache.set(rows[0], { columns: cols, rows, key });
+  return key;
+}
+
 export const DEFAULT_COLUMNS = ["status", "class", "name", "hash", "created", "updated", "runtime", "dependencies", "size", "tags"];
 
 type Column = { id: string; meta: Meta; render: (e: ExperimentSummary) => ReactNode };
@@ -205,7 +220,7 @@ export function ExperimentsTable(props: TableProps) {
     const e = rowAt(i);
     if (e) sample.push(e);
   }
-  const varyingKey = varyingColumns(columns, sample).join("\n");
+  const varyingKey = cachedVarying(columns, sample);
   const cols = useMemo(() => buildColumns(columns, varyingKey ? varyingKey.split("\n") : []), [columns, varyingKey]);
   // The last column takes what is left of the width.
   const template = useMemo(
