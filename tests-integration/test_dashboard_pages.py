@@ -284,7 +284,7 @@ def test_compare_two_experiments(dashboard: Dashboard, page: Any) -> None:
     page.get_by_role("checkbox", name="Only differing fields").uncheck()
     expect(config).to_contain_text("n_samples")
     expect(page.get_by_test_id("compare-metadata")).to_contain_text("examples/pipeline.py")
-    chart = page.get_by_test_id("result-chart")
+    chart = page.get_by_test_id("compare-overlaid").get_by_test_id("result-chart")
     expect(chart).to_have_attribute("data-series", "2")
     expect(chart.locator(".recharts-line")).to_have_count(2)
     _both_themes(page, "11-compare")

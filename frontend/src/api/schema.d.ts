@@ -1525,6 +1525,12 @@ export interface components {
             attempt_status: components["schemas"]["AttemptStatus"] | null;
             /** Depth */
             depth: number;
+            /** Display Name */
+            display_name?: string | null;
+            /** Values */
+            values?: {
+                [key: string]: number | string | boolean | null;
+            };
         };
         /**
          * LogChunk

@@ -155,5 +155,14 @@ describe("ExperimentsTable", () => {
     await screen.findByText("hash000000");
     expect(screen.getByTitle("no value")).toHaveTextContent("–");
   });
-});
 
+  it("labels unnamed rows by the config columns that differ among them; names win", async () => {
+    const lrs = [0.3, 0.3, 0.01];
+    const rowAt = (i: number): ExperimentSummary | undefined =>
+      i < 3 ? { ...summary(i), display_name: i === 0 ? "baseline" : null, values: { "config.lr": lrs[i], "config.l2": i === 1 ? 0.01 : 0, "config.epochs": 30 } } : undefined;
+    renderWithProviders(<ExperimentsTable {...props({ total: 3, rowAt, columns: ["class", "name", "config.lr", "config.l2", "config.epochs"] })} />);
+    expect(await screen.findByText("baseline")).toBeInTheDocument();
+    expect(screen.getByText("lr=0.3, l2=0.01")).toHaveAttribute("data-automatic");
+    expect(screen.getByText("lr=0.01, l2=0")).toHaveAttribute("data-automatic");
+  });
+});

@@ -5,6 +5,7 @@ import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from "reac
 import { refOf, type ExperimentSummary, type Order } from "@/api/client";
 import { fieldLabel, isFieldColumn } from "@/lib/columns";
 import { formatAgo, formatBytes, formatCell, formatDuration, formatPercent, formatTime } from "@/lib/format";
+import { fieldLabel as runFieldLabel, shortNames, varyingFields } from "@/lib/labels";
 import { cn } from "@/lib/utils";
 
 import { StaleBadge } from "./StaleBadge";
@@ -42,7 +43,7 @@ export const BUILTIN_COLUMNS: { id: string; meta: Meta; render: (e: ExperimentSu
   },
   { id: "class", meta: { label: "Class", width: 150, sort: "class" }, render: (e) => <span className="font-medium" title={e.namespace}>{e.class_name}</span> },
   { id: "namespace", meta: { label: "Namespace", width: 220, sort: "namespace" }, render: (e) => <span className="font-mono text-xs text-muted-foreground">{e.namespace}</span> },
-  { id: "name", meta: { label: "Name", width: 150, sort: "name" }, render: (e) => (e.display_name ?? e.name) ? <span title={e.display_name && e.display_name !== e.name ? "its name in the code (a FuruList)" : undefined}>{e.display_name ?? e.name}</span> : <span className="text-muted-foreground">–</span> },
+  { id: "name", meta: { label: "Name", width: 150, sort: "name" }, render: (e) => nameCell(e, []) },
   { id: "hash", meta: { label: "Hash", width: 120, sort: "hash" }, render: (e) => <span className="font-mono text-xs">{e.hash.slice(0, 10)}</span> },
   { id: "created", meta: { label: "Created", width: 110, sort: "created" }, render: (e) => <span title={formatTime(e.created_at)}>{formatAgo(e.created_at)}</span> },
   { id: "updated", meta: { label: "Updated", width: 110, sort: "updated" }, render: (e) => <span title={formatTime(e.updated_at)}>{formatAgo(e.updated_at)}</span> },
@@ -63,15 +64,62 @@ export const BUILTIN_COLUMNS: { id: string; meta: Meta; render: (e: ExperimentSu
   { id: "vc", meta: { label: "VC", width: 48 }, render: (e) => (e.version_controlled ? "yes" : "") },
 ];
 
+/** How many of the first rows the automatic labels look at for the fields that differ. */
+export const LABEL_SAMPLE = 200;
+
+/**
+ * The Name cell: the experiment's name in the code (a FuruList) or its own name; else an
+ * automatic label from the config columns shown whose values differ among the rows
+ * (`lr=0.3, l2=0.01`, muted, in monospace).
+ */
+function nameCell(e: ExperimentSummary, varying: string[], names?: Map<string, string>): ReactNode {
+  const named = e.display_name ?? e.name;
+  if (named) {
+    return <span title={e.display_name && e.display_name !== e.name ? "its name in the code (a FuruList)" : undefined}>{named}</span>;
+  }
+  const auto = varying.length > 0 && e.values ? runFieldLabel(e.values, varying, names) : "";
+  if (!auto) return <span className="text-muted-foreground">–</span>;
+  return (
+    <span className="font-mono text-xs text-muted-foreground" data-automatic title={`automatic label: the config columns that differ among the rows (${runFieldLabel(e.values ?? {}, varying, names, varying.length)})`}>
+      {auto}
+    </span>
+  );
+}
+
+/** The config columns (of `columns`) whose values differ among the first loaded rows. */
+export function varyingColumns(columns: string[], rows: ExperimentSummary[]): string[] {
+  const config = new Set(columns.filter((c) => c.startsWith("config.")));
+  if (config.size === 0) return [];
+  const runs = rows.map((e) => ({ id: refOf(e), fields: Object.fromEntries(Object.entries(e.values ?? {}).filter(([k]) => config.has(k))) }));
+  return varyingFields(runs);
+}
+
+// The last answer of `varyingColumns` per first row: the table renders on every scroll, and the
+// rows of a page are the same objects until the page is fetched again.
+const varyingCache = new WeakMap<ExperimentSummary, { columns: string; rows: ExperimentSummary[]; key: string }>();
+
+/** `varyingColumns` as one string key, computed again only when the sampled rows change. */
+function cachedVarying(columns: string[], rows: ExperimentSummary[]): string {
+  if (rows.length === 0) return "";
+  const hit = varyingCache.get(rows[0]);
+  const cols = columns.join(",");
+  if (hit && hit.columns === cols && hit.rows.length === rows.length && hit.rows.every((r, i) => r === rows[i])) return hit.key;
+  const key = varyingColumns(columns, rows).join("\n");
+  varyingCache.set(rows[0], { columns: cols, rows, key });
+  return key;
+}
+
 export const DEFAULT_COLUMNS = ["status", "class", "name", "hash", "created", "updated", "runtime", "dependencies", "size", "tags"];
 
 type Column = { id: string; meta: Meta; render: (e: ExperimentSummary) => ReactNode };
 
-function buildColumns(ids: string[]): Column[] {
+function buildColumns(ids: string[], varying: string[]): Column[] {
   const cols: Column[] = [];
+  const names = shortNames(varying);
   for (const id of ids) {
     const builtin = BUILTIN_COLUMNS.find((c) => c.id === id);
-    if (builtin) cols.push(builtin);
+    if (builtin && id === "name") cols.push({ ...builtin, render: (e) => nameCell(e, varying, names) });
+    else if (builtin) cols.push(builtin);
     else if (isFieldColumn(id)) {
       cols.push({
         id,
@@ -165,7 +213,15 @@ export function ExperimentsTable(props: TableProps) {
     if (focus >= 0 && focus < total) virtualizer.scrollToIndex(focus, { align: "auto" });
   }, [focus, total, virtualizer]);
 
-  const cols = useMemo(() => buildColumns(columns), [columns]);
+  // Automatic names come from the config columns that differ among the first rows loaded; the
+  // key changes only when that set does, so rows are not drawn again while scrolling.
+  const sample: ExperimentSummary[] = [];
+  for (let i = 0; i < Math.min(total, LABEL_SAMPLE); i++) {
+    const e = rowAt(i);
+    if (e) sample.push(e);
+  }
+  const varyingKey = cachedVarying(columns, sample);
+  const cols = useMemo(() => buildColumns(columns, varyingKey ? varyingKey.split("\n") : []), [columns, varyingKey]);
   // The last column takes what is left of the width.
   const template = useMemo(
     () =>

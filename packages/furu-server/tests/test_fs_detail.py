@@ -103,6 +103,11 @@ def test_lineage_walks_both_ways(api: TestClient, built_store: BuiltStore) -> No
         "field": "corpus",
     }
     assert edge in lin["edges"]
+    # each node carries its config's scalar leaves, for the dashboard's automatic labels
+    node = {(n["namespace"], n["hash"]): n for n in lin["nodes"]}[built_store.ref("toy")]
+    assert node["values"]["config.name"] == "toy"
+    assert node["values"]["config.size"] == 5
+    assert node["display_name"] is None
     shallow = api.get(built_store.url("eval_small", "/lineage"), params={"depth": 1}).json()
     assert built_store.ref("toy") not in {(n["namespace"], n["hash"]) for n in shallow["nodes"]}
 

@@ -15,11 +15,11 @@ import {
 } from "recharts";
 
 import type { Preview } from "@/api/client";
+import { DASHES, RUN_PALETTE } from "@/lib/labels";
 
 export type ChartKind = "line" | "scatter" | "bar";
-export type Series = { name: string; preview: Preview };
-
-const PALETTE = ["#0d9488", "#6366f1", "#f59e0b", "#ef4444", "#0ea5e9", "#a855f7", "#84cc16", "#ec4899"];
+/** One run's table: `name` is its legend label, `color` its colour on the page (`runColors`). */
+export type Series = { name: string; preview: Preview; color?: string };
 
 /** The numeric (or index) columns of a table preview. */
 export function numericColumns(p: Preview | undefined): string[] {
@@ -42,7 +42,10 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
     ys.map((y, yi) => ({
       key: `${si}:${y}`,
       label: series.length > 1 ? (ys.length > 1 ? `${s.name} · ${y}` : s.name) : y,
-      color: PALETTE[(si * ys.length + yi) % PALETTE.length],
+      // A run keeps its colour in every chart of the page; its columns differ by dash. The legend
+      // keeps the runs in the page's order (itemSorter={null}), not sorted by label.
+      color: s.color ?? RUN_PALETTE[(series.length > 1 ? si : si * ys.length + yi) % RUN_PALETTE.length],
+      dash: series.length > 1 ? DASHES[yi % DASHES.length] : undefined,
       data: rowsOf(s.preview).map((r) => ({ x: r[x], y: r[y] })),
     })),
   );
@@ -53,11 +56,11 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
       <XAxis dataKey="x" type={kind === "bar" ? "category" : "number"} domain={["auto", "auto"]} name={x} {...axisProps} allowDuplicatedCategory={false} />
       <YAxis dataKey="y" type="number" domain={["auto", "auto"]} {...axisProps} width={56} />
       <Tooltip contentStyle={{ background: "var(--color-popover)", border: "1px solid var(--color-border)", fontSize: 12 }} />
-      <Legend wrapperStyle={{ fontSize: 12 }} />
+      <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
     </>
   );
   return (
-    <div className="h-96 w-full" data-testid="result-chart" data-kind={kind} data-series={lines.length}>
+    <div className="h-96 w-full" data-testid="result-chart" data-kind={kind} data-series={lines.length} data-legend={lines.map((l) => l.label).join("\n")}>
       <ResponsiveContainer width="100%" height="100%">
         {kind === "scatter" ? (
           <ScatterChart>
@@ -72,7 +75,7 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
             <XAxis dataKey="x" {...axisProps} />
             <YAxis {...axisProps} width={56} />
             <Tooltip contentStyle={{ background: "var(--color-popover)", border: "1px solid var(--color-border)", fontSize: 12 }} />
-            <Legend wrapperStyle={{ fontSize: 12 }} />
+            <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
             {lines.map((l) => (
               <Bar key={l.key} dataKey={l.key} name={l.label} fill={l.color} isAnimationActive={false} />
             ))}
@@ -81,7 +84,7 @@ export function ResultChart({ series, x, ys, kind }: { series: Series[]; x: stri
           <LineChart>
             {common}
             {lines.map((l) => (
-              <Line key={l.key} data={l.data} dataKey="y" name={l.label} stroke={l.color} dot={false} strokeWidth={2} isAnimationActive={false} />
+              <Line key={l.key} data={l.data} dataKey="y" name={l.label} stroke={l.color} strokeDasharray={l.dash} dot={false} strokeWidth={2} isAnimationActive={false} />
             ))}
           </LineChart>
         )}

@@ -6,6 +6,7 @@ import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node
 import { useMemo } from "react";
 
 import type { Lineage } from "@/api/client";
+import { labelsByGroup } from "@/lib/labels";
 import { layout } from "@/lib/layout";
 import { useTheme } from "@/lib/theme";
 import { cn } from "@/lib/utils";
@@ -14,17 +15,22 @@ import { EmptyState } from "../States";
 import { StatusBadge } from "../StatusBadge";
 import { Card } from "../ui/card";
 
-type Data = { label: string; hash: string; status: string; root: boolean };
+/** `label`: the class; `name`: its name in the code (a FuruList) or its own name, else an
+ * automatic label from the config fields that differ among the nodes of its class. */
+type Data = { label: string; name: string | null; automatic: boolean; title: string | undefined; hash: string; status: string; root: boolean };
 
 function ExperimentNode({ data }: NodeProps<Node<Data>>) {
   return (
-    <div className={cn("w-52 rounded-md border bg-card px-2.5 py-1.5 text-xs shadow-sm", data.root && "ring-2 ring-primary")}>
+    <div className={cn("w-52 rounded-md border bg-card px-2.5 py-1.5 text-xs shadow-sm", data.root && "ring-2 ring-primary")} data-testid="lineage-node" data-name={data.name ?? undefined} data-automatic={data.automatic || undefined}>
       <Handle type="target" position={Position.Left} className="!bg-muted-foreground" />
       <div className="flex items-center justify-between gap-2">
         <span className="truncate font-medium">{data.label}</span>
         <StatusBadge status={data.status} />
       </div>
-      <div className="font-mono text-muted-foreground">{data.hash.slice(0, 12)}</div>
+      <div className="flex items-center gap-2">
+        {data.name && <span className={cn("truncate", data.automatic ? "font-mono text-muted-foreground" : "font-medium text-primary")} title={data.title}>{data.name}</span>}
+        <span className="ml-auto shrink-0 font-mono text-muted-foreground">{data.hash.slice(0, data.name ? 8 : 12)}</span>
+      </div>
       <Handle type="source" position={Position.Right} className="!bg-muted-foreground" />
     </div>
   );
@@ -37,12 +43,13 @@ export function LineageGraph({ lineage }: { lineage: Lineage }) {
   const [theme] = useTheme();
   const { nodes, edges } = useMemo(() => {
     const ids = lineage.nodes.map((n) => `${n.namespace}/${n.hash}`);
+    const labels = labelsByGroup(lineage.nodes.map((n, i) => ({ id: ids[i], group: n.namespace, name: n.display_name, fields: n.values ?? {} })));
     const pos = layout(ids.map((id) => ({ id, width: 208, height: 52 })), lineage.edges);
     const flowNodes: Node<Data>[] = lineage.nodes.map((n, i) => ({
       id: ids[i],
       type: "experiment",
       position: pos.get(ids[i]) ?? { x: 0, y: 0 },
-      data: { label: n.class_name, hash: n.hash, status: n.attempt_status === "running" ? "running" : n.result_status, root: n.depth === 0 },
+      data: { label: n.class_name, name: labels.get(ids[i])?.text ?? null, automatic: !!labels.get(ids[i])?.automatic, title: labels.get(ids[i])?.title, hash: n.hash, status: n.attempt_status === "running" ? "running" : n.result_status, root: n.depth === 0 },
     }));
     const flowEdges: Edge[] = lineage.edges.map((e, i) => ({
       id: `e${i}`,

@@ -1022,6 +1022,10 @@ class LineageNode(BaseModel):
     result_status: ResultStatus
     attempt_status: AttemptStatus | None
     depth: Annotated[int, Field(title="Depth")]
+    display_name: Annotated[str | None, Field(title="Display Name")] = None
+    values: Annotated[dict[str, float | int | str | bool | None] | None, Field(title="Values")] = (
+        None
+    )
 
 
 class ManifestClass(BaseModel):

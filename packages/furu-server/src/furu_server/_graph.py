@@ -103,6 +103,8 @@ def lineage(index: Index, namespace: str, digest: str, depth: int, limit: int) -
                         following.append(other)
             frontier = following
     statuses = index.status_of(list(depth_of))
+    names = _names_of(index, list(depth_of))
+    values = _config_values(index, list(depth_of))
     nodes = []
     for (ns, h), d in sorted(depth_of.items(), key=lambda item: (item[1], item[0])):
         status, attempt = statuses.get((ns, h), ("absent", None))
@@ -114,6 +116,8 @@ def lineage(index: Index, namespace: str, digest: str, depth: int, limit: int) -
                 result_status=ResultStatus(status),
                 attempt_status=AttemptStatus(attempt) if attempt else None,
                 depth=d,
+                display_name=names.get((ns, h)),
+                values=values.get((ns, h), {}),
             )
         )
     kept = {_key(k) for k in depth_of}
@@ -127,6 +131,52 @@ def lineage(index: Index, namespace: str, digest: str, depth: int, limit: int) -
         ],
         truncated=truncated,
     )
+
+
+def _names_of(index: Index, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The display name of each experiment that has one: its name in a `FuruList` of the
+    code (the manifest), else the name the user gave it."""
+    listed = index.display_names()
+    conn = index.conn()
+    out: dict[tuple[str, str], str] = {}
+    for ns, h in pairs:
+        if (ns, h) in listed:
+            out[(ns, h)] = listed[(ns, h)]
+            continue
+        row = conn.execute(
+            "SELECT name FROM experiments WHERE namespace = ? AND hash = ?", (ns, h)
+        ).fetchone()
+        if row is not None and row[0]:
+            out[(ns, h)] = str(row[0])
+    return out
+
+
+def _config_values(
+    index: Index, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """`config.<path> -> value` of each experiment's scalar config leaves (the index's
+    `config_kv`), as a search's `values` gives them."""
+    conn = index.conn()
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for ns, h in pairs:
+        rows = conn.execute(
+            "SELECT k.path, k.kind, k.num, k.str FROM experiments e "
+            "JOIN config_kv k ON k.exp_id = e.id WHERE e.namespace = ? AND e.hash = ? "
+            "ORDER BY k.rowid",
+            (ns, h),
+        ).fetchall()
+        out[(ns, h)] = {f"config.{path}": _leaf(kind, num, text) for path, kind, num, text in rows}
+    return out
+
+
+def _leaf(kind: str, num: float | None, text: str | None) -> Any:
+    if kind == "bool":
+        return bool(num)
+    if kind == "null" or (num is None and text is None):
+        return None
+    if num is not None:
+        return int(num) if num.is_integer() and abs(num) < 2**53 else num
+    return text
 
 
 def _key(pair: tuple[str, str]) -> str:

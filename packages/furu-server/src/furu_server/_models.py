@@ -344,6 +344,11 @@ class LineageNode(_Model):
     result_status: ResultStatus
     attempt_status: AttemptStatus | None
     depth: int
+    display_name: str | None = None
+    """Its name in a `FuruList` of the code, else its own name: how the lineage labels it."""
+    values: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    """Its config's scalar leaves (`config.lr`): the dashboard labels the unnamed nodes of a
+    class by the fields that differ among them (`lr=0.3, l2=0.01`)."""
 
 
 class LineageEdge(_Model):
