@@ -317,8 +317,10 @@ def serve(
     ready_timeout: float = DEADLINE_SEC,
     project: Path | None = None,
     env: dict[str, str] | None = None,
+    wait_built: bool = True,
 ) -> Iterator[Dashboard]:
-    """`furu-dashboard serve` over `root`, ready when its index is built.
+    """`furu-dashboard serve` over `root`, ready when its index is built (or, without
+    `wait_built`, as soon as it answers, its index maybe still being built).
 
     Reruns (and the `furu` commands the server runs for the code: manifest, migrate) run in
     `project` (default: this repository) with `env` (default: `step_env(root)`).
@@ -354,9 +356,12 @@ def serve(
     server = Dashboard(f"http://127.0.0.1:{port}", root, proc, log)
     try:
         _wait_for(
-            lambda: _ready(server), f"furu-dashboard on port {port} (log: {log})", ready_timeout
+            lambda: _ready(server, built=wait_built),
+            f"furu-dashboard on port {port} (log: {log})",
+            ready_timeout,
         )
-        server.refresh()
+        if wait_built:
+            server.refresh()
         yield server
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -368,7 +373,7 @@ def serve(
             proc.wait()
 
 
-def _ready(server: Dashboard) -> bool:
+def _ready(server: Dashboard, *, built: bool = True) -> bool:
     import httpx
 
     if server.proc.poll() is not None:
@@ -379,7 +384,7 @@ def _ready(server: Dashboard) -> bool:
         health = httpx.get(server.url + "/api/health", timeout=2).json()
     except (httpx.HTTPError, ValueError):
         return False
-    return bool(health["index"]["built"])
+    return bool(health["index"]["built"]) or not built
 
 
 @pytest.fixture(scope="session")
