@@ -13,7 +13,6 @@ import contextlib
 import errno
 import os
 import threading
-from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -109,24 +108,6 @@ def _skip_error(where: Located, skipped: SkippedStep, action: str) -> ServerErro
     )
 
 
-def _dependents(index: Index, namespace: str, digest: str) -> list[tuple[str, str]]:
-    """Every experiment that depends on this one, transitively (from the index)."""
-    conn = index.conn()
-    seen: set[tuple[str, str]] = set()
-    queue = deque([(namespace, digest)])
-    while queue:
-        ns, h = queue.popleft()
-        for pair in conn.execute(
-            "SELECT c.namespace, c.hash FROM deps d JOIN experiments c ON c.id = d.exp_id "
-            "WHERE d.dep_namespace = ? AND d.dep_hash = ?",
-            (ns, h),
-        ):
-            if pair not in seen:
-                seen.add(pair)
-                queue.append(pair)
-    return sorted(seen)
-
-
 def _targets(
     index: Index, where: Located, dependents: bool
 ) -> tuple[list[StepDir], dict[str, Located]]:
@@ -135,7 +116,7 @@ def _targets(
     located = {where.step_dir.path: where}
 
     def dependents_of(_: StepDir) -> list[StepDir]:
-        for ns, h in _dependents(index, where.namespace, where.hash):
+        for ns, h in index.dependents(where.namespace, where.hash):
             try:
                 found = locate(index, ns, h)
             except ServerError:

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -573,6 +573,23 @@ class Index:
 
         result: int = self.cached("count:" + where + "\x00" + repr(params), build)
         return result
+
+    def dependents(self, namespace: str, digest: str) -> list[tuple[str, str]]:
+        """Every indexed experiment that depends on this one, transitively, sorted."""
+        conn = self.conn()
+        seen: set[tuple[str, str]] = set()
+        queue = deque([(namespace, digest)])
+        while queue:
+            ns, h = queue.popleft()
+            for pair in conn.execute(
+                "SELECT c.namespace, c.hash FROM deps d JOIN experiments c ON c.id = d.exp_id "
+                "WHERE d.dep_namespace = ? AND d.dep_hash = ?",
+                (ns, h),
+            ):
+                if pair not in seen:
+                    seen.add(pair)
+                    queue.append(pair)
+        return sorted(seen)
 
     def locate(self, namespace: str, digest: str) -> Located | None:
         row = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -243,20 +243,7 @@ class StoreData:
 
     def dependents(self, namespace: str, digest: str) -> list[str]:
         """Every experiment that depends on this one, transitively (what `--dependents` hits)."""
-        conn = self.index.conn()
-        seen: set[tuple[str, str]] = set()
-        queue = deque([(namespace, digest)])
-        while queue:
-            ns, h = queue.popleft()
-            for pair in conn.execute(
-                "SELECT c.namespace, c.hash FROM deps d JOIN experiments c ON c.id = d.exp_id "
-                "WHERE d.dep_namespace = ? AND d.dep_hash = ?",
-                (ns, h),
-            ):
-                if pair not in seen:
-                    seen.add(pair)
-                    queue.append(pair)
-        return [f"{ns}/{h}" for ns, h in sorted(seen)]
+        return [f"{ns}/{h}" for ns, h in self.index.dependents(namespace, digest)]
 
     def dag(self) -> Dag:
         """The class DAG of the stored experiments (with the manifest's view, when there is one)."""
