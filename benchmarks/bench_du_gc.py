@@ -1,7 +1,7 @@
 """Speed of `furu du` and a `furu gc` dry run over a large store, against `du -sb` and a bare walk.
 
 ```
-python benchmarks/bench_du_gc.py [--root /tmp/furu-big-100k] [--n 100000]
+python benchmarks/bench_du_gc.py [--root STORE_DIR] [--n 100000]
 ```
 `--root` is an existing store (e.g. one `make_large_store.py` made); it is only read: `furu gc`
 runs with `--dry-run`. Without it, a store of `--n` experiments is made in a temporary directory

@@ -1,7 +1,7 @@
 """Speed of sorting and filtering by results (and results joined along the graph) at scale.
 
 ```
-python benchmarks/bench_results.py --root /tmp/furu-big-100k   # an existing store
+python benchmarks/bench_results.py --root STORE_DIR   # an existing store
 python benchmarks/bench_results.py --n 5000                    # makes a store of 5,000
 ```
 

@@ -2,7 +2,7 @@
 filter typed to its rows on screen.
 
 ```
-python benchmarks/bench_tui.py --root /tmp/furu-big-100k          # an existing store (not changed)
+python benchmarks/bench_tui.py --root STORE_DIR          # an existing store (not changed)
 python benchmarks/bench_tui.py --n 5000                           # a store made here (quick)
 ```
 
