@@ -14,6 +14,7 @@ from furu import AttemptStatus, ResultStatus
 from furu_server._errors import ErrorCode
 from furu_server._sorting import Order, SortKey
 from furu_server.filters import FilterExpr
+from furu_server.filters._fields import MAX_COLUMNS
 from furu_server.filters._models import check_json_depth
 
 
@@ -168,7 +169,7 @@ class SearchRequest(_Request):
     or `downstream.Evaluate.result.accuracy` (the result of its dependents of that class).
     Experiments without the field come last."""
     columns: list[Annotated[str, Field(max_length=1000)]] = Field(
-        default_factory=list, max_length=16
+        default_factory=list, max_length=MAX_COLUMNS
     )
     """Config and result fields (the forms `sort_field` takes) whose values each item carries
     in `values`, so a table needs no request per row."""

@@ -39,8 +39,9 @@ class FieldRef:
     path: str
     downstream: str | None = None
 
-    def value_sql(self, column: str, aggregate: str = "max") -> tuple[str, list[Any]]:
-        """A scalar subquery of `column` (`num` or `str`) of this field for the row `e`.
+    def value_sql(self, column: str) -> tuple[str, list[Any]]:
+        """A scalar subquery of `column` (`kind`, `num` or `str`) of this field for the row `e`
+        (of a downstream field: the largest among the dependents).
 
         `+k.path` keeps SQLite from walking every row of the path (`kv_num`) for each
         experiment: it looks the experiment's few leaves up by `exp_id` instead.
@@ -51,7 +52,7 @@ class FieldRef:
                 [self.path],
             )
         return (
-            f"(SELECT {aggregate}(k.{column}) FROM deps d JOIN experiments c ON c.id = d.exp_id "
+            f"(SELECT max(k.{column}) FROM deps d JOIN experiments c ON c.id = d.exp_id "
             f"JOIN {self.table} k ON k.exp_id = c.id AND +k.path = ? "
             "WHERE d.dep_namespace = e.namespace AND d.dep_hash = e.hash AND c.class_name = ?)",
             [self.path, self.downstream],
