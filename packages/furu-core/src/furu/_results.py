@@ -21,13 +21,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from furu._errors import FuruConfigError, FuruStoreError
-from furu._store import FURU_DIR, read_regular_file, write_json_atomic
+from furu._store import FURU_DIR, _open_regular, read_regular_file, write_json_atomic
 
 RESULTS_FILE = "results.json"
 """`.furu/results.json`: what a step's `_results()` returned."""
@@ -120,13 +119,10 @@ def _whole(path: Path) -> Any:
 def _last_line(path: Path) -> Any:
     """The last complete, non-empty line of a JSONL file (a line being appended is skipped)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd, info = _open_regular(path, os.O_RDONLY, "a results file")
     except FileNotFoundError:
         return None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise FuruStoreError(f"{path.name} is not a regular file", path=path)
         start = max(0, info.st_size - TAIL_BYTES)
         data = os.pread(fd, info.st_size - start, start)
     finally:
