@@ -100,26 +100,31 @@ class ExperimentScreen(TuiScreen):
         self.tui.say(message, error=error)
         self.tui.index_changed()
 
-    def action_invalidate(self) -> None:
+    def _changeable(self, done: str) -> tuple[tuple[str, str], str, list[str]] | None:
+        """The experiment under the cursor, its `namespace/hash` and its dependents; None
+        (and why, on the status line) when there is none or it is being computed."""
         target = self.current()
         if target is None:
-            return
-        data = self.tui.data
+            return None
         ref = f"{target[0]}/{target[1]}"
-        if data.running(*target):
+        if self.tui.data.running(*target):
             self.tui.say(
-                f"{ref} is being computed (or queued), so it cannot be invalidated now. "
-                "Wait until it finishes, or stop the process computing it first.",
+                f"{ref} is being computed (or queued), so it cannot be {done} now. Wait "
+                "until it finishes, or stop the process computing it first.",
                 error=True,
             )
+            return None
+        return target, ref, self.tui.data.dependents(*target)
+
+    def action_invalidate(self) -> None:
+        found = self._changeable("invalidated")
+        if found is None:
             return
-        hit = data.dependents(*target)
+        target, ref, hit = found
+        data = self.tui.data
         lines = [f"invalidate {ref} (its result is removed; the next load recomputes it)"]
         if hit:
-            lines.append(f"\n{len(hit)} dependent(s), invalidated too with [a]:")
-            lines += [f"  {h}" for h in hit[:LISTED]]
-            if len(hit) > LISTED:
-                lines.append(f"  ... and {len(hit) - LISTED} more")
+            lines += _hit_lines(hit, f"{len(hit)} dependent(s), invalidated too with [a]:")
         choices = {"y": ("invalidate this one", "one")}
         if hit:
             choices["a"] = (f"with its {len(hit)} dependent(s)", "all")
@@ -142,25 +147,15 @@ class ExperimentScreen(TuiScreen):
         self.tui.push_screen(ConfirmScreen(f"Invalidate {ref}?", lines, choices), answer)
 
     def action_delete(self) -> None:
-        target = self.current()
-        if target is None:
+        found = self._changeable("deleted")
+        if found is None:
             return
+        target, ref, hit = found
         data = self.tui.data
-        ref = f"{target[0]}/{target[1]}"
-        if data.running(*target):
-            self.tui.say(
-                f"{ref} is being computed (or queued), so it cannot be deleted now. Wait "
-                "until it finishes, or stop the process computing it first.",
-                error=True,
-            )
-            return
-        hit = data.dependents(*target)
         lines = [f"delete {ref} and its directory (its files and its raw files)"]
         if hit:
-            lines.append(f"\n{len(hit)} experiment(s) depend on it (they stay, and recompute it):")
-            lines += [f"  {h}" for h in hit[:LISTED]]
-            if len(hit) > LISTED:
-                lines.append(f"  ... and {len(hit) - LISTED} more")
+            heading = f"{len(hit)} experiment(s) depend on it (they stay, and recompute it):"
+            lines += _hit_lines(hit, heading)
 
         def answer(choice: str | None) -> None:
             if choice is None:
@@ -867,3 +862,11 @@ class FuruTui(App[int]):
 
 
 __all__ = ["DetailScreen", "FuruTui", "ListScreen", "help_sections"]
+
+
+def _hit_lines(hit: list[str], heading: str) -> list[str]:
+    """A confirmation's list of the experiments an action hits (the first `LISTED`)."""
+    lines = [f"\n{heading}", *(f"  {h}" for h in hit[:LISTED])]
+    if len(hit) > LISTED:
+        lines.append(f"  ... and {len(hit) - LISTED} more")
+    return lines
