@@ -204,7 +204,8 @@ def step_env(root: Path) -> dict[str, str]:
     return env
 
 
-def _python(code: str, root: Path) -> None:
+def run_python(code: str, root: Path) -> None:
+    """Run `code` in a fresh interpreter whose store is `root` (`step_env`), from the repository."""
     subprocess.run(
         [sys.executable, "-c", code], env=step_env(root), cwd=REPO, check=True, timeout=300
     )
@@ -222,7 +223,7 @@ def build_store(directory: Path, *, running: bool = True) -> DashboardStore:
         timeout=300,
         stdout=subprocess.DEVNULL,
     )
-    _python("import dashboard_fixtures as d; d.make_extra_steps()", root)
+    run_python("import dashboard_fixtures as d; d.make_extra_steps()", root)
     release = directory / "release"
     proc = None
     if running:

@@ -12,12 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard_fixtures import REPO, step_env
+from dashboard_fixtures import run_python
 
 TRAIN = "results_steps.TrainModel"
 EVAL = "results_steps.Evaluate"
@@ -46,13 +44,7 @@ def _digest(kind: int, i: int) -> str:
 
 
 def plant(root: Path, pairs: int) -> LargeStore:
-    subprocess.run(
-        [sys.executable, "-c", "import results_steps; results_steps.make_store()"],
-        env=step_env(root),
-        cwd=REPO,
-        check=True,
-        timeout=300,
-    )
+    run_python("import results_steps; results_steps.make_store()", root)
     data = root / "data" / "results_steps"
     train_dir = next(p for p in (data / "TrainModel").iterdir() if p.is_dir())
     eval_dir = next(p for p in (data / "Evaluate").iterdir() if p.is_dir())

@@ -15,8 +15,6 @@ Screenshots go to `test-artifacts/screenshots/` (`8x-dag-*`, `8x-actions-*`).
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,14 @@ import pytest
 from playwright.sync_api import expect
 
 import dag_actions_steps as steps
-from dashboard_fixtures import REPO, TOKEN, Dashboard, open_with_token, serve, shoot, step_env
+from dashboard_fixtures import (
+    TOKEN,
+    Dashboard,
+    open_with_token,
+    run_python,
+    serve,
+    shoot,
+)
 
 NS = "dag_actions_steps"
 
@@ -33,13 +38,7 @@ NS = "dag_actions_steps"
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dag-actions") / "store"
-    subprocess.run(
-        [sys.executable, "-c", "import dag_actions_steps as s; s.make_store()"],
-        env=step_env(root),
-        cwd=REPO,
-        check=True,
-        timeout=300,
-    )
+    run_python("import dag_actions_steps as s; s.make_store()", root)
     return root
 
 

@@ -8,8 +8,6 @@ Screenshots go to `test-artifacts/screenshots/` (`5x-results-*`).
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 import results_steps
-from dashboard_fixtures import REPO, Dashboard, serve, shoot, step_env
+from dashboard_fixtures import REPO, Dashboard, run_python, serve, shoot
 
 TRAIN = "results_steps.TrainModel"
 ACCURACY = "downstream.Evaluate.result.accuracy"
@@ -29,13 +27,7 @@ ROWS = "[role=row][data-ref]"
 @pytest.fixture(scope="module")
 def results_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("results") / "store"
-    subprocess.run(
-        [sys.executable, "-c", "import results_steps; results_steps.make_store()"],
-        env=step_env(root),
-        cwd=REPO,
-        check=True,
-        timeout=300,
-    )
+    run_python("import results_steps; results_steps.make_store()", root)
     return root
 
 

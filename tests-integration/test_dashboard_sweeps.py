@@ -9,8 +9,6 @@ Screenshots go to `test-artifacts/screenshots/` (`6x-sweeps-*`).
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from dashboard_fixtures import REPO, Dashboard, open_with_token, serve, shoot, step_env
+from dashboard_fixtures import Dashboard, open_with_token, run_python, serve, shoot
 
 ROWS = "[role=row][data-ref]"
 BATCH_SEC = 120_000  # ms: a batch starts worker processes that import furu and the steps
@@ -29,13 +27,7 @@ BATCH_SEC = 120_000  # ms: a batch starts worker processes that import furu and 
 def sweep_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     work = tmp_path_factory.mktemp("sweeps")
     root, flag = work / "store", work / "flaky.flag"
-    subprocess.run(
-        [sys.executable, "-c", f"import sweep_steps; sweep_steps.make_store({str(flag)!r})"],
-        env=step_env(root),
-        cwd=REPO,
-        check=True,
-        timeout=300,
-    )
+    run_python(f"import sweep_steps; sweep_steps.make_store({str(flag)!r})", root)
     return root, flag
 
 
